@@ -1,0 +1,132 @@
+import type { Settings } from "../config/settings.js";
+
+/**
+ * Command-line flags that set a setting: the highest-precedence source. Each flag names the setting it
+ * sets, so provenance can say "flag --tag".
+ */
+export interface FlagSpec {
+  /** commander's flag syntax, e.g. `--tag <tag>`. */
+  flags: string;
+  setting: keyof Settings;
+  description: string;
+  /** Repeatable flag: values collect into a list. */
+  repeatable?: boolean;
+}
+
+/** A flag as given on this command line. Values are raw strings (or true for a switch), parsed by the resolver. */
+export interface FlagValue {
+  setting: keyof Settings;
+  flag: string;
+  value: string | string[] | boolean;
+}
+
+const image: FlagSpec[] = [
+  {
+    flags: "--repo <name>",
+    setting: "repo",
+    description: "image repository, e.g. registry.example.com/team/app",
+  },
+  {
+    flags: "-t, --tag <tag>",
+    setting: "tags",
+    description: "tag (repeatable; default latest)",
+    repeatable: true,
+  },
+  { flags: "--registry <host>", setting: "registry", description: "registry to log in to" },
+  {
+    flags: "--username <name>",
+    setting: "username",
+    description: "registry user (password from PLUGIN_PASSWORD)",
+  },
+  { flags: "--insecure", setting: "insecure", description: "plain HTTP or unverified TLS to the registry" },
+  { flags: "--registry-ca <file>", setting: "registryCa", description: "PEM file with the registry's CA" },
+];
+
+const results: FlagSpec[] = [
+  { flags: "--metadata-file <file>", setting: "metadataFile", description: "write buildx's metadata here" },
+  {
+    flags: "--artifact-file <file>",
+    setting: "artifactFile",
+    description: "write the docker/v1 artifact JSON here",
+  },
+  {
+    flags: "--output-file <file>",
+    setting: "outputFile",
+    description: "dotenv output for later steps (DRONE_OUTPUT)",
+  },
+];
+
+export const buildFlags: FlagSpec[] = [
+  ...image,
+  { flags: "-f, --file <path>", setting: "dockerfile", description: "Dockerfile (default Dockerfile)" },
+  { flags: "--target <stage>", setting: "target", description: "build stage to build" },
+  {
+    flags: "--build-arg <KEY=VALUE>",
+    setting: "buildArgs",
+    description: "build argument (repeatable)",
+    repeatable: true,
+  },
+  { flags: "--label <k=v>", setting: "labels", description: "image label (repeatable)", repeatable: true },
+  { flags: "--platform <list>", setting: "platforms", description: "target platforms, comma-separated" },
+  {
+    flags: "--cache-from <spec>",
+    setting: "cacheFrom",
+    description: "cache source (repeatable)",
+    repeatable: true,
+  },
+  {
+    flags: "--cache-to <spec>",
+    setting: "cacheTo",
+    description: "cache destination (repeatable)",
+    repeatable: true,
+  },
+  {
+    flags: "--add-host <host:ip>",
+    setting: "addHost",
+    description: "extra /etc/hosts entry (repeatable)",
+    repeatable: true,
+  },
+  { flags: "--no-cache", setting: "noCache", description: "do not use the build cache" },
+  { flags: "--dry-run", setting: "dryRun", description: "build, do not push (= --no-push)" },
+  { flags: "--no-push", setting: "dryRun", description: "build, do not push (= --dry-run)" },
+  {
+    flags: "--tar <file>",
+    setting: "tarPath",
+    description: "with --dry-run: write the image to this tarball",
+  },
+  { flags: "--format <docker|oci>", setting: "outputFormat", description: "tarball format (default docker)" },
+  { flags: "--load", setting: "load", description: "with --dry-run: load the image into the engine" },
+  {
+    flags: "--builder-driver <driver>",
+    setting: "builderDriver",
+    description: "docker, docker-container, remote, kubernetes",
+  },
+  ...results,
+];
+
+export const pushFlags: FlagSpec[] = [
+  ...image,
+  {
+    flags: "--source-image <name>",
+    setting: "sourceImage",
+    description: "which image of the tarball (or of the engine) to push",
+  },
+  {
+    flags: "--expected-digest <digest>",
+    setting: "expectedDigest",
+    description: "refuse unless the image has this digest",
+  },
+  {
+    flags: "--via <registry|daemon>",
+    setting: "pushVia",
+    description: "push through the registry API (default) or the engine",
+  },
+  ...results,
+];
+
+/** Flags every command has that are not settings of the plugin but of this run. */
+export const commonFlags: FlagSpec[] = [
+  { flags: "--json", setting: "json", description: "print one JSON result on stdout" },
+  { flags: "-q, --quiet", setting: "quiet", description: "print only warnings and errors" },
+  { flags: "--debug", setting: "debug", description: "print debug lines" },
+];

@@ -1,0 +1,156 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { exitCodeOf, messageOf, UsageError } from "../errors.js";
+import { createLogger } from "../log.js";
+import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags } from "./flags.js";
+
+/** What the command line asked for: one command, its flags as settings, and the stage settings file. */
+export interface Invocation {
+  command: "plugin" | "build" | "push" | "inspect" | "config";
+  flags: FlagValue[];
+  settingsFile?: string;
+  step?: string;
+  /** inspect's tarball. */
+  tarball?: string;
+  json: boolean;
+}
+
+export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv) => Promise<number>;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function addFlags(command: Command, specs: FlagSpec[]): void {
+  for (const spec of specs) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.repeatable)
+      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    command.addOption(option);
+  }
+}
+
+/** The flags given on this command line, in the order of `specs`, as settings with their flag names. */
+function flagValues(command: Command, specs: FlagSpec[]): FlagValue[] {
+  const values: FlagValue[] = [];
+  for (const spec of specs) {
+    const option = command.options.find((o) => o.flags === spec.flags);
+    if (!option) continue;
+    const key = option.attributeName();
+    // Only what the user typed is a flag source; commander's defaults are not.
+    if (command.getOptionValueSource(key) !== "cli") continue;
+    const value = command.getOptionValue(key) as string | string[] | boolean;
+    // A switch (also a `--no-X` one, which commander stores as X=false) means "on" for its setting.
+    const isSwitch = !option.required && !option.optional;
+    values.push({ setting: spec.setting, flag: option.long ?? spec.flags, value: isSwitch ? true : value });
+  }
+  return values;
+}
+
+/**
+ * Parses argv into an {@link Invocation} and hands it to `run`. Returns the exit code: 0, 1 for a
+ * failure of buildx, the engine or a registry, 2 for bad input (including a bad command line).
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner): Promise<number> {
+  let invocation: Invocation | undefined;
+  const program = new Command("buildx-step")
+    .description(
+      "Build container images with docker buildx and push them, or build to a tarball now and push exactly that tarball later.\n" +
+        "Run with no command, it is the Drone/Harness buildx plugin: settings come from PLUGIN_* variables.",
+    )
+    .version(packageVersion(), "-V, --version")
+    .option("--settings <file>", "stage settings file (INI); also PLUGIN_SETTINGS_FILE")
+    .option("--step <name>", 'this step\'s name, for [step "NAME"] sections; also DRONE_STEP_NAME')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showHelpAfterError("(run buildx-step --help for usage)");
+  addFlags(program, commonFlags);
+
+  const globals = () => {
+    const opts = program.opts<{ settings?: string; step?: string }>();
+    return { settingsFile: opts.settings, step: opts.step };
+  };
+  const common = (command: Command) =>
+    flagValues(command, commonFlags).concat(flagValues(program, commonFlags));
+  const wantsJson = (command: Command) => Boolean(command.opts().json || program.opts().json);
+
+  program.action(() => {
+    invocation = { command: "plugin", flags: common(program), json: wantsJson(program), ...globals() };
+  });
+
+  const build = program
+    .command("build")
+    .description("build an image; push it, or with --dry-run keep it (in a --tar tarball, or --load it)")
+    .argument("[context]", "build context (default .)");
+  addFlags(build, [...buildFlags, ...commonFlags]);
+  build.action((context: string | undefined) => {
+    const flags = flagValues(build, buildFlags).concat(common(build));
+    if (context !== undefined) flags.push({ setting: "context", flag: "[context]", value: context });
+    invocation = { command: "build", flags, json: wantsJson(build), ...globals() };
+  });
+
+  const push = program
+    .command("push")
+    .description("push the image in a tarball (or, --via daemon, in the engine) to --repo with each --tag")
+    .argument("[tarball]", "image tarball (docker or OCI); also PLUGIN_SOURCE_TAR_PATH");
+  addFlags(push, [...pushFlags, ...commonFlags]);
+  push.action((tarball: string | undefined) => {
+    const flags = flagValues(push, pushFlags).concat(common(push));
+    flags.push({ setting: "pushOnly", flag: "push", value: true });
+    if (tarball !== undefined) flags.push({ setting: "sourceTarPath", flag: "[tarball]", value: tarball });
+    invocation = { command: "push", flags, json: wantsJson(push), ...globals() };
+  });
+
+  const inspect = program
+    .command("inspect")
+    .description(
+      "show the images in a tarball as a registry would serve them: names, digests, platforms, sizes",
+    )
+    .argument("<tarball>", "image tarball");
+  addFlags(inspect, commonFlags);
+  inspect.action((tarball: string) => {
+    invocation = {
+      command: "inspect",
+      flags: common(inspect),
+      tarball,
+      json: wantsJson(inspect),
+      ...globals(),
+    };
+  });
+
+  const config = program
+    .command("config")
+    .description("show the resolved settings and where each came from (secrets as ***)");
+  addFlags(config, [...buildFlags, ...pushFlags.filter((f) => !buildFlags.includes(f)), ...commonFlags]);
+  config.action(() => {
+    const flags = flagValues(config, [
+      ...buildFlags,
+      ...pushFlags.filter((f) => !buildFlags.includes(f)),
+    ]).concat(common(config));
+    invocation = { command: "config", flags, json: wantsJson(config), ...globals() };
+  });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; a bad command line is bad input: 2.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    throw error;
+  }
+  if (!invocation) return 0;
+  try {
+    return await run(invocation, env);
+  } catch (error) {
+    const logger = createLogger();
+    logger.error(messageOf(error));
+    if (!(error instanceof UsageError) && env.BUILDX_STEP_DEBUG && error instanceof Error && error.stack) {
+      logger.debug(error.stack);
+    }
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The resolved settings of one run: a plain typed object, made once by `resolveSettings` (lib/config)
+ * from defaults, the stage settings file, the environment and flags, and read by every mode.
+ *
+ * Names follow the Drone/Harness buildx plugin's settings (`PLUGIN_<NAME>`), in camelCase.
+ */
+export type OutputFormat = "docker" | "oci";
+export type PushVia = "registry" | "daemon";
+
+/** The run's context from the CI system (`DRONE_*`, `HARNESS_*`), used by auto tags and auto labels. */
+export interface RunContext {
+  commitSha?: string;
+  commitRef?: string;
+  commitBranch?: string;
+  commitTag?: string;
+  buildNumber?: string;
+  buildCreated?: string;
+  repoLink?: string;
+  repoBranch?: string;
+  remoteUrl?: string;
+  stepName?: string;
+}
+
+export interface Settings {
+  // -- mode
+  /** `PLUGIN_DRY_RUN` = `PLUGIN_NO_PUSH`: build, do not push. */
+  dryRun: boolean;
+  /** `PLUGIN_PUSH_ONLY`: no build; push the image in `sourceTarPath` (or `sourceImage`). */
+  pushOnly: boolean;
+  /** `PLUGIN_TAR_PATH` = `PLUGIN_DESTINATION_TAR_PATH`: with dry run, write the image here. */
+  tarPath?: string;
+  /** `PLUGIN_BUILDX_OUTPUT_FORMAT`. Whether the user set it is in the provenance. */
+  outputFormat: OutputFormat;
+  /** `PLUGIN_BUILDX_LOAD`: with dry run, load the image into the engine. */
+  load: boolean;
+  /** `PLUGIN_SOURCE_TAR_PATH`: push-only's tarball. */
+  sourceTarPath?: string;
+  /** `PLUGIN_SOURCE_IMAGE`: push-only's image (inside the tarball, or in the engine). */
+  sourceImage?: string;
+  /** `PLUGIN_EXPECTED_DIGEST`: push-only refuses a tarball whose image digest differs. */
+  expectedDigest?: string;
+  /** `PLUGIN_PUSH_VIA`: push-only through the registry API (default) or through the engine. */
+  pushVia: PushVia;
+
+  // -- image
+  /** `PLUGIN_REPO`: the image name the tags apply to (`registry/name` or `name`). */
+  repo?: string;
+  /** `PLUGIN_TAGS` = `PLUGIN_TAG` (or the `.tags` file), after auto tags. */
+  tags: string[];
+  /** `PLUGIN_AUTO_TAG` = `PLUGIN_DEFAULT_TAGS`. */
+  autoTag: boolean;
+  /** `PLUGIN_AUTO_TAG_SUFFIX` = `PLUGIN_DEFAULT_SUFFIX`. */
+  autoTagSuffix?: string;
+
+  // -- registry and login
+  /** `PLUGIN_REGISTRY` (`DOCKER_REGISTRY`). */
+  registry: string;
+  username?: string;
+  /** secret */
+  password?: string;
+  email?: string;
+  /** `PLUGIN_CONFIG`: docker config JSON, or a path to one. secret */
+  config?: string;
+  /** `PLUGIN_REGISTRY_TYPE`: e.g. `ECR`. */
+  registryType?: string;
+  /** `PLUGIN_INSECURE`: plain HTTP, or TLS without verification. */
+  insecure: boolean;
+  /** `PLUGIN_REGISTRY_CA`: a PEM file with the registry's CA. */
+  registryCa?: string;
+  baseImageRegistry?: string;
+  baseImageUsername?: string;
+  /** secret */
+  baseImagePassword?: string;
+
+  // -- build inputs
+  dockerfile: string;
+  context: string;
+  target?: string;
+  /** `PLUGIN_BUILD_ARGS` (comma list), `PLUGIN_BUILD_ARGS_NEW` (`;` list, keeps commas) merged, `KEY=VALUE`. */
+  buildArgs: string[];
+  /** `PLUGIN_BUILD_ARGS_FROM_ENV`: names of environment variables passed as build args. */
+  buildArgsFromEnv: string[];
+  /** `PLUGIN_SECRET`: a raw `--secret` value. */
+  secret?: string;
+  /** `PLUGIN_SECRETS_FROM_ENV`: `id=ENV_NAME`. */
+  secretsFromEnv: string[];
+  /** `PLUGIN_SECRETS_FROM_FILE`: `id=/path`. */
+  secretsFromFile: string[];
+  /** `PLUGIN_CUSTOM_LABELS`: `k=v`. */
+  labels: string[];
+  /** `PLUGIN_LABEL_SCHEMA`: label-schema labels, `k=v`. */
+  labelSchema: string[];
+  /** `PLUGIN_AUTO_LABEL` (default true). */
+  autoLabel: boolean;
+  /** `PLUGIN_REPO_LINK` = `DRONE_REPO_LINK`. */
+  repoLink?: string;
+  addHost: string[];
+  noCache: boolean;
+  /** `PLUGIN_PULL_IMAGE` (default true). */
+  pullImage: boolean;
+  quiet: boolean;
+  /** `PLUGIN_PLATFORM`: comma list. */
+  platforms: string[];
+  /** `PLUGIN_BUILDX_OPTIONS` (comma list) / `PLUGIN_BUILDX_OPTIONS_SEMICOLON` (`;` list): extra buildx args. */
+  buildxOptions: string[];
+  cacheFrom: string[];
+  cacheTo: string[];
+  sshAgentKey?: string;
+
+  // -- builder
+  builderName?: string;
+  /** `PLUGIN_BUILDER_DRIVER`: `docker` (default, no builder created), `docker-container`, `remote`, `kubernetes`. */
+  builderDriver?: string;
+  builderDriverOpts: string[];
+  builderRemoteConn?: string;
+  /** `PLUGIN_BUILDER_CONFIG`: buildkitd.toml for a created builder. */
+  builderConfig?: string;
+
+  // -- outputs
+  metadataFile?: string;
+  artifactFile?: string;
+  /** `DRONE_OUTPUT` (`HARNESS_OUTPUT_FILE`?): dotenv file for later steps. */
+  outputFile?: string;
+
+  // -- Amazon ECR
+  region: string;
+  /** secret */
+  accessKey?: string;
+  /** secret */
+  secretKey?: string;
+  assumeRole?: string;
+  externalId?: string;
+  /** secret */
+  oidcTokenId?: string;
+  awsProfile?: string;
+  createRepository: boolean;
+  scanOnPush: boolean;
+  lifecyclePolicy?: string;
+  repositoryPolicy?: string;
+
+  // -- run
+  run: RunContext;
+  /** `--json`: one JSON result on stdout. */
+  json: boolean;
+  debug: boolean;
+}
+
+/** Where a resolved value came from; `buildx-step config` shows it. */
+export type SettingSource =
+  | { kind: "default" }
+  | { kind: "file"; path: string; section: string }
+  | { kind: "env"; name: string }
+  | { kind: "flag"; name: string };
+
+export interface ResolvedSettings {
+  settings: Settings;
+  sources: Partial<Record<keyof Settings, SettingSource>>;
+  /** Settings accepted but ignored, or otherwise worth a warning; printed once before the run. */
+  warnings: string[];
+}

@@ -1,0 +1,38 @@
+/**
+ * The two kinds of failure a run can end in, and their exit codes.
+ *
+ * - {@link UsageError}: the input is wrong (a setting, a file, a flag). Raised before anything is changed
+ *   anywhere, so nothing was pushed and no tag moved. Exit code 2, no stack trace: the message says what
+ *   is wrong and what to do.
+ * - {@link StepFailure}: buildx, the engine or a registry failed. Exit code 1, with the cause.
+ */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  /** Settings or files involved, for machine-readable output. */
+  readonly subjects: readonly string[];
+  constructor(message: string, subjects: readonly string[] = []) {
+    super(message);
+    this.name = "UsageError";
+    this.subjects = subjects;
+  }
+}
+
+export class StepFailure extends Error {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StepFailure";
+  }
+}
+
+/** Exit code for any thrown value: ours carry one; anything else is an unexpected failure (1). */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError || error instanceof StepFailure) return error.exitCode;
+  return 1;
+}
+
+/** The message of any thrown value, for a log line. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,37 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { StepResult } from "./result.js";
+
+/**
+ * The plugin's `docker/v1` artifact file, which Harness reads to show the published images:
+ * `{"kind": "docker/v1", "data": {"registryType", "registryUrl", "images": [{"image", "digest"}]}}`.
+ */
+export interface DockerArtifact {
+  kind: "docker/v1";
+  data: {
+    registryType: string;
+    registryUrl: string;
+    images: { image: string; digest: string }[];
+  };
+}
+
+export function dockerArtifact(result: StepResult, registryType = "Docker"): DockerArtifact {
+  const image = result.image ?? "";
+  return {
+    kind: "docker/v1",
+    data: {
+      registryType,
+      registryUrl: result.registry ?? "",
+      images: result.tags.map((tag) => ({ image: `${image}:${tag}`, digest: result.digest ?? "" })),
+    },
+  };
+}
+
+export async function writeArtifactFile(
+  file: string,
+  result: StepResult,
+  registryType?: string,
+): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(dockerArtifact(result, registryType), null, 2)}\n`);
+}

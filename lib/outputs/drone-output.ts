@@ -1,0 +1,28 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { StepResult } from "./result.js";
+
+/**
+ * Lines for `DRONE_OUTPUT`: a dotenv file later steps read their variables from. Values are plain
+ * (digests, paths, names): no quoting is needed, but a newline would end the value, so it is refused.
+ */
+export function droneOutputLines(result: StepResult): string[] {
+  const pairs: [string, string | undefined][] = [
+    ["digest", result.digest],
+    ["IMAGE_TAR_PATH", result.tarPath],
+  ];
+  return pairs
+    .filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== "")
+    .map(([key, value]) => {
+      if (/[\r\n]/.test(value)) throw new Error(`output ${key} contains a line break`);
+      return `${key}=${value}`;
+    });
+}
+
+/** Appends the result's variables to the `DRONE_OUTPUT` file (other steps of the stage may add theirs). */
+export async function writeDroneOutput(file: string, result: StepResult): Promise<void> {
+  const lines = droneOutputLines(result);
+  if (lines.length === 0) return;
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, `${lines.join("\n")}\n`);
+}

@@ -1,0 +1,21 @@
+/** The result of one run, as `--json` prints it and as the output files are written from it. */
+export type ModeName = "build-and-push" | "build-only" | "push-only";
+
+export interface StepResult {
+  mode: ModeName;
+  /** The repository the tags apply to, e.g. `127.0.0.1:5000/app`. */
+  image?: string;
+  /** Tags pushed (push modes) or given to the image (build-only). */
+  tags: string[];
+  /** The manifest or index digest the registry serves (or would serve) for every tag. */
+  digest?: string;
+  /** build-only with a tarball: where it was written. */
+  tarPath?: string;
+  /** push-only: bytes sent to the registry, and blobs the registry already had. */
+  bytesUploaded?: number;
+  blobsSkipped?: number;
+  /** push through the engine: whether the published digest equals the tarball's. */
+  digestPreserved?: boolean;
+  /** Registry the image went to, as given in the settings (for the artifact file). */
+  registry?: string;
+}

@@ -1,0 +1,35 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The compiled entry, as `npm ci` + build leave it and as `bin` in package.json names it. */
+export const cliPath = fileURLToPath(new URL("../../bin/buildx-step.js", import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs buildx-step as a user would: a new process, its own environment (nothing of the test runner's
+ * PLUGIN_* leaks in unless given), exit code and both streams captured.
+ */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; inheritEnv?: boolean } = {},
+): Promise<CliResult> {
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  if (process.env.DOCKER_HOST) base.DOCKER_HOST = process.env.DOCKER_HOST;
+  const env = { ...(options.inheritEnv ? process.env : base), ...options.env };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cliPath, ...args],
+      { env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}

@@ -1,0 +1,174 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { tempDir } from "./tmp.js";
+
+/** The plain registry that scripts/setup.sh starts and keeps running. */
+export const sharedRegistry = "127.0.0.1:5000";
+
+export interface RegistryOptions {
+  /** Basic auth with this user (htpasswd, bcrypt). */
+  auth?: { username: string; password: string };
+  /** Serve HTTPS with a certificate for 127.0.0.1 and localhost, signed by a CA made here. */
+  tls?: boolean;
+  /** Bearer-token auth: the registry's `auth.token` section (realm, service, issuer, rootcertbundle). */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+}
+
+export interface RegistryServer {
+  /** host:port, as in an image reference. */
+  host: string;
+  /** http(s)://host:port */
+  url: string;
+  /** The CA's PEM file (with tls). */
+  caFile?: string;
+  /** The folder the registry stores blobs in. */
+  storage: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** A CA and a server certificate for 127.0.0.1/localhost, made with openssl in `dir`. */
+export function makeCertificates(dir: string): { ca: string; cert: string; key: string; caKey: string } {
+  const ca = join(dir, "ca.pem");
+  const caKey = join(dir, "ca-key.pem");
+  const key = join(dir, "server-key.pem");
+  const csr = join(dir, "server.csr");
+  const cert = join(dir, "server.pem");
+  const ext = join(dir, "server.ext");
+  const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+  run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=buildx-step test CA",
+    "-keyout",
+    caKey,
+    "-out",
+    ca,
+  ]);
+  run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
+  writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+  run([
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca,
+    "-CAkey",
+    caKey,
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+    "-out",
+    cert,
+  ]);
+  return { ca, cert, key, caKey };
+}
+
+async function waitForRegistry(
+  url: string,
+  child: ChildProcess,
+  log: () => string,
+  caFile?: string,
+): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log()}`);
+    try {
+      // curl, not fetch: fetch would need the CA wired in; curl takes it as a flag.
+      execFileSync("curl", ["-s", "-o", "/dev/null", ...(caFile ? ["--cacert", caFile] : []), `${url}/v2/`], {
+        stdio: "pipe",
+      });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`docker-registry did not answer at ${url}: ${log()}`);
+}
+
+/** Starts a new, empty docker-registry on a free loopback port. Stop it when done. */
+export async function startRegistry(options: RegistryOptions = {}): Promise<RegistryServer> {
+  const temp = await tempDir("buildx-step-registry-");
+  const dir = temp.path;
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const storage = join(dir, "storage");
+  const lines = [
+    "version: 0.1",
+    "log: {level: error, accesslog: {disabled: true}}",
+    "storage:",
+    `  filesystem: {rootdirectory: ${storage}}`,
+    "  delete: {enabled: true}",
+    "http:",
+    `  addr: ${host}`,
+  ];
+  let caFile: string | undefined;
+  if (options.tls) {
+    const certs = makeCertificates(dir);
+    caFile = certs.ca;
+    lines.push(`  tls: {certificate: ${certs.cert}, key: ${certs.key}}`);
+  }
+  if (options.auth) {
+    const htpasswd = join(dir, "htpasswd");
+    const entry = execFileSync("htpasswd", ["-Bin", options.auth.username], {
+      input: options.auth.password,
+    }).toString();
+    writeFileSync(htpasswd, entry);
+    lines.push("auth:", `  htpasswd: {realm: test, path: ${htpasswd}}`);
+  } else if (options.token) {
+    const t = options.token;
+    lines.push(
+      "auth:",
+      `  token: {realm: "${t.realm}", service: "${t.service}", issuer: "${t.issuer}", rootcertbundle: ${t.rootCertBundle}}`,
+    );
+  }
+  const configFile = join(dir, "config.yml");
+  writeFileSync(configFile, `${lines.join("\n")}\n`);
+  let output = "";
+  const child = spawn("docker-registry", ["serve", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.on("data", (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  });
+  const url = `${options.tls ? "https" : "http"}://${host}`;
+  await waitForRegistry(url, child, () => output, caFile);
+  return {
+    host,
+    url,
+    caFile,
+    storage,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      await temp.remove();
+    },
+  };
+}

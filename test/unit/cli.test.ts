@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import type { Invocation } from "../../lib/cli/main.js";
+import { main } from "../../lib/cli/main.js";
+import { runCli } from "../helpers/cli.js";
+
+const version = (
+  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+async function parse(argv: string[]): Promise<{ code: number; invocation?: Invocation }> {
+  let seen: Invocation | undefined;
+  const code = await main(argv, {}, async (invocation) => {
+    seen = invocation;
+    return 0;
+  });
+  return { code, invocation: seen };
+}
+
+test("--help lists the commands and exits 0", async () => {
+  const result = await runCli(["--help"]);
+  assert.equal(result.code, 0);
+  for (const command of ["build", "push", "inspect", "config"])
+    assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
+  assert.match(result.stdout, /PLUGIN_/);
+});
+
+test("--version prints the package version", async () => {
+  const result = await runCli(["--version"]);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout.trim(), version);
+});
+
+test("an unknown flag is bad input: exit 2 with the flag named", async () => {
+  const result = await runCli(["push", "--bogus"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--bogus/);
+});
+
+test("no command is plugin mode", async () => {
+  const { code, invocation } = await parse([]);
+  assert.equal(code, 0);
+  assert.equal(invocation?.command, "plugin");
+  assert.deepEqual(invocation?.flags, []);
+});
+
+test("build flags become settings with their flag names", async () => {
+  const { invocation } = await parse([
+    "build",
+    "--repo",
+    "r/app",
+    "-t",
+    "a",
+    "--tag",
+    "b",
+    "--no-push",
+    "--no-cache",
+    "ctx",
+  ]);
+  assert.equal(invocation?.command, "build");
+  assert.deepEqual(invocation?.flags, [
+    { setting: "repo", flag: "--repo", value: "r/app" },
+    { setting: "tags", flag: "--tag", value: ["a", "b"] },
+    { setting: "noCache", flag: "--no-cache", value: true },
+    { setting: "dryRun", flag: "--no-push", value: true },
+    { setting: "context", flag: "[context]", value: "ctx" },
+  ]);
+});
+
+test("push takes the tarball as an argument and sets push-only", async () => {
+  const { invocation } = await parse(["--step", "push", "push", "image.tar", "--repo", "r/app", "--json"]);
+  assert.equal(invocation?.command, "push");
+  assert.equal(invocation?.step, "push");
+  assert.equal(invocation?.json, true);
+  assert.deepEqual(
+    invocation?.flags.filter((f) => f.setting === "pushOnly" || f.setting === "sourceTarPath"),
+    [
+      { setting: "pushOnly", flag: "push", value: true },
+      { setting: "sourceTarPath", flag: "[tarball]", value: "image.tar" },
+    ],
+  );
+});
+
+test("a failure in the run maps to its exit code", async () => {
+  const { UsageError, StepFailure } = await import("../../lib/errors.js");
+  assert.equal(await main(["config"], {}, async () => Promise.reject(new UsageError("bad"))), 2);
+  assert.equal(await main(["config"], {}, async () => Promise.reject(new StepFailure("broken"))), 1);
+});
