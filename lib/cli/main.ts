@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { exitCodeOf, messageOf, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
@@ -17,11 +19,23 @@ export interface Invocation {
 
 export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv) => Promise<number>;
 
+/** The version in this package's package.json, found by walking up from the compiled file. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === "buildx-step") return pkg.version;
+    } catch {
+      // not here: look one folder up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return "unknown";
+    dir = parent;
+  }
 }
 
 function addFlags(command: Command, specs: FlagSpec[]): void {
