@@ -56,6 +56,13 @@ const results: FlagSpec[] = [
   },
 ];
 
+/** One object in both lists, so that `config` (which has both) adds it once. */
+const region: FlagSpec = {
+  flags: "--region <region>",
+  setting: "region",
+  description: "AWS region for ECR (default us-east-1)",
+};
+
 export const buildFlags: FlagSpec[] = [
   ...image,
   { flags: "-f, --file <path>", setting: "dockerfile", description: "Dockerfile (default Dockerfile)" },
@@ -101,6 +108,32 @@ export const buildFlags: FlagSpec[] = [
     setting: "builderDriver",
     description: "docker, docker-container, remote, kubernetes",
   },
+  { flags: "--builder-name <name>", setting: "builderName", description: "buildx builder to use or create" },
+  {
+    flags: "--buildx-option <arg>",
+    setting: "buildxOptions",
+    description: "extra buildx build argument, kept whole (repeatable)",
+    repeatable: true,
+  },
+  {
+    flags: "--secret-from-env <id=ENV>",
+    setting: "secretsFromEnv",
+    description: "build secret from an environment variable (repeatable)",
+    repeatable: true,
+  },
+  {
+    flags: "--secret-from-file <id=path>",
+    setting: "secretsFromFile",
+    description: "build secret from a file (repeatable)",
+    repeatable: true,
+  },
+  { flags: "--auto-tag", setting: "autoTag", description: "tags from the git tag (1, 1.2, 1.2.3) or latest" },
+  {
+    flags: "--auto-tag-suffix <suffix>",
+    setting: "autoTagSuffix",
+    description: "suffix for --auto-tag tags",
+  },
+  region,
   ...results,
 ];
 
@@ -121,6 +154,7 @@ export const pushFlags: FlagSpec[] = [
     setting: "pushVia",
     description: "push through the registry API (default) or the engine",
   },
+  region,
   ...results,
 ];
 

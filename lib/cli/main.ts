@@ -103,6 +103,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
   build.action((context: string | undefined) => {
     const flags = flagValues(build, buildFlags).concat(common(build));
     if (context !== undefined) flags.push({ setting: "context", flag: "[context]", value: context });
+    // `build` builds: a stage-wide PLUGIN_PUSH_ONLY (meant for the stage's push step) does not turn it into a push.
+    flags.push({ setting: "pushOnly", flag: "build", value: false });
     invocation = { command: "build", flags, json: wantsJson(build), ...globals() };
   });
 

@@ -1,14 +1,17 @@
 import { resolveSettings } from "../config/resolve.js";
+import { secretValues } from "../config/secrets.js";
 import { createLogger } from "../log.js";
-import { runInspect } from "../modes/inspect.js";
-import { runStep } from "../modes/run-step.js";
-import { runConfig } from "../modes/show-config.js";
 import type { Invocation } from "./main.js";
 
-/** Carries out one parsed command line: resolve the settings once, then one mode. Returns the exit code. */
+/**
+ * Carries out one parsed command line: resolve the settings once, then one mode. Returns the exit code.
+ * Modes are imported when chosen: the AWS SDK and dockerode (with gRPC) cost hundreds of milliseconds to
+ * load, which a push of an image the registry already has, or `inspect`, must not pay.
+ */
 export async function runInvocation(invocation: Invocation, env: NodeJS.ProcessEnv): Promise<number> {
   if (invocation.command === "inspect") {
     const quiet = invocation.flags.some((f) => f.setting === "quiet");
+    const { runInspect } = await import("../modes/inspect.js");
     return runInspect(invocation.tarball ?? "", { json: invocation.json, logger: createLogger({ quiet }) });
   }
   const resolved = await resolveSettings({
@@ -20,17 +23,17 @@ export async function runInvocation(invocation: Invocation, env: NodeJS.ProcessE
   });
   const { settings } = resolved;
   const logger = createLogger({ quiet: settings.quiet, debug: settings.debug });
-  for (const secret of [
-    settings.password,
-    settings.baseImagePassword,
-    settings.config,
-    settings.accessKey,
-    settings.secretKey,
-    settings.oidcTokenId,
-  ]) {
-    logger.addSecret(secret);
+  for (const secret of secretValues(settings)) logger.addSecret(secret);
+  if (invocation.command === "config") {
+    const { runConfig } = await import("../modes/show-config.js");
+    return runConfig(resolved, { json: invocation.json });
   }
-  if (invocation.command === "config") return runConfig(resolved, { json: invocation.json });
   for (const warning of resolved.warnings) logger.warn(warning);
+  if (resolved.skip) {
+    // The plugin's auto tag skips a build that is neither a tag nor on the default branch, and succeeds.
+    logger.info(resolved.skip);
+    return 0;
+  }
+  const { runStep } = await import("../modes/run-step.js");
   return runStep(resolved, { logger, env, command: invocation.command });
 }

@@ -1,6 +1,18 @@
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import dotenv from "dotenv";
 import type { FlagValue } from "../cli/flags.js";
-import { StepFailure } from "../errors.js";
-import type { ResolvedSettings } from "./settings.js";
+import { UsageError } from "../errors.js";
+import { autoTags } from "./auto-tag.js";
+import { ignoredEnvironment, ignoredWarnings } from "./ignored.js";
+import { defaultLayer, environmentLayer, flagLayer, type Layer, type RawLayer, settle } from "./layers.js";
+import { parseList } from "./parse.js";
+import { settingName } from "./provenance.js";
+import { readRunContext } from "./run-context.js";
+import { SETTINGS } from "./schema.js";
+import type { ResolvedSettings, SettingSource, Settings } from "./settings.js";
+import { readSettingsFile } from "./settings-file.js";
+import { validateSettings } from "./validate.js";
 
 export interface ResolveInput {
   env: NodeJS.ProcessEnv;
@@ -13,8 +25,135 @@ export interface ResolveInput {
   cwd: string;
 }
 
+/**
+ * `PLUGIN_ENV_FILE`: a dotenv file loaded before anything is read, as the plugin does with
+ * `godotenv.Load`, which never overrides a variable that is already set.
+ */
+async function withEnvFile(env: NodeJS.ProcessEnv, cwd: string): Promise<NodeJS.ProcessEnv> {
+  const file = env.PLUGIN_ENV_FILE;
+  if (!file) return env;
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error);
+    throw new UsageError(`PLUGIN_ENV_FILE ${file} cannot be read: ${reason}`, ["PLUGIN_ENV_FILE"]);
+  }
+  return { ...dotenv.parse(text), ...env };
+}
+
+/**
+ * The plugin's `.tags` file (urfave/cli `FilePath: ".tags"` of the tags flag): a comma-separated list in
+ * the working folder, used when neither PLUGIN_TAG nor PLUGIN_TAGS is set (urfave/cli reads a flag's
+ * file only when none of its variables is set). Here it also overrides the settings file: it is usually
+ * written by an earlier step of the same run, which is more specific than the stage's file.
+ */
+async function tagsFileLayer(cwd: string): Promise<Layer> {
+  const path = join(cwd, ".tags");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return new Map();
+  }
+  const source: SettingSource = { kind: "file", path, section: "" };
+  return new Map([["tags", { value: parseList(text, "comma", path), source }]]);
+}
+
+function stack(layers: Layer[]): Layer {
+  const merged: Layer = new Map();
+  for (const layer of layers) for (const [key, value] of layer) merged.set(key, value);
+  return merged;
+}
+
 /** Resolves and validates the settings of one run. Throws UsageError (exit 2) for bad input. */
-export async function resolveSettings(_input: ResolveInput): Promise<ResolvedSettings> {
-  // TODO(issue 3): the settings loader.
-  throw new StepFailure("settings are not implemented yet");
+export async function resolveSettings(input: ResolveInput): Promise<ResolvedSettings> {
+  const { cwd } = input;
+  const env = await withEnvFile(input.env, cwd);
+  const warnings: string[] = [];
+
+  const step = input.step ?? (env.DRONE_STEP_NAME || env.HARNESS_STEP_ID || undefined);
+  const fileFrom = input.settingsFile !== undefined ? "--settings" : "PLUGIN_SETTINGS_FILE";
+  const fileName = input.settingsFile ?? (env.PLUGIN_SETTINGS_FILE || undefined);
+
+  let stageLayer: Layer = new Map();
+  let stepLayer: Layer = new Map();
+  const ignoredRaw: RawLayer[] = [];
+  if (fileName !== undefined) {
+    const path = isAbsolute(fileName) ? fileName : resolve(cwd, fileName);
+    const file = await readSettingsFile(path, step, fileFrom);
+    stageLayer = settle(file.stage, warnings);
+    stepLayer = settle(file.step, warnings);
+    ignoredRaw.push(file.stage, file.step);
+    if (step === undefined && file.steps.length > 0) {
+      warnings.push(
+        `${path} has [step "..."] sections but this step's name is not known (DRONE_STEP_NAME and HARNESS_STEP_ID are unset): only the top section applies; pass --step NAME`,
+      );
+    }
+  }
+  ignoredRaw.push(ignoredEnvironment(env));
+  for (const raw of ignoredRaw) warnings.push(...ignoredWarnings(raw));
+
+  const merged = stack([
+    defaultLayer(),
+    stageLayer,
+    stepLayer,
+    await tagsFileLayer(cwd),
+    settle(environmentLayer(env), warnings),
+    flagLayer(input.flags),
+  ]);
+
+  const values: Record<string, unknown> = {};
+  const sources: ResolvedSettings["sources"] = {};
+  for (const spec of SETTINGS) {
+    const entry = merged.get(spec.key);
+    if (!entry) continue;
+    let value = entry.value;
+    if (spec.path && typeof value === "string" && value !== "") value = resolve(cwd, value);
+    values[spec.key] = value;
+    sources[spec.key] = entry.source;
+  }
+
+  const context = readRunContext(env);
+  if (input.step !== undefined) {
+    context.run.stepName = input.step;
+    context.sources.stepName = { kind: "flag", name: "--step" };
+  }
+  values.run = context.run;
+  const settings = values as unknown as Settings;
+  const resolved: ResolvedSettings = { settings, sources, warnings, runSources: context.sources };
+
+  if (settings.autoTag) {
+    const result = autoTags(
+      settings.run.commitRef ?? "",
+      settings.run.repoBranch ?? "",
+      settings.autoTagSuffix,
+    );
+    if ("skip" in result) {
+      resolved.skip = result.skip;
+    } else {
+      const replaced = sources.tags?.kind !== "default";
+      if (replaced) {
+        warnings.push(
+          `${settingName("tags", sources)} is replaced by the auto tags ${result.tags.join(", ")} because ${settingName("autoTag", sources)} is true (as in the plugin)`,
+        );
+      }
+      settings.tags = result.tags;
+      sources.tags = sources.autoTag as SettingSource;
+    }
+  }
+
+  if (settings.tarPath && !settings.dryRun && !settings.pushOnly) {
+    warnings.push(
+      `${settingName("tarPath", sources)} is set but ${settingName("dryRun", sources)} is not true: the image is pushed and no tarball is written`,
+    );
+  }
+  if (settings.sourceTarPath && !settings.pushOnly) {
+    warnings.push(
+      `${settingName("sourceTarPath", sources)} is set but ${settingName("pushOnly", sources)} is not true: it is not used`,
+    );
+  }
+
+  await validateSettings(resolved, cwd);
+  return resolved;
 }

@@ -45,7 +45,10 @@ export interface Settings {
   // -- image
   /** `PLUGIN_REPO`: the image name the tags apply to (`registry/name` or `name`). */
   repo?: string;
-  /** `PLUGIN_TAGS` = `PLUGIN_TAG` (or the `.tags` file), after auto tags. */
+  /**
+   * `PLUGIN_TAG` = `PLUGIN_TAGS` (or the `.tags` file in the working folder when neither is set), after
+   * auto tags: with `autoTag` these are the auto tags.
+   */
   tags: string[];
   /** `PLUGIN_AUTO_TAG` = `PLUGIN_DEFAULT_TAGS`. */
   autoTag: boolean;
@@ -119,7 +122,7 @@ export interface Settings {
   // -- outputs
   metadataFile?: string;
   artifactFile?: string;
-  /** `DRONE_OUTPUT` (`HARNESS_OUTPUT_FILE`?): dotenv file for later steps. */
+  /** `DRONE_OUTPUT` (Harness CI sets it too): dotenv file for later steps. */
   outputFile?: string;
 
   // -- Amazon ECR
@@ -142,6 +145,7 @@ export interface Settings {
   run: RunContext;
   /** `--json`: one JSON result on stdout. */
   json: boolean;
+  /** `--debug` or `BUILDX_STEP_DEBUG` (the plugin's PLUGIN_DEBUG is the daemon's and ignored). */
   debug: boolean;
 }
 
@@ -157,4 +161,11 @@ export interface ResolvedSettings {
   sources: Partial<Record<keyof Settings, SettingSource>>;
   /** Settings accepted but ignored, or otherwise worth a warning; printed once before the run. */
   warnings: string[];
+  /**
+   * Set when the plugin would not build at all (PLUGIN_AUTO_TAG on a ref that is neither a tag nor the
+   * default branch): the reason, which the mode prints before it exits 0 without building.
+   */
+  skip?: string;
+  /** Where each field of `settings.run` came from (`DRONE_COMMIT_REF`, `--step`, ...). */
+  runSources?: Partial<Record<keyof RunContext, SettingSource>>;
 }

@@ -65,6 +65,7 @@ test("build flags become settings with their flag names", async () => {
     { setting: "noCache", flag: "--no-cache", value: true },
     { setting: "dryRun", flag: "--no-push", value: true },
     { setting: "context", flag: "[context]", value: "ctx" },
+    { setting: "pushOnly", flag: "build", value: false },
   ]);
 });
 

@@ -1,0 +1,148 @@
+/**
+ * A source of settings as a layer: the values it sets, each with where it came from. Layers are stacked
+ * by `resolveSettings` (defaults < settings file < `.tags` < environment < flags); the highest layer that
+ * sets a setting gives its whole value (lists are not merged across sources).
+ */
+import type { FlagValue } from "../cli/flags.js";
+import { UsageError } from "../errors.js";
+import { type ListForm, parseBool, parseList } from "./parse.js";
+import { SETTINGS, type SettingKey, type SettingSpec, type SettingValue, SPEC_BY_KEY } from "./schema.js";
+import type { SettingSource } from "./settings.js";
+
+export interface Resolved {
+  value: SettingValue;
+  source: SettingSource;
+}
+
+export type Layer = Map<SettingKey, Resolved>;
+
+/** A value as a source wrote it, before parsing: a string, or a list of items (an INI `key[]` array). */
+export interface RawValue {
+  raw: string | string[];
+  /** Names the value in errors: `PLUGIN_DRY_RUN`, `dry_run in stage.ini [step "build"]`. */
+  origin: string;
+  source: SettingSource;
+}
+
+/** Raw values of one source by the variable they stand for (`PLUGIN_TAGS`, ...). */
+export type RawLayer = Map<string, RawValue>;
+
+/**
+ * `PLUGIN_MULTIPLE_BUILD_ARGS`: in the plugin, true means "use the `;` list PLUGIN_BUILD_ARGS_NEW instead of
+ * PLUGIN_BUILD_ARGS". Without it both lists are used here (the plugin's newer releases merge them).
+ */
+export const MULTIPLE_BUILD_ARGS = "PLUGIN_MULTIPLE_BUILD_ARGS";
+
+/** The value of one variable, parsed for its setting. */
+export function parseValue(spec: SettingSpec, form: ListForm | undefined, value: RawValue): SettingValue {
+  const { raw, origin } = value;
+  if (Array.isArray(raw)) {
+    if (spec.kind !== "list")
+      throw new UsageError(`${origin} is given as a list (key[] = ...), but it takes one value`, [origin]);
+    return raw.map((item) => item.trim()).filter((item) => item !== "");
+  }
+  if (spec.kind === "bool") return parseBool(raw, origin);
+  if (spec.kind === "list") return parseList(raw, form ?? spec.form ?? "comma", origin);
+  // Values from a fixed set are compared case-insensitively (`OCI` is `oci`).
+  if (spec.oneOf) return raw.trim().toLowerCase();
+  return raw;
+}
+
+function joinSources(sources: SettingSource[]): SettingSource {
+  const first = sources[0] as SettingSource;
+  if (sources.length === 1 || first.kind !== "env") return first;
+  return { kind: "env", name: sources.map((s) => (s.kind === "env" ? s.name : "")).join(" + ") };
+}
+
+/**
+ * Settles one source: for each setting, the first of its variables that the source has (urfave/cli's
+ * order), or with `concat` all of them joined. `warnings` collects what was set but not used.
+ */
+export function settle(raw: RawLayer, warnings: string[]): Layer {
+  const layer: Layer = new Map();
+  const multiple = raw.get(MULTIPLE_BUILD_ARGS);
+  const onlyNewBuildArgs =
+    multiple !== undefined && typeof multiple.raw === "string" && parseBool(multiple.raw, multiple.origin);
+  for (const spec of SETTINGS) {
+    if (spec.concat) {
+      const values: string[] = [];
+      const sources: SettingSource[] = [];
+      for (const name of spec.env) {
+        const value = raw.get(name.name);
+        if (!value) continue;
+        if (spec.key === "buildArgs" && name.name === "PLUGIN_BUILD_ARGS" && onlyNewBuildArgs) {
+          warnings.push(
+            `${value.origin} is not used because ${multiple?.origin} is true (as in the plugin): put every build arg in PLUGIN_BUILD_ARGS_NEW`,
+          );
+          continue;
+        }
+        values.push(...(parseValue(spec, name.form, value) as string[]));
+        sources.push(value.source);
+      }
+      if (sources.length > 0) layer.set(spec.key, { value: values, source: joinSources(sources) });
+      continue;
+    }
+    for (const name of spec.env) {
+      const value = raw.get(name.name);
+      if (!value) continue;
+      layer.set(spec.key, { value: parseValue(spec, name.form, value), source: value.source });
+      break;
+    }
+  }
+  return layer;
+}
+
+/** Every variable name the settings read (for the environment and the settings file). */
+export const KNOWN_ENV_NAMES: readonly string[] = [
+  ...SETTINGS.flatMap((spec) => spec.env.map((e) => e.name)),
+  MULTIPLE_BUILD_ARGS,
+];
+
+/**
+ * The environment as a raw layer. An empty variable counts as unset: the Drone runner exports settings
+ * the pipeline left empty as empty strings, and an empty value must not hide a fall-back or default.
+ */
+export function environmentLayer(env: NodeJS.ProcessEnv): RawLayer {
+  const raw: RawLayer = new Map();
+  for (const name of KNOWN_ENV_NAMES) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    raw.set(name, { raw: value, origin: name, source: { kind: "env", name } });
+  }
+  return raw;
+}
+
+/**
+ * The command line's flags as a layer. A repeatable flag's values are items, kept whole (commas and all);
+ * a single value of a list setting (e.g. `--platform a,b`) is split like the variable's.
+ */
+export function flagLayer(flags: FlagValue[]): Layer {
+  const layer: Layer = new Map();
+  for (const flag of flags) {
+    const spec = SPEC_BY_KEY.get(flag.setting as SettingKey);
+    if (!spec) continue;
+    const source: SettingSource = { kind: "flag", name: flag.flag };
+    let value: SettingValue;
+    if (typeof flag.value === "boolean") {
+      if (spec.kind !== "bool") throw new UsageError(`${flag.flag} needs a value`, [flag.flag]);
+      value = flag.value;
+    } else if (Array.isArray(flag.value) && spec.kind !== "list") {
+      value = parseValue(spec, undefined, { raw: flag.value.at(-1) ?? "", origin: flag.flag, source });
+    } else {
+      value = parseValue(spec, undefined, { raw: flag.value, origin: flag.flag, source });
+    }
+    layer.set(spec.key, { value, source });
+  }
+  return layer;
+}
+
+/** The built-in defaults (the plugin's) as a layer. */
+export function defaultLayer(): Layer {
+  const layer: Layer = new Map();
+  for (const spec of SETTINGS) {
+    if (spec.default === undefined) continue;
+    const value = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    layer.set(spec.key, { value, source: { kind: "default" } });
+  }
+  return layer;
+}

@@ -1,0 +1,31 @@
+/** How a setting and its source are named to a user: in `config`, in validation messages, in warnings. */
+import { primaryEnvName, type SettingKey } from "./schema.js";
+import type { ResolvedSettings, SettingSource } from "./settings.js";
+
+/** `default`, `env PLUGIN_NO_PUSH`, `file stage.ini [step "build"]`, `flag --tag`. */
+export function describeSource(source: SettingSource | undefined): string {
+  if (!source) return "unset";
+  switch (source.kind) {
+    case "default":
+      return "default";
+    case "env":
+      return `env ${source.name}`;
+    case "file":
+      return source.section === "" ? `file ${source.path}` : `file ${source.path} [${source.section}]`;
+    case "flag":
+      return `flag ${source.name}`;
+  }
+}
+
+/**
+ * The setting as the user set it, for messages: the variable (`PLUGIN_NO_PUSH`), the flag (`--dry-run`),
+ * or the file key with its file; the main variable when it was not set.
+ */
+export function settingName(key: SettingKey, sources: ResolvedSettings["sources"]): string {
+  const source = sources[key];
+  const primary = primaryEnvName(key);
+  if (!source || source.kind === "default") return primary;
+  if (source.kind === "env") return source.name;
+  if (source.kind === "flag") return `${primary} (flag ${source.name})`;
+  return `${primary} (${describeSource(source)})`;
+}

@@ -1,0 +1,189 @@
+/**
+ * Checks of the resolved settings before anything runs: impossible combinations, malformed values and
+ * files that are not there. Each problem names the settings as the user set them and says what to do;
+ * all problems are reported together as one UsageError (exit 2). Nothing is created or changed here: the
+ * tar path's folder is only checked to be creatable (the build creates it).
+ */
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { UsageError } from "../errors.js";
+import { parseRepository } from "../registry/reference.js";
+import { settingName } from "./provenance.js";
+import { primaryEnvName, type SettingKey } from "./schema.js";
+import type { ResolvedSettings } from "./settings.js";
+
+/** The OCI distribution spec's tag grammar. */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** What PLUGIN_EXPECTED_DIGEST accepts: the digests registries serve are sha256. */
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+interface Problem {
+  message: string;
+  subjects: string[];
+}
+
+async function statOrUndefined(path: string) {
+  try {
+    return await stat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the folder of `file` could not be created (or the file written), or undefined if it can. */
+async function whyNotWritable(file: string): Promise<string | undefined> {
+  const existing = await statOrUndefined(file);
+  if (existing?.isDirectory()) return `${file} is a folder; give a file name, e.g. ${file}/image.tar`;
+  let folder = dirname(file);
+  for (;;) {
+    const info = await statOrUndefined(folder);
+    if (info) {
+      if (!info.isDirectory()) return `${folder} is a file, so the folder for ${file} cannot be created`;
+      try {
+        await access(folder, constants.W_OK | constants.X_OK);
+      } catch {
+        return `${folder} is not writable, so ${file} cannot be written there`;
+      }
+      return undefined;
+    }
+    const parent = dirname(folder);
+    if (parent === folder) return `no folder on the way to ${file} exists`;
+    folder = parent;
+  }
+}
+
+/** Problems with the settings; empty when they are valid. */
+export async function findProblems(resolved: ResolvedSettings, cwd: string): Promise<Problem[]> {
+  const { settings, sources } = resolved;
+  const problems: Problem[] = [];
+  const name = (key: SettingKey) => settingName(key, sources);
+  const add = (message: string, ...keys: SettingKey[]) =>
+    problems.push({ message, subjects: keys.map(primaryEnvName) });
+
+  // -- the mode
+  if (settings.pushOnly && settings.dryRun) {
+    add(
+      `${name("pushOnly")} and ${name("dryRun")} are both true: a step either builds without pushing or pushes a tarball; unset one of them`,
+      "pushOnly",
+      "dryRun",
+    );
+  }
+  if (settings.pushOnly && !settings.sourceTarPath && !settings.sourceImage) {
+    add(
+      `${name("pushOnly")} is true but there is nothing to push: set PLUGIN_SOURCE_TAR_PATH to the image tarball (or PLUGIN_SOURCE_IMAGE to an image in the engine)`,
+      "pushOnly",
+      "sourceTarPath",
+      "sourceImage",
+    );
+  }
+  if (settings.pushOnly && settings.sourceTarPath) {
+    const info = await statOrUndefined(settings.sourceTarPath);
+    if (!info) {
+      add(
+        `${name("sourceTarPath")}: ${settings.sourceTarPath} does not exist: build it first with PLUGIN_DRY_RUN and PLUGIN_TAR_PATH, or fix the path`,
+        "sourceTarPath",
+      );
+    } else if (!info.isFile()) {
+      add(
+        `${name("sourceTarPath")}: ${settings.sourceTarPath} is not a regular file: give the image tarball`,
+        "sourceTarPath",
+      );
+    }
+  }
+  if (!["docker", "oci"].includes(settings.outputFormat)) {
+    add(
+      `${name("outputFormat")} is "${settings.outputFormat}": the tarball format is docker or oci`,
+      "outputFormat",
+    );
+  }
+  if (!["registry", "daemon"].includes(settings.pushVia)) {
+    add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
+  }
+  if (settings.tarPath && settings.dryRun) {
+    const why = await whyNotWritable(settings.tarPath);
+    if (why) add(`${name("tarPath")}: ${why}`, "tarPath");
+  }
+  if (settings.expectedDigest !== undefined && !DIGEST_PATTERN.test(settings.expectedDigest)) {
+    add(
+      `${name("expectedDigest")} is "${settings.expectedDigest}": give the image digest as sha256:<64 lower-case hex digits>`,
+      "expectedDigest",
+    );
+  }
+
+  // -- the image
+  const needsRepo = settings.pushOnly || !settings.dryRun || settings.load;
+  if (settings.repo === undefined || settings.repo.trim() === "") {
+    if (needsRepo) {
+      const why = settings.pushOnly
+        ? "push-only pushes to it"
+        : settings.dryRun
+          ? "PLUGIN_BUILDX_LOAD loads the image under it"
+          : "the image is pushed to it";
+      add(
+        `PLUGIN_REPO is not set, and ${why}: set PLUGIN_REPO (or --repo) to e.g. registry.example.com/team/app`,
+        "repo",
+      );
+    }
+  } else {
+    try {
+      parseRepository(settings.repo, name("repo"));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      add(error.message, "repo");
+    }
+  }
+  const badTags = settings.tags.filter((tag) => !TAG_PATTERN.test(tag));
+  if (badTags.length > 0) {
+    add(
+      `${name("tags")}: ${badTags.map((t) => JSON.stringify(t)).join(", ")} ${badTags.length === 1 ? "is not a valid tag" : "are not valid tags"}: ` +
+        "a tag is up to 128 letters, digits, _ . - and starts with a letter, digit or _",
+      "tags",
+    );
+  }
+  if (!settings.pushOnly && settings.tags.length === 0 && !settings.dryRun) {
+    add(`${name("tags")} is empty: set at least one tag (the default is latest)`, "tags");
+  }
+
+  // -- files that must exist
+  for (const key of ["registryCa", "builderConfig", "lifecyclePolicy", "repositoryPolicy"] as const) {
+    const file = settings[key];
+    if (!file) continue;
+    const info = await statOrUndefined(file);
+    if (!info?.isFile())
+      add(`${name(key)}: ${file} ${info ? "is not a regular file" : "does not exist"}`, key);
+  }
+  if (settings.config) {
+    // A secret: the message never repeats the value.
+    const text = settings.config.trim();
+    if (text.startsWith("{")) {
+      try {
+        JSON.parse(text);
+      } catch {
+        add(
+          `${name("config")} starts with "{" but is not valid JSON: give a docker config.json's content or a path to one`,
+          "config",
+        );
+      }
+    } else {
+      const info = await statOrUndefined(resolve(cwd, text));
+      if (!info?.isFile()) {
+        add(`${name("config")} is neither docker config JSON nor the path of an existing file`, "config");
+      }
+    }
+  }
+  return problems;
+}
+
+/** Throws one UsageError listing every problem, naming the settings involved. */
+export async function validateSettings(resolved: ResolvedSettings, cwd: string): Promise<void> {
+  const problems = await findProblems(resolved, cwd);
+  if (problems.length === 0) return;
+  const subjects = [...new Set(problems.flatMap((p) => p.subjects))];
+  const first = problems[0] as Problem;
+  if (problems.length === 1) throw new UsageError(first.message, subjects);
+  throw new UsageError(
+    `${problems.length} settings are invalid:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
+    subjects,
+  );
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { resolveSettings } from "../../lib/config/resolve.js";
+import { SETTINGS } from "../../lib/config/schema.js";
+import { configReport, formatConfigJson, formatConfigTable, runConfig } from "../../lib/modes/show-config.js";
+import { tempDir } from "../helpers/tmp.js";
+
+/** A distinct value for every secret setting (by its first variable), none a substring of another. */
+const SECRET_VALUES: Record<string, string> = {
+  PLUGIN_PASSWORD: "pw-Tr0ub4dor",
+  PLUGIN_CONFIG: '{"auths":{"r.example":{"auth":"c2VjcmV0LWF1dGg="}}}',
+  PLUGIN_DOCKER_PASSWORD: "base-pw-c0rrect",
+  PLUGIN_SECRET: "id=npm,src=/run/npmrc-s3cr3t",
+  PLUGIN_SSH_AGENT_KEY: "ssh-key-h0rse-battery",
+  PLUGIN_ACCESS_KEY: "AKIAEXAMPLESECRET1",
+  PLUGIN_SECRET_KEY: "wJalrXUtnFEMI-staple",
+  PLUGIN_OIDC_TOKEN_ID: "eyJhbGciOi.oidc-t0ken",
+};
+
+test("every secret setting is covered by the test's values", () => {
+  const secretVariables = SETTINGS.filter((s) => s.secret).map((s) => s.env[0]?.name);
+  assert.deepEqual(secretVariables.sort(), Object.keys(SECRET_VALUES).sort());
+});
+
+test("config never shows a secret: not in the table, not in the JSON", async (t) => {
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  const resolved = await resolveSettings({
+    env: {
+      PLUGIN_REPO: "registry.example.com/team/app",
+      ...SECRET_VALUES,
+      DRONE_REMOTE_URL: "https://ci-bot:gh-t0ken-123@git.example/o/r.git",
+    },
+    flags: [],
+    cwd: dir.path,
+  });
+  const report = configReport(resolved);
+  const table = formatConfigTable(report);
+  const json = formatConfigJson(report);
+  let written = "";
+  assert.equal(await runConfig(resolved, { json: false, write: (s) => (written += s) }), 0);
+  assert.equal(await runConfig(resolved, { json: true, write: (s) => (written += s) }), 0);
+
+  for (const output of [table, json, written]) {
+    for (const [name, value] of Object.entries(SECRET_VALUES)) {
+      assert.ok(!output.includes(value), `${name}'s value appears in the output`);
+    }
+    assert.ok(!output.includes("gh-t0ken-123"), "URL credentials appear in the output");
+  }
+  const parsed = JSON.parse(json) as {
+    settings: Record<string, { value: unknown; from: string }>;
+    run: Record<string, { value: unknown }>;
+  };
+  for (const key of [
+    "password",
+    "config",
+    "baseImagePassword",
+    "secret",
+    "sshAgentKey",
+    "accessKey",
+    "secretKey",
+    "oidcTokenId",
+  ]) {
+    assert.equal(parsed.settings[key]?.value, "***", key);
+  }
+  assert.equal(parsed.settings.password?.from, "env PLUGIN_PASSWORD");
+  assert.equal(parsed.run.remoteUrl?.value, "https://***@git.example/o/r.git");
+  assert.match(table, /^password \(PLUGIN_PASSWORD\)\s+\*\*\*\s+env PLUGIN_PASSWORD$/m);
+});
+
+test("config shows each value with its source: default, file + section, env variable, flag", async (t) => {
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  const ini = join(dir.path, "stage.ini");
+  await writeFile(ini, 'target = base\n[step "build"]\nno_push = true\n');
+  const resolved = await resolveSettings({
+    env: {
+      PLUGIN_REPO: "r.example/app",
+      PLUGIN_SETTINGS_FILE: ini,
+      DRONE_STEP_NAME: "build",
+      PLUGIN_MIRROR: "m",
+    },
+    flags: [{ setting: "tags", flag: "--tag", value: ["v1", "v2"] }],
+    cwd: dir.path,
+  });
+  const table = formatConfigTable(configReport(resolved));
+  assert.match(table, /^SETTING\s+VALUE\s+SOURCE$/m);
+  assert.match(table, /^dryRun \(PLUGIN_DRY_RUN\)\s+true\s+file .*stage\.ini \[step "build"\]$/m);
+  assert.match(table, /^target \(PLUGIN_TARGET\)\s+base\s+file .*stage\.ini$/m);
+  assert.match(table, /^repo \(PLUGIN_REPO\)\s+r\.example\/app\s+env PLUGIN_REPO$/m);
+  assert.match(table, /^tags \(PLUGIN_TAGS\)\s+"v1", "v2"\s+flag --tag$/m);
+  assert.match(table, /^pushOnly \(PLUGIN_PUSH_ONLY\)\s+false\s+default$/m);
+  assert.match(table, /^run\.stepName\s+build\s+env DRONE_STEP_NAME$/m);
+  assert.match(table, /^warning: PLUGIN_MIRROR is accepted for compatibility and ignored/m);
+
+  const json = JSON.parse(formatConfigJson(configReport(resolved))) as {
+    settings: Record<string, { value: unknown; source: unknown; env?: string }>;
+    warnings: string[];
+  };
+  assert.deepEqual(json.settings.dryRun, {
+    value: true,
+    source: { kind: "file", path: ini, section: 'step "build"' },
+    from: `file ${ini} [step "build"]`,
+    env: "PLUGIN_DRY_RUN",
+  });
+  assert.deepEqual(json.settings.tags?.source, { kind: "flag", name: "--tag" });
+  assert.equal(json.warnings.length, 1);
+});
+
+test("secretValues lists the value of every secret setting that is set", async (t) => {
+  const { secretValues } = await import("../../lib/config/secrets.js");
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  const resolved = await resolveSettings({
+    env: { PLUGIN_REPO: "registry.example.com/team/app", ...SECRET_VALUES, PLUGIN_USERNAME: "not-secret" },
+    flags: [],
+    cwd: dir.path,
+  });
+  assert.deepEqual(secretValues(resolved.settings).sort(), Object.values(SECRET_VALUES).sort());
+});

@@ -1,0 +1,257 @@
+import assert from "node:assert/strict";
+import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { resolveSettings } from "../../lib/config/resolve.js";
+import { UsageError } from "../../lib/errors.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const REPO = "registry.example.com/team/app";
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+
+async function workdir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await tempDir("config-validate-");
+  t.after(dir.remove);
+  await writeFile(join(dir.path, "image.tar"), "not really a tarball");
+  await mkdir(join(dir.path, "folder"));
+  await writeFile(join(dir.path, "plain-file"), "x");
+  return dir.path;
+}
+
+/** Each invalid combination, the settings its message must name, and what else it must say. */
+const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
+  [
+    "push-only with dry run",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_DRY_RUN: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+    [/PLUGIN_PUSH_ONLY and PLUGIN_DRY_RUN are both true/, /unset one of them/],
+    ["PLUGIN_PUSH_ONLY", "PLUGIN_DRY_RUN"],
+  ],
+  [
+    "push-only with dry run by its alias",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_NO_PUSH: "1", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+    [/PLUGIN_PUSH_ONLY and PLUGIN_NO_PUSH are both true/],
+    ["PLUGIN_PUSH_ONLY", "PLUGIN_DRY_RUN"],
+  ],
+  [
+    "push-only without a source",
+    { PLUGIN_PUSH_ONLY: "true" },
+    [
+      /PLUGIN_PUSH_ONLY is true but there is nothing to push/,
+      /PLUGIN_SOURCE_TAR_PATH/,
+      /PLUGIN_SOURCE_IMAGE/,
+    ],
+    ["PLUGIN_PUSH_ONLY", "PLUGIN_SOURCE_TAR_PATH"],
+  ],
+  [
+    "a source tarball that does not exist",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "missing.tar" },
+    [/PLUGIN_SOURCE_TAR_PATH: .*missing\.tar does not exist/],
+    ["PLUGIN_SOURCE_TAR_PATH"],
+  ],
+  [
+    "a source tarball that is a folder",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "folder" },
+    [/PLUGIN_SOURCE_TAR_PATH: .*folder is not a regular file/],
+    ["PLUGIN_SOURCE_TAR_PATH"],
+  ],
+  [
+    "no repo for a push",
+    { PLUGIN_REPO: "" },
+    [/PLUGIN_REPO is not set, and the image is pushed to it/],
+    ["PLUGIN_REPO"],
+  ],
+  [
+    "no repo for push-only",
+    { PLUGIN_REPO: "", PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+    [/PLUGIN_REPO is not set, and push-only pushes to it/],
+    ["PLUGIN_REPO"],
+  ],
+  [
+    "no repo to load under",
+    { PLUGIN_REPO: "", PLUGIN_DRY_RUN: "true", PLUGIN_BUILDX_LOAD: "true" },
+    [/PLUGIN_REPO is not set, and PLUGIN_BUILDX_LOAD loads the image under it/],
+    ["PLUGIN_REPO"],
+  ],
+  [
+    "a repo that is not a name",
+    { PLUGIN_REPO: "Team/App" },
+    [/PLUGIN_REPO "Team\/App" is not a valid/],
+    ["PLUGIN_REPO"],
+  ],
+  [
+    "a repo with a tag",
+    { PLUGIN_REPO: "team/app:1.0" },
+    [/PLUGIN_REPO "team\/app:1.0" has a tag/],
+    ["PLUGIN_REPO"],
+  ],
+  [
+    "a tag that is not a tag",
+    { PLUGIN_TAGS: "ok,not ok" },
+    [/PLUGIN_TAGS: "not ok" is not a valid tag/],
+    ["PLUGIN_TAGS"],
+  ],
+  [
+    "a tag that starts with a dot",
+    { PLUGIN_TAG: ".hidden" },
+    [/PLUGIN_TAG: ".hidden" is not a valid tag/],
+    ["PLUGIN_TAGS"],
+  ],
+  ["a tag that is too long", { PLUGIN_TAGS: "a".repeat(129) }, [/is not a valid tag/], ["PLUGIN_TAGS"]],
+  [
+    "an output format other than docker/oci",
+    { PLUGIN_BUILDX_OUTPUT_FORMAT: "tar" },
+    [/PLUGIN_BUILDX_OUTPUT_FORMAT is "tar": the tarball format is docker or oci/],
+    ["PLUGIN_BUILDX_OUTPUT_FORMAT"],
+  ],
+  [
+    "a tar path whose folder is a file",
+    { PLUGIN_DRY_RUN: "true", PLUGIN_TAR_PATH: "plain-file/sub/image.tar" },
+    [/PLUGIN_TAR_PATH: .*plain-file is a file, so the folder .* cannot be created/],
+    ["PLUGIN_TAR_PATH"],
+  ],
+  [
+    "a tar path that is a folder",
+    { PLUGIN_DRY_RUN: "true", PLUGIN_DESTINATION_TAR_PATH: "folder" },
+    [/PLUGIN_DESTINATION_TAR_PATH: .*folder is a folder/],
+    ["PLUGIN_TAR_PATH"],
+  ],
+  [
+    "an expected digest that is not one",
+    { PLUGIN_EXPECTED_DIGEST: "sha256:abc" },
+    [/PLUGIN_EXPECTED_DIGEST is "sha256:abc"/, /sha256:<64/],
+    ["PLUGIN_EXPECTED_DIGEST"],
+  ],
+  [
+    "push via something else",
+    { PLUGIN_PUSH_VIA: "carrier-pigeon" },
+    [/PLUGIN_PUSH_VIA is "carrier-pigeon"/],
+    ["PLUGIN_PUSH_VIA"],
+  ],
+  [
+    "a registry CA that is missing",
+    { PLUGIN_REGISTRY_CA: "ca.pem" },
+    [/PLUGIN_REGISTRY_CA: .*ca\.pem does not exist/],
+    ["PLUGIN_REGISTRY_CA"],
+  ],
+  [
+    "a config that is broken JSON",
+    { PLUGIN_CONFIG: '{"auths": ' },
+    [/PLUGIN_CONFIG starts with "\{" but is not valid JSON/],
+    ["PLUGIN_CONFIG"],
+  ],
+  [
+    "a config path that is missing",
+    { PLUGIN_CONFIG: "nope/config.json" },
+    [/PLUGIN_CONFIG is neither/],
+    ["PLUGIN_CONFIG"],
+  ],
+];
+
+for (const [name, env, patterns, subjects] of INVALID) {
+  test(`invalid: ${name}`, async (t) => {
+    const cwd = await workdir(t);
+    const before = await readdir(cwd);
+    await assert.rejects(
+      resolveSettings({ env: { PLUGIN_REPO: REPO, ...env }, flags: [], cwd }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError, String(error));
+        assert.equal(error.exitCode, 2);
+        for (const pattern of patterns) assert.match(error.message, pattern);
+        for (const subject of subjects)
+          assert.ok(error.subjects.includes(subject), `${subject} in ${error.subjects}`);
+        return true;
+      },
+    );
+    // Validation only looks: nothing was created.
+    assert.deepEqual(await readdir(cwd), before);
+  });
+}
+
+test("invalid settings named as they were set: a flag and a file key", async (t) => {
+  const cwd = await workdir(t);
+  await writeFile(join(cwd, "stage.ini"), "no_push = true\n");
+  await assert.rejects(
+    resolveSettings({
+      env: { PLUGIN_REPO: REPO, PLUGIN_SETTINGS_FILE: "stage.ini", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+      flags: [{ setting: "pushOnly", flag: "push", value: true }],
+      cwd,
+    }),
+    (error: unknown) =>
+      error instanceof UsageError &&
+      /PLUGIN_PUSH_ONLY \(flag push\) and PLUGIN_DRY_RUN \(file .*stage\.ini\) are both true/.test(
+        error.message,
+      ),
+  );
+});
+
+test("several problems are reported together", async (t) => {
+  const cwd = await workdir(t);
+  await assert.rejects(
+    resolveSettings({
+      env: { PLUGIN_REPO: "BAD", PLUGIN_TAGS: "a b", PLUGIN_BUILDX_OUTPUT_FORMAT: "zip" },
+      flags: [],
+      cwd,
+    }),
+    (error: unknown) =>
+      error instanceof UsageError &&
+      /^3 settings are invalid:/.test(error.message) &&
+      /PLUGIN_REPO/.test(error.message) &&
+      /PLUGIN_TAGS/.test(error.message) &&
+      /PLUGIN_BUILDX_OUTPUT_FORMAT/.test(error.message),
+  );
+});
+
+test("a tar path in folders that do not exist yet is fine, and they are not created", async (t) => {
+  const cwd = await workdir(t);
+  const before = await readdir(cwd);
+  const { settings } = await resolveSettings({
+    env: { PLUGIN_NO_PUSH: "true", PLUGIN_TAR_PATH: "a/b/c/image.tar" },
+    flags: [],
+    cwd,
+  });
+  assert.equal(settings.tarPath, join(cwd, "a/b/c/image.tar"));
+  assert.deepEqual(await readdir(cwd), before);
+});
+
+test("a tar path under a folder that is not writable is refused", {
+  skip: process.getuid?.() === 0,
+}, async (t) => {
+  const cwd = await workdir(t);
+  await chmod(join(cwd, "folder"), 0o555);
+  t.after(() => chmod(join(cwd, "folder"), 0o755));
+  await assert.rejects(
+    resolveSettings({
+      env: { PLUGIN_NO_PUSH: "true", PLUGIN_TAR_PATH: "folder/x/image.tar" },
+      flags: [],
+      cwd,
+    }),
+    /not writable/,
+  );
+});
+
+test("valid combinations pass", async (t) => {
+  const cwd = await workdir(t);
+  const valid: NodeJS.ProcessEnv[] = [
+    { PLUGIN_REPO: REPO },
+    { PLUGIN_REPO: "localhost:5000/app", PLUGIN_TAGS: "v1.0,latest,_x" },
+    { PLUGIN_NO_PUSH: "true" },
+    { PLUGIN_NO_PUSH: "true", PLUGIN_TAR_PATH: "out/image.tar", PLUGIN_BUILDX_OUTPUT_FORMAT: "oci" },
+    {
+      PLUGIN_REPO: REPO,
+      PLUGIN_PUSH_ONLY: "true",
+      PLUGIN_SOURCE_TAR_PATH: "image.tar",
+      PLUGIN_EXPECTED_DIGEST: DIGEST,
+    },
+    {
+      PLUGIN_REPO: REPO,
+      PLUGIN_PUSH_ONLY: "true",
+      PLUGIN_SOURCE_IMAGE: "app:built",
+      PLUGIN_PUSH_VIA: "daemon",
+    },
+    { PLUGIN_REPO: REPO, PLUGIN_CONFIG: '{"auths":{}}' },
+  ];
+  for (const env of valid) {
+    const resolved = await resolveSettings({ env, flags: [], cwd });
+    assert.ok(resolved.settings, JSON.stringify(env));
+  }
+});
