@@ -53,3 +53,25 @@ export interface ImageArchive {
   /** A blob's bytes, streamed from its byte range of the tarball. */
   openBlob(digest: string): Readable;
 }
+
+/** One manifest of an image, as `inspect` shows it: a platform's config and layers (or an attestation). */
+export interface ArchiveManifest {
+  descriptor: Descriptor;
+  /** `os/arch[/variant]`, from the index entry or else the config; undefined when neither says. */
+  platform?: string;
+  /** A BuildKit attestation manifest (provenance/SBOM, platform unknown/unknown): pushed, not runnable. */
+  attestation: boolean;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/** An image as {@link OpenedArchive} gives it: what {@link ArchiveImage} says, plus its manifests. */
+export interface OpenedImage extends ArchiveImage {
+  /** Every image manifest under the top descriptor (for an index: its children, attestations included). */
+  manifests: ArchiveManifest[];
+}
+
+/** What `openArchive` returns: an {@link ImageArchive} whose images carry their manifests. */
+export interface OpenedArchive extends ImageArchive {
+  images: OpenedImage[];
+}

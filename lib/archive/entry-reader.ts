@@ -1,0 +1,166 @@
+/**
+ * Reads what an indexed tarball holds: small JSON documents (bounded in size, checked against their
+ * digest) and blobs as streams over their byte range of the file. Nothing is extracted.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { archiveError } from "./errors.js";
+import type { TarEntry, TarIndex } from "./tar-index.js";
+import type { Descriptor } from "./types.js";
+
+/**
+ * index.json, manifest.json, manifests and configs are a few KiB; a multi-platform index with many
+ * attestations stays far below this. More is a broken or hostile file, and it is not read into memory.
+ */
+export const MAX_JSON_SIZE = 4 * 1024 * 1024;
+
+const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+/** `blobs/<alg>/<encoded>`: where the OCI image layout keeps the blob with this digest (image-layout.md). */
+export function blobPath(digest: string): string {
+  const [algorithm, encoded] = digest.split(":");
+  return `blobs/${algorithm}/${encoded}`;
+}
+
+/** The digest of a `blobs/<alg>/<encoded>` path, or undefined for any other path. */
+export function digestOfBlobPath(path: string): string | undefined {
+  const match = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(path);
+  if (!match) return undefined;
+  const digest = `${match[1]}:${match[2]}`;
+  return DIGEST.test(digest) ? digest : undefined;
+}
+
+export function digestOf(bytes: Buffer, algorithm = "sha256"): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+}
+
+export class EntryReader {
+  /** Blobs found elsewhere than `blobs/<alg>/<encoded>` (legacy `docker save` layers), by digest. */
+  readonly #extraBlobs = new Map<string, TarEntry>();
+
+  constructor(readonly tar: TarIndex) {}
+
+  get path(): string {
+    return this.tar.path;
+  }
+
+  /** Registers a blob stored under another name (`<id>/layer.tar`), so that it can be opened by digest. */
+  addBlob(digest: string, entry: TarEntry): void {
+    this.#extraBlobs.set(digest, entry);
+  }
+
+  /** The entry holding the blob with this digest, or undefined. */
+  blobEntry(digest: string): TarEntry | undefined {
+    return (
+      this.#extraBlobs.get(digest) ?? (DIGEST.test(digest) ? this.tar.file(blobPath(digest)) : undefined)
+    );
+  }
+
+  /**
+   * The entry for a descriptor found in `where`: refused when its digest is malformed, its blob is
+   * missing, or the size it claims is not the blob's size (the archive is then corrupt or incomplete).
+   */
+  requireBlob(descriptor: Descriptor, where: string): TarEntry {
+    if (typeof descriptor?.digest !== "string" || !DIGEST.test(descriptor.digest)) {
+      throw archiveError(this.path, `${where} has a malformed digest ${JSON.stringify(descriptor?.digest)}`);
+    }
+    if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
+      throw archiveError(
+        this.path,
+        `${where} gives ${descriptor.digest} a malformed size ${JSON.stringify(descriptor.size)}`,
+      );
+    }
+    const entry = this.blobEntry(descriptor.digest);
+    if (!entry) {
+      throw archiveError(
+        this.path,
+        `${where} refers to ${descriptor.digest} but ${blobPath(descriptor.digest)} is not in the tarball`,
+      );
+    }
+    if (entry.size !== descriptor.size) {
+      throw archiveError(
+        this.path,
+        `${entry.name} has ${entry.size} bytes but ${where} says ${descriptor.size} for ${descriptor.digest}`,
+      );
+    }
+    return entry;
+  }
+
+  /** The bytes of a small entry (JSON), refused above {@link MAX_JSON_SIZE}. */
+  async readSmall(entry: TarEntry, what: string): Promise<Buffer> {
+    if (entry.size > MAX_JSON_SIZE) {
+      throw archiveError(
+        this.path,
+        `${what} (${entry.name}) is ${entry.size} bytes, over the ${MAX_JSON_SIZE}-byte limit for JSON documents`,
+      );
+    }
+    const buffer = Buffer.alloc(entry.size);
+    const handle = await open(this.path, "r");
+    try {
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(
+          buffer,
+          filled,
+          buffer.length - filled,
+          entry.offset + filled,
+        );
+        if (bytesRead === 0) throw archiveError(this.path, `truncated while reading ${entry.name}`);
+        filled += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+    return buffer;
+  }
+
+  /** Parses JSON bytes; an object is required. */
+  parseJson<T>(bytes: Buffer, what: string): T {
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString("utf8"));
+    } catch (error) {
+      throw archiveError(this.path, `${what} is not valid JSON (${(error as Error).message})`);
+    }
+    if (value === null || typeof value !== "object")
+      throw archiveError(this.path, `${what} is not a JSON object`);
+    return value as T;
+  }
+
+  /** A named JSON document of the archive (index.json, manifest.json). */
+  async readNamedJson<T>(name: string): Promise<{ bytes: Buffer; value: T } | undefined> {
+    const entry = this.tar.file(name);
+    if (!entry) return undefined;
+    const bytes = await this.readSmall(entry, name);
+    return { bytes, value: this.parseJson<T>(bytes, name) };
+  }
+
+  /** A JSON blob (manifest, index, config): present, of the claimed size, bounded, and matching its digest. */
+  async readJsonBlob<T>(descriptor: Descriptor, where: string): Promise<{ bytes: Buffer; value: T }> {
+    const entry = this.requireBlob(descriptor, where);
+    const bytes = await this.readSmall(entry, `${descriptor.digest} (${descriptor.mediaType ?? "JSON"})`);
+    const algorithm = descriptor.digest.split(":")[0] ?? "sha256";
+    if (digestOf(bytes, algorithm) !== descriptor.digest) {
+      throw archiveError(
+        this.path,
+        `${entry.name} does not match its digest ${descriptor.digest} (the blob is corrupt)`,
+      );
+    }
+    return { bytes, value: this.parseJson<T>(bytes, `${entry.name} (${descriptor.mediaType ?? "JSON"})`) };
+  }
+
+  /** A blob's bytes as a stream over its byte range of the tar file. */
+  openBlob(digest: string): Readable {
+    const entry = this.blobEntry(digest);
+    if (!entry) throw archiveError(this.path, `no blob ${digest} in the tarball`);
+    return this.openEntry(entry);
+  }
+
+  openEntry(entry: TarEntry): Readable {
+    if (entry.size === 0) return Readable.from([]);
+    // `end` is inclusive.
+    return createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The names an archive records for an image, gathered from its several places (index.json annotations,
+ * manifest.json RepoTags) without listing one name twice in two spellings (`x/app:1` in RepoTags is
+ * `docker.io/x/app:1` in containerd's annotation).
+ */
+import { CONTAINERD_IMAGE_NAME, OCI_REF_NAME } from "./media-types.js";
+
+/** docker's familiar-name expansion: `app:1` -> `docker.io/library/app:1`, `x/app:1` -> `docker.io/x/app:1`. */
+export function canonicalImageName(name: string): string {
+  const slash = name.indexOf("/");
+  const first = slash === -1 ? "" : name.slice(0, slash);
+  const hasHost = first.includes(".") || first.includes(":") || first === "localhost";
+  let full = hasHost ? name : `docker.io/${name}`;
+  if (full.startsWith("docker.io/") && !full.slice("docker.io/".length).includes("/")) {
+    full = `docker.io/library/${full.slice("docker.io/".length)}`;
+  }
+  // A name without tag or digest means `latest`, as docker reads it.
+  const last = full.slice(full.lastIndexOf("/") + 1);
+  if (!last.includes(":") && !last.includes("@")) full = `${full}:latest`;
+  return full;
+}
+
+/** Collects names in the order found; a name already present in another spelling is not added again. */
+export class NameSet {
+  readonly #names: string[] = [];
+  readonly #keys = new Set<string>();
+
+  add(name: string | undefined): void {
+    if (!name) return;
+    const key = canonicalImageName(name);
+    if (this.#keys.has(key)) return;
+    this.#keys.add(key);
+    this.#names.push(name);
+  }
+
+  /**
+   * An index.json entry's names. `org.opencontainers.image.ref.name` is often only the tag (`1`, as
+   * buildx writes it beside `io.containerd.image.name=docker.io/x/app:1`): it adds nothing then. When it
+   * is a full reference, or the only name, it is kept as written.
+   */
+  addAnnotations(annotations: Record<string, string> | undefined): void {
+    const full = annotations?.[CONTAINERD_IMAGE_NAME];
+    const ref = annotations?.[OCI_REF_NAME];
+    this.add(full);
+    if (ref && !(full && (full.endsWith(`:${ref}`) || full.endsWith(`@${ref}`)))) this.add(ref);
+  }
+
+  get names(): string[] {
+    return [...this.#names];
+  }
+}

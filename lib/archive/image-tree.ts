@@ -1,0 +1,133 @@
+/**
+ * Everything one image is made of, walked from its top descriptor (an index or a manifest) through the
+ * OCI layout's blobs: the manifests with their exact bytes (what the registry will store and serve),
+ * the configs and layers (checked present and of the size claimed), platforms and total size.
+ */
+import type { EntryReader } from "./entry-reader.js";
+import { archiveError } from "./errors.js";
+import { ATTESTATION_MANIFEST, isIndex, isManifest, REFERENCE_TYPE_ANNOTATION } from "./media-types.js";
+import { formatPlatform } from "./platform.js";
+import type { ArchiveManifest, Descriptor, Platform, PushPlan } from "./types.js";
+
+/** Indexes nest (an index of indexes); real ones are one or two deep. */
+const MAX_DEPTH = 8;
+
+export interface ImageTree {
+  descriptor: Descriptor;
+  manifests: ArchiveManifest[];
+  plan: PushPlan;
+  platforms: string[];
+  size: number;
+}
+
+interface IndexDocument {
+  mediaType?: string;
+  manifests?: Descriptor[];
+}
+
+interface ManifestDocument {
+  mediaType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+}
+
+interface ConfigDocument {
+  os?: string;
+  architecture?: string;
+  variant?: string;
+}
+
+/** Copies only the descriptor fields the spec defines, so nothing odd from the JSON travels on. */
+function descriptorOf(value: Descriptor): Descriptor {
+  return {
+    mediaType: value.mediaType,
+    digest: value.digest,
+    size: value.size,
+    ...(value.platform ? { platform: value.platform } : {}),
+    ...(value.annotations ? { annotations: value.annotations } : {}),
+  };
+}
+
+/** Walks the image whose top descriptor is `top` (as index.json records it). */
+export async function walkImage(reader: EntryReader, top: Descriptor): Promise<ImageTree> {
+  const manifests: ArchiveManifest[] = [];
+  const pushManifests: PushPlan["manifests"] = [];
+  const blobs = new Map<string, Descriptor>();
+  const seenManifests = new Set<string>();
+
+  const visit = async (descriptor: Descriptor, where: string, depth: number): Promise<void> => {
+    if (depth > MAX_DEPTH)
+      throw archiveError(reader.path, `indexes nest deeper than ${MAX_DEPTH} levels at ${where}`);
+    if (seenManifests.has(descriptor.digest)) return;
+    const { bytes, value } = await reader.readJsonBlob<IndexDocument & ManifestDocument>(descriptor, where);
+    // The descriptor's media type is what the registry is told; the document's own field must agree.
+    const mediaType = descriptor.mediaType ?? value.mediaType;
+    if (value.mediaType && descriptor.mediaType && value.mediaType !== descriptor.mediaType) {
+      throw archiveError(
+        reader.path,
+        `${where} says ${descriptor.digest} is ${descriptor.mediaType} but the document says ${value.mediaType}`,
+      );
+    }
+    if (!mediaType) throw archiveError(reader.path, `${where} gives ${descriptor.digest} no media type`);
+    const label = `${mediaType.includes("index") || mediaType.includes("list") ? "index" : "manifest"} ${descriptor.digest}`;
+    seenManifests.add(descriptor.digest);
+
+    if (isIndex(mediaType)) {
+      if (!Array.isArray(value.manifests))
+        throw archiveError(reader.path, `${label} has no "manifests" list`);
+      for (const child of value.manifests) await visit(child, label, depth + 1);
+    } else if (isManifest(mediaType)) {
+      if (!value.config || !Array.isArray(value.layers)) {
+        throw archiveError(reader.path, `${label} has no config or no layers list`);
+      }
+      const config = descriptorOf(value.config);
+      const layers = value.layers.map(descriptorOf);
+      for (const blob of [config, ...layers]) {
+        if (typeof blob.mediaType !== "string" || blob.mediaType === "") {
+          throw archiveError(reader.path, `${label} gives ${blob.digest} no media type`);
+        }
+        reader.requireBlob(blob, label);
+        blobs.set(blob.digest, blob);
+      }
+      const attestation = descriptor.annotations?.[REFERENCE_TYPE_ANNOTATION] === ATTESTATION_MANIFEST;
+      let platform = attestation ? undefined : formatPlatform(descriptor.platform);
+      if (!attestation && !platform) {
+        // Single-platform archives often give no platform in index.json: the config says it.
+        const { value: configDocument } = await reader.readJsonBlob<ConfigDocument>(config, label);
+        platform = formatPlatform(configDocument as Partial<Platform>);
+      }
+      manifests.push({
+        descriptor: descriptorOf({ ...descriptor, mediaType }),
+        platform,
+        attestation,
+        config,
+        layers,
+      });
+    } else {
+      throw archiveError(
+        reader.path,
+        `${where} refers to ${descriptor.digest} of media type ${mediaType}, which is neither an image manifest nor an index`,
+        "only container images can be read; rebuild the tarball with buildx or docker",
+      );
+    }
+    // Children first: a registry accepts an index only once the manifests it lists are there.
+    pushManifests.push({ descriptor: descriptorOf({ ...descriptor, mediaType }), bytes });
+  };
+
+  await visit(top, "index.json", 0);
+
+  const platforms = [
+    ...new Set(manifests.flatMap((m) => (m.attestation || !m.platform ? [] : [m.platform]))),
+  ];
+  const size =
+    pushManifests.reduce((sum, m) => sum + m.descriptor.size, 0) +
+    [...blobs.values()].reduce((sum, b) => sum + b.size, 0);
+  const topDescriptor = pushManifests[pushManifests.length - 1]?.descriptor ?? top;
+  return {
+    descriptor: topDescriptor,
+    manifests,
+    plan: { blobs: [...blobs.values()], manifests: pushManifests },
+    platforms,
+    size,
+  };
+}
