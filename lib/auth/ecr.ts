@@ -1,0 +1,198 @@
+/**
+ * Amazon ECR logins: which registry is ECR, and the registry password from `GetAuthorizationToken`
+ * (a base64 "AWS:password" token valid for 12 hours:
+ * https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html).
+ * Private registries are `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]`; public ECR is `public.ecr.aws`,
+ * whose API lives in us-east-1 only.
+ */
+import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import {
+  ECRPUBLICClient,
+  GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
+} from "@aws-sdk/client-ecr-public";
+import type { Settings } from "../config/settings.js";
+import { StepFailure } from "../errors.js";
+import { DOCKER_HUB } from "../registry/reference.js";
+import {
+  type AwsCredentialProvider,
+  awsCredentialMode,
+  credentialHint,
+  credentialStepName,
+} from "./aws-credentials.js";
+import type { Credential } from "./credential.js";
+import { credentialHost } from "./hosts.js";
+
+const PRIVATE_ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+export const PUBLIC_ECR_HOST = "public.ecr.aws";
+/** ECR Public's API is served from this region only. */
+export const PUBLIC_ECR_REGION = "us-east-1";
+
+/** An ECR registry: where its API is and which account owns it. */
+export interface EcrRegistry {
+  /** `host[:port]` the image is pushed to (normalised). */
+  host: string;
+  public: boolean;
+  /** The API's region: from the host when it has one, else the settings' region. */
+  region: string;
+  /** The account in the host, when the host has one. */
+  accountId?: string;
+}
+
+/** What a host says about ECR: account and region for private ECR, `public` for ECR Public. Pure. */
+export function parseEcrHost(
+  registry: string,
+): { accountId?: string; region?: string; public: boolean } | undefined {
+  const host = credentialHost(registry);
+  if (host === PUBLIC_ECR_HOST) return { public: true };
+  const match = PRIVATE_ECR_HOST.exec(host);
+  if (!match) return undefined;
+  return { accountId: match[1], region: match[2], public: false };
+}
+
+/** The registry named by `PLUGIN_REPO`'s first component, when it names one (docker's rule). */
+function repoHost(repo: string | undefined): string | undefined {
+  const first = repo?.includes("/") ? (repo.trim().split("/")[0] ?? "") : "";
+  return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
+}
+
+/**
+ * The ECR registry of a run, or undefined when the run does not push to ECR: `PLUGIN_REGISTRY` or the
+ * registry in `PLUGIN_REPO` is an ECR host, or `PLUGIN_REGISTRY_TYPE=ECR` says the registry is ECR whatever
+ * its name (a proxy, a custom domain): then the registry of `PLUGIN_REPO`, else `PLUGIN_REGISTRY`. Pure.
+ */
+export function ecrRegistryOf(
+  settings: Pick<Settings, "registry" | "repo" | "registryType" | "region">,
+): EcrRegistry | undefined {
+  const fromRepo = repoHost(settings.repo);
+  // PLUGIN_REGISTRY defaults to Docker Hub, which is never ECR: only a registry the user named counts.
+  const fromSetting =
+    settings.registry?.trim() && credentialHost(settings.registry) !== DOCKER_HUB
+      ? settings.registry
+      : undefined;
+  const typed = (settings.registryType ?? "").trim().toUpperCase();
+  let named: string | undefined;
+  let parsed: ReturnType<typeof parseEcrHost>;
+  for (const candidate of [fromRepo, fromSetting]) {
+    const ecr = candidate ? parseEcrHost(candidate) : undefined;
+    if (candidate && ecr) {
+      named = candidate;
+      parsed = ecr;
+      break;
+    }
+  }
+  if (!named) {
+    if (typed !== "ECR") return undefined;
+    named = fromRepo ?? fromSetting;
+    if (!named) return undefined;
+  }
+  const isPublic = parsed?.public ?? false;
+  return {
+    host: credentialHost(named),
+    public: isPublic,
+    region: isPublic ? PUBLIC_ECR_REGION : (parsed?.region ?? (settings.region || "us-east-1")),
+    ...(parsed?.accountId ? { accountId: parsed.accountId } : {}),
+  };
+}
+
+/** Decodes an authorization token (base64 "AWS:password"). Pure. */
+export function decodeEcrToken(token: string): Credential {
+  const decoded = Buffer.from(token, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0 || colon === decoded.length - 1) {
+    throw new StepFailure('ECR GetAuthorizationToken returned a token that is not base64 of "user:password"');
+  }
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** AWS error codes that mean "these credentials are wrong, expired or not allowed". */
+const AUTH_ERRORS =
+  /^(CredentialsProviderError|InvalidSignatureException|SignatureDoesNotMatch|UnrecognizedClientException|InvalidClientTokenId|ExpiredToken(Exception)?|AccessDenied(Exception)?|InvalidIdentityToken|IDPRejectedClaim|ProviderError)$/;
+
+function hintFor(settings: Parameters<typeof awsCredentialMode>[0]): string {
+  try {
+    return credentialHint(awsCredentialMode(settings));
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * A failed AWS call as a StepFailure naming the step and AWS's error code. The message is AWS's own
+ * (it names no secret), masked anyway; the credential mode helps the reader see which credentials were used.
+ */
+export function awsStepFailure(
+  step: string,
+  error: unknown,
+  mask: (text: string) => string,
+  settings?: Parameters<typeof awsCredentialMode>[0],
+): StepFailure {
+  const e = error as {
+    name?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const code = e?.Code ?? e?.name ?? "Error";
+  const status = e?.$metadata?.httpStatusCode ? `, HTTP ${e.$metadata.httpStatusCode}` : "";
+  let mode = "";
+  if (settings) {
+    try {
+      mode = ` (AWS credentials: ${awsCredentialMode(settings)})`;
+    } catch {
+      mode = "";
+    }
+  }
+  const message = mask(String(e?.message ?? error)).replace(/\.?\s*$/, "");
+  const hint = settings && AUTH_ERRORS.test(code) ? `; ${hintFor(settings)}` : "";
+  // No `cause`: the SDK's error carries the signed request, which is no one's business in a log.
+  return new StepFailure(`ECR ${step} failed${mode}: ${code}${status}: ${message}${hint}`);
+}
+
+/**
+ * Obtains the AWS credentials before the first ECR call, so that a failure names the step that failed
+ * (AssumeRole, web identity, the default chain) rather than the ECR call that needed them.
+ */
+export async function ensureAwsCredentials(
+  credentials: AwsCredentialProvider,
+  mask: (text: string) => string,
+  settings?: Parameters<typeof awsCredentialMode>[0],
+): Promise<void> {
+  try {
+    await credentials();
+  } catch (error) {
+    const mode = settings ? awsCredentialMode(settings) : undefined;
+    throw awsStepFailure(`credentials${mode ? ` (${credentialStepName(mode)})` : ""}`, error, mask, settings);
+  }
+}
+
+/** Logs in to ECR: GetAuthorizationToken with the given credentials, as `AWS` + password. */
+export async function ecrLogin(
+  registry: EcrRegistry,
+  credentials: AwsCredentialProvider,
+  options: {
+    addSecret: (value: string | undefined) => void;
+    mask: (text: string) => string;
+    settings?: Parameters<typeof awsCredentialMode>[0];
+  },
+): Promise<Credential> {
+  await ensureAwsCredentials(credentials, options.mask, options.settings);
+  let token: string | undefined;
+  try {
+    if (registry.public) {
+      const client = new ECRPUBLICClient({ region: PUBLIC_ECR_REGION, credentials });
+      const answer = await client.send(new GetPublicAuthorizationTokenCommand({}));
+      token = answer.authorizationData?.authorizationToken;
+    } else {
+      const client = new ECRClient({ region: registry.region, credentials });
+      const answer = await client.send(new GetAuthorizationTokenCommand({}));
+      token = answer.authorizationData?.[0]?.authorizationToken;
+    }
+  } catch (error) {
+    throw awsStepFailure("login (GetAuthorizationToken)", error, options.mask, options.settings);
+  }
+  if (!token) throw new StepFailure("ECR login (GetAuthorizationToken) returned no authorization data");
+  options.addSecret(token);
+  const credential = decodeEcrToken(token);
+  options.addSecret(credential.password);
+  return credential;
+}
