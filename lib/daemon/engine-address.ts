@@ -1,0 +1,166 @@
+/**
+ * Where the Docker engine answers, read from the environment the way the docker CLI reads it, so that
+ * this tool talks to the same engine `docker` would:
+ * - `DOCKER_HOST` (`unix://PATH`, `tcp://HOST:PORT`, `ssh://USER@HOST`, or a bare `HOST:PORT` meaning tcp);
+ *   unset: `unix:///var/run/docker.sock`.
+ * - `DOCKER_TLS_VERIFY` (any non-empty value): TLS, verifying the engine against `ca.pem`;
+ *   `DOCKER_TLS` (non-empty): TLS without verification; the client certificate `cert.pem`/`key.pem` and
+ *   `ca.pem` are read from `DOCKER_CERT_PATH` (default `~/.docker`).
+ * https://docs.docker.com/reference/cli/docker/#environment-variables
+ *
+ * dockerode has its own reading of these variables (it prefers `~/.docker/run/docker.sock`, turns on TLS
+ * only for `DOCKER_TLS_VERIFY=1` or port 2376, and reads no default cert path): the options built here
+ * replace all of it.
+ */
+import { readFileSync } from "node:fs";
+import { Agent as HttpsAgent } from "node:https";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../errors.js";
+
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/** The engine's address as the user would recognise it, and how to reach it. */
+export interface EngineAddress {
+  /** e.g. `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376`: for messages. */
+  display: string;
+  kind: "unix" | "tcp" | "ssh";
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  tls: boolean;
+  /** TLS: verify the engine's certificate against `ca`. */
+  verify: boolean;
+  /** The folder the TLS files are read from (for messages). */
+  certPath?: string;
+  /** ssh: the user in the URL. */
+  username?: string;
+}
+
+/** Parses the engine's address from the environment. Pure; throws UsageError for an address it cannot use. */
+export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
+  const raw = (env.DOCKER_HOST ?? "").trim() || DEFAULT_DOCKER_HOST;
+  const verify = Boolean(env.DOCKER_TLS_VERIFY);
+  const tls = verify || Boolean(env.DOCKER_TLS);
+  const certPath = tls ? env.DOCKER_CERT_PATH || join(env.HOME || homedir(), ".docker") : undefined;
+
+  if (raw.startsWith("unix://")) {
+    const socketPath = raw.slice("unix://".length) || "/var/run/docker.sock";
+    return { display: `unix://${socketPath}`, kind: "unix", socketPath, tls: false, verify: false };
+  }
+  if (raw.startsWith("npipe://")) {
+    throw new UsageError(`DOCKER_HOST=${raw}: named pipes exist only on Windows; give unix:// or tcp://`, [
+      "DOCKER_HOST",
+    ]);
+  }
+  // The CLI reads a bare `host:port` as tcp (opts.ParseHost).
+  const withScheme = raw.includes("://") ? raw : `tcp://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(
+      `DOCKER_HOST=${raw} is not an engine address: use unix:///path/to/docker.sock or tcp://host:port`,
+      ["DOCKER_HOST"],
+    );
+  }
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (url.protocol === "ssh:") {
+    if (!hostname) throw new UsageError(`DOCKER_HOST=${raw} names no host`, ["DOCKER_HOST"]);
+    return {
+      display: raw,
+      kind: "ssh",
+      host: hostname,
+      port: url.port ? Number(url.port) : 22,
+      username: url.username || undefined,
+      tls: false,
+      verify: false,
+    };
+  }
+  if (url.protocol !== "tcp:" && url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(
+      `DOCKER_HOST=${raw}: the scheme ${url.protocol}// is not one the engine answers on`,
+      ["DOCKER_HOST"],
+    );
+  }
+  if (!hostname) throw new UsageError(`DOCKER_HOST=${raw} names no host`, ["DOCKER_HOST"]);
+  // The CLI's default ports: 2376 with TLS, 2375 without.
+  const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
+  return {
+    display: `tcp://${url.host.replace(/:\d+$/, "")}:${port}`,
+    kind: "tcp",
+    host: hostname,
+    port,
+    tls,
+    verify,
+    certPath,
+  };
+}
+
+/** The `docker-modem` options for an address: every connection key set, so nothing of dockerode's own reading of the environment remains. */
+export interface ModemOptions {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  protocol?: "http" | "https" | "ssh";
+  username?: string;
+  ca?: string;
+  cert?: Buffer;
+  key?: Buffer;
+  agent?: HttpsAgent;
+  sshOptions?: Record<string, unknown>;
+}
+
+function readTlsFile(certPath: string, name: string, required: boolean): Buffer | undefined {
+  const file = join(certPath, name);
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    if (!required && (error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new UsageError(
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error}): DOCKER_TLS_VERIFY needs the engine's CA as ca.pem in DOCKER_CERT_PATH (default ~/.docker)`,
+      ["DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"],
+    );
+  }
+}
+
+/** Reads the TLS files an address needs and returns the options for `new Dockerode(...)`. */
+export function modemOptions(address: EngineAddress, env: NodeJS.ProcessEnv): ModemOptions {
+  const base: ModemOptions = {
+    socketPath: undefined,
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    username: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    agent: undefined,
+  };
+  if (address.kind === "unix") return { ...base, socketPath: address.socketPath };
+  if (address.kind === "ssh") {
+    return {
+      ...base,
+      host: address.host,
+      port: address.port,
+      protocol: "ssh",
+      username: address.username,
+      sshOptions: { agent: env.SSH_AUTH_SOCK },
+    };
+  }
+  if (!address.tls || !address.certPath) {
+    return { ...base, host: address.host, port: address.port, protocol: "http" };
+  }
+  const ca = readTlsFile(address.certPath, "ca.pem", address.verify);
+  const cert = readTlsFile(address.certPath, "cert.pem", false);
+  const key = readTlsFile(address.certPath, "key.pem", false);
+  // docker-modem passes ca/cert/key but no `rejectUnauthorized`: an agent carries the TLS settings.
+  const agent = new HttpsAgent({
+    ca: address.verify ? ca : undefined,
+    cert,
+    key,
+    rejectUnauthorized: address.verify,
+    keepAlive: false,
+  });
+  return { ...base, host: address.host, port: address.port, protocol: "https", agent };
+}

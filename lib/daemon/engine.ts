@@ -1,0 +1,112 @@
+/**
+ * The connection to the Docker engine: a dockerode client for the address the environment names, and
+ * the translation of its failures into errors a user can act on.
+ */
+import Dockerode from "dockerode";
+import { StepFailure, UsageError } from "../errors.js";
+import { type EngineAddress, engineAddressFromEnv, modemOptions } from "./engine-address.js";
+
+export interface Engine {
+  docker: Dockerode;
+  address: EngineAddress;
+}
+
+/** A dockerode client for the engine that `DOCKER_HOST` (or the default socket) names. Connects lazily. */
+export function connectEngine(env: NodeJS.ProcessEnv = process.env): Engine {
+  const address = engineAddressFromEnv(env);
+  const options = modemOptions(address, env);
+  try {
+    return { docker: new Dockerode(options as Dockerode.DockerOptions), address };
+  } catch (error) {
+    // docker-modem reads the environment itself before our options override it (e.g. DOCKER_CERT_PATH files).
+    throw new UsageError(`cannot use the Docker engine at ${address.display}: ${(error as Error).message}`, [
+      "DOCKER_HOST",
+    ]);
+  }
+}
+
+/** What docker-modem rejects with: a socket error (`code`), or an HTTP error (`statusCode`, `json`). */
+interface ModemError extends Error {
+  code?: string;
+  statusCode?: number;
+  json?: unknown;
+}
+
+/** Errors of the connection itself, before the engine said anything. */
+const CONNECTION_CODES = new Set([
+  "ENOENT",
+  "ECONNREFUSED",
+  "EACCES",
+  "EPERM",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ENOTSOCK",
+]);
+
+/** OpenSSL's and Node's codes for a TLS handshake that failed (untrusted certificate, wrong name, not TLS). */
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|^ERR_TLS|^ERR_SSL|^EPROTO$/;
+
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as ModemError | undefined)?.code;
+  return typeof code === "string" && (CONNECTION_CODES.has(code) || TLS_CODES.test(code));
+}
+
+/** The failure for an engine that does not answer: names the address and how to get one. */
+export function engineUnreachable(address: EngineAddress, error: unknown): StepFailure {
+  const code = (error as ModemError).code ?? "";
+  const tls = TLS_CODES.test(code);
+  // `connect ENOENT`, as the socket error reads; a TLS or reset error happens after the connect.
+  const verb = tls || code === "ECONNRESET" ? "" : "connect ";
+  let hint = "start dockerd, or set DOCKER_HOST to the engine's address";
+  if (code === "EACCES" || code === "EPERM") {
+    hint = `this user may not open ${address.socketPath ?? address.display}: run as root or as a member of the docker group, or set DOCKER_HOST`;
+  } else if (tls) {
+    hint = `check DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem${address.certPath ? ` in ${address.certPath}` : ""}) against the engine's TLS setup`;
+  }
+  return new StepFailure(
+    `cannot reach the Docker engine at ${address.display} (${verb}${code || (error as Error).message}): ${hint}`,
+    { cause: error },
+  );
+}
+
+/** The engine's own words in a failed request: its JSON `message`, else what docker-modem made of it. */
+export function engineMessage(error: unknown): string {
+  const modemError = error as ModemError;
+  const json = modemError?.json as { message?: unknown } | undefined;
+  if (json && typeof json === "object" && typeof json.message === "string") return json.message.trim();
+  if (typeof modemError?.json === "string" && modemError.json.trim()) return modemError.json.trim();
+  return (modemError?.message ?? String(error)).trim();
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as ModemError | undefined)?.statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/**
+ * Runs one request to the engine; a connection failure becomes {@link engineUnreachable}, an engine error
+ * a StepFailure that starts with `what` and ends with the engine's message.
+ */
+export async function engineRequest<T>(engine: Engine, what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw asEngineFailure(engine, what, error);
+  }
+}
+
+export function asEngineFailure(engine: Engine, what: string, error: unknown): Error {
+  if (error instanceof StepFailure || error instanceof UsageError) return error;
+  if (isConnectionError(error)) return engineUnreachable(engine.address, error);
+  return new StepFailure(
+    `${what}: the engine at ${engine.address.display} answered: ${engineMessage(error)}`,
+    {
+      cause: error,
+    },
+  );
+}

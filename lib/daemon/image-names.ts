@@ -1,0 +1,130 @@
+/**
+ * The names (`repo:tag`) a run gives images in the engine, and putting them back afterwards.
+ *
+ * Every name is remembered with the image it pointed at before the run (or none) the first time the run
+ * may change it; at the end a name that did not exist is removed and a name that pointed elsewhere is
+ * pointed back. So the engine holds the same names as before the run, temporary push tags and loaded
+ * names alike, and an image that existed before is never removed (removing a name only deletes an image
+ * that has no other name left, i.e. one this run brought in).
+ */
+import type { Logger } from "../log.js";
+import { asEngineFailure, type Engine, engineMessage, httpStatusOf, isConnectionError } from "./engine.js";
+
+/** The image ID a name points at in the engine, or undefined when there is no such image. */
+export async function imageIdOf(engine: Engine, name: string): Promise<string | undefined> {
+  try {
+    const info = (await engine.docker.getImage(name).inspect()) as { Id?: string };
+    return info.Id;
+  } catch (error) {
+    if (httpStatusOf(error) === 404) return undefined;
+    throw asEngineFailure(engine, `inspecting ${name}`, error);
+  }
+}
+
+function messageOfEngine(engine: Engine, error: unknown): string {
+  if (isConnectionError(error)) return `the engine at ${engine.address.display} stopped answering`;
+  return engineMessage(error);
+}
+
+/** Pure: `repo:tag` split at the tag's colon (a colon before the last `/` is a registry port). */
+export function splitNameTag(name: string): { repo: string; tag: string } {
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  if (colon > slash) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repo: name, tag: "latest" };
+}
+
+/** The `repo@sha256:…` references the engine records for an image (the classic store adds one per push). */
+async function repoDigestsOf(engine: Engine, image: string): Promise<string[] | undefined> {
+  try {
+    const info = (await engine.docker.getImage(image).inspect()) as { RepoDigests?: string[] | null };
+    return info.RepoDigests ?? [];
+  } catch (error) {
+    if (httpStatusOf(error) === 404) return undefined;
+    throw asEngineFailure(engine, `inspecting ${image}`, error);
+  }
+}
+
+export class ImageNames {
+  /** name -> the image ID it pointed at before the run (undefined: it did not exist). */
+  private readonly before = new Map<string, string | undefined>();
+  /** image ID -> its `repo@digest` references before the run. */
+  private readonly digestsBefore = new Map<string, Set<string>>();
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Records what `name` points at now, unless recorded already. Call before anything may move it. */
+  async remember(name: string): Promise<void> {
+    if (this.before.has(name)) return;
+    this.before.set(name, await imageIdOf(this.engine, name));
+  }
+
+  /**
+   * Records the image's `repo@digest` references, so that those a push adds are removed at the end. The
+   * classic store records one for every push (moby distribution/push_v2.go) and keeps it after the tag is
+   * gone, as long as the image has another name: the user's image would show `<none>` rows for the repo.
+   */
+  async rememberDigestReferences(imageId: string): Promise<void> {
+    if (this.digestsBefore.has(imageId)) return;
+    this.digestsBefore.set(imageId, new Set((await repoDigestsOf(this.engine, imageId)) ?? []));
+  }
+
+  /** Whether `name` existed before the run (after {@link remember}). */
+  existedBefore(name: string): boolean {
+    return this.before.get(name) !== undefined;
+  }
+
+  /** Points `name` (`repo:tag`) at `image` (an ID or a name), remembering what it pointed at. */
+  async tag(image: string, name: string): Promise<void> {
+    await this.remember(name);
+    const { repo, tag } = splitNameTag(name);
+    try {
+      await this.engine.docker.getImage(image).tag({ repo, tag });
+    } catch (error) {
+      throw asEngineFailure(this.engine, `tagging ${image} as ${name}`, error);
+    }
+  }
+
+  /**
+   * Puts every remembered name back as it was, last changed first. Never throws: a name that cannot be
+   * put back is reported as a warning (the run's own outcome matters more), with the command to do it.
+   */
+  async restore(logger: Logger): Promise<void> {
+    for (const [name, previous] of [...this.before].reverse()) {
+      try {
+        const current = await imageIdOf(this.engine, name);
+        if (current === previous) continue;
+        if (previous === undefined) {
+          await this.engine.docker.getImage(name).remove();
+          logger.debug(`removed the temporary name ${name} from the engine`);
+        } else {
+          const { repo, tag } = splitNameTag(name);
+          await this.engine.docker.getImage(previous).tag({ repo, tag });
+          logger.debug(`pointed ${name} back at ${previous}`);
+        }
+      } catch (error) {
+        if (httpStatusOf(error) === 404 && previous === undefined) continue;
+        const reason = messageOfEngine(this.engine, error);
+        const undo = previous === undefined ? `docker rmi ${name}` : `docker tag ${previous} ${name}`;
+        logger.warn(`could not put the engine's name ${name} back as it was (${reason}): run \`${undo}\``);
+      }
+    }
+    this.before.clear();
+    // After the names: removing an image's last tag of a repository drops its digest references too.
+    for (const [imageId, previous] of this.digestsBefore) {
+      try {
+        for (const reference of (await repoDigestsOf(this.engine, imageId)) ?? []) {
+          if (previous.has(reference)) continue;
+          await this.engine.docker.getImage(reference).remove({ noprune: true });
+          logger.debug(`removed the digest reference ${reference} the push added`);
+        }
+      } catch (error) {
+        if (httpStatusOf(error) === 404) continue;
+        logger.warn(
+          `could not remove the digest references the push added to ${imageId}: ${messageOfEngine(this.engine, error)}`,
+        );
+      }
+    }
+    this.digestsBefore.clear();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `docker push REPO:TAG` through the engine API. One tag per request: without `tag` the engine would push
+ * every tag of the repository it holds. The engine answers 200 and reports a refusal (wrong password,
+ * no such repository, quota) inside the stream; the manifest digest also comes from the stream.
+ * https://docs.docker.com/reference/api/engine/version/v1.45/#tag/Image/operation/ImagePush
+ */
+import type Dockerode from "dockerode";
+import { StepFailure } from "../errors.js";
+import type { ProgressSink } from "../progress/events.js";
+import { asEngineFailure, type Engine } from "./engine.js";
+import { EngineStreamError, readJsonMessages } from "./json-messages.js";
+import { EngineProgress, pushedDigestOf } from "./progress.js";
+
+/** The registry (through the engine) refused the push; `registryMessage` is its words as the engine relays them. */
+export class PushRefused extends StepFailure {
+  readonly reference: string;
+  readonly registryMessage: string;
+  constructor(reference: string, registryMessage: string, hint?: string) {
+    super(`pushing ${reference} failed: ${registryMessage}${hint ? `: ${hint}` : ""}`);
+    this.name = "PushRefused";
+    this.reference = reference;
+    this.registryMessage = registryMessage;
+  }
+}
+
+/** Pure: a hint for what the registry's message most likely means. */
+export function pushHint(registryMessage: string, registryHost: string): string | undefined {
+  if (
+    /\b401\b|unauthori[sz]ed|authentication required|incorrect username or password/i.test(registryMessage)
+  ) {
+    return `the registry ${registryHost} did not accept the credentials: check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${registryHost}`;
+  }
+  if (/no basic auth credentials/i.test(registryMessage)) {
+    return `the registry ${registryHost} asks for a login: set PLUGIN_USERNAME and PLUGIN_PASSWORD (with PLUGIN_REGISTRY=${registryHost}) or give a docker config that has it`;
+  }
+  if (/\b403\b|denied|forbidden/i.test(registryMessage)) {
+    return `the credentials for ${registryHost} may not push to this repository`;
+  }
+  if (/http: server gave HTTP response to HTTPS client|certificate|x509|tls/i.test(registryMessage)) {
+    return `the engine's TLS settings for ${registryHost} are its own (daemon.json insecure-registries, /etc/docker/certs.d): PLUGIN_INSECURE does not reach it`;
+  }
+  return undefined;
+}
+
+/**
+ * Pushes `repository:tag` (already tagged in the engine) with the given `X-Registry-Auth` value and
+ * returns the manifest digest the engine reports. The auth value is never logged.
+ */
+export async function pushTag(
+  engine: Engine,
+  repository: string,
+  tag: string,
+  options: {
+    authHeader: string;
+    registryHost: string;
+    progress: ProgressSink;
+    blobSizes?: ReadonlyMap<string, number>;
+  },
+): Promise<string> {
+  const reference = `${repository}:${tag}`;
+  const events = new EngineProgress(reference, options.blobSizes);
+  let digest: string | undefined;
+  try {
+    // The auth goes in `authconfig.base64` as is: dockerode puts it in the header and not in the URL.
+    const response = (await engine.docker.getImage(repository).push({
+      tag,
+      authconfig: { base64: options.authHeader },
+    } as Dockerode.ImagePushOptions)) as NodeJS.ReadableStream;
+    await readJsonMessages(response, (message) => {
+      const pushed = pushedDigestOf(message);
+      if (pushed && (pushed.tag === undefined || pushed.tag === tag)) digest = pushed.digest;
+      for (const event of events.events(message)) options.progress(event);
+    });
+  } catch (error) {
+    if (error instanceof EngineStreamError) {
+      throw new PushRefused(reference, error.message, pushHint(error.message, options.registryHost));
+    }
+    throw asEngineFailure(engine, `pushing ${reference}`, error);
+  }
+  if (!digest) {
+    throw new StepFailure(
+      `pushing ${reference}: the engine at ${engine.address.display} ended the push without reporting a manifest digest`,
+    );
+  }
+  return digest;
+}

@@ -1,0 +1,368 @@
+/**
+ * Push-only through the Docker engine (`PLUGIN_PUSH_VIA=daemon`, `buildx-step push --via daemon`): what the
+ * Drone/Harness buildx plugin does with `docker load`, `docker tag`, `docker push`, for hosts whose registry
+ * access goes through the engine (a mirror or proxy set in daemon.json, audited daemon pushes, an image
+ * already in the engine).
+ *
+ * The engine publishes the tarball's digest only with the containerd image store; the classic store
+ * compresses the layers again and the registry serves another digest. The run says which happened
+ * (`digestPreserved`) and refuses up front when `PLUGIN_EXPECTED_DIGEST` asks for a digest the engine
+ * cannot keep. Names the run gives images in the engine are put back as they were at the end.
+ */
+import { openArchive } from "../archive/open.js";
+import type { OpenedArchive, OpenedImage } from "../archive/types.js";
+import type { Credential, CredentialSource } from "../auth/credential.js";
+import { dockerConfigKey } from "../auth/hosts.js";
+import { preparePush } from "../auth/prepare-push.js";
+import { credentialSourceFor } from "../auth/resolve.js";
+import type { Settings } from "../config/settings.js";
+import { connectEngine, type Engine } from "../daemon/engine.js";
+import { ImageNames, imageIdOf } from "../daemon/image-names.js";
+import { type EngineFacts, engineFacts } from "../daemon/image-store.js";
+import { type LoadedImages, loadTarball } from "../daemon/load.js";
+import { sizesByShortId } from "../daemon/progress.js";
+import { PushRefused, pushTag } from "../daemon/push.js";
+import { registryAuthHeader } from "../daemon/registry-auth.js";
+import { messageOf, StepFailure, UsageError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { StepResult } from "../outputs/result.js";
+import type { ProgressSink } from "../progress/events.js";
+import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
+import { RegistryClient } from "../registry/client.js";
+import {
+  checkTag,
+  normalizeRegistryHost,
+  parseImageReference,
+  parseRepository,
+  type RepositoryName,
+} from "../registry/reference.js";
+import { RepositoryClient } from "../registry/repository.js";
+import { pickImage } from "./push-only.js";
+
+export interface PushViaDaemonDeps {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Default: the run's credentials (PLUGIN_USERNAME/PASSWORD, docker config, helpers, ECR). */
+  credentials?: CredentialSource;
+  /** Default: bars on a terminal, lines in CI logs, nothing with --quiet. */
+  progress?: ProgressSink;
+  /** Default: the engine `env.DOCKER_HOST` names. */
+  engine?: Engine;
+  /**
+   * The digest the registry serves for `repository:tag`, read directly (not through the engine).
+   * Default: a HEAD of the manifest with the registry client.
+   */
+  registryDigest?: (
+    target: RepositoryName,
+    tag: string,
+    credentials: CredentialSource,
+  ) => Promise<string | undefined>;
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** The key a name is remembered under: `host/path:tag` in full, so `app:1` and `docker.io/library/app:1` are one name. */
+function fullName(name: string): string | undefined {
+  const parsed = parseImageReference(name);
+  if (!parsed || parsed.digest) return undefined;
+  return `${parsed.repository.full}:${parsed.tag ?? "latest"}`;
+}
+
+/** What the run pushes from: an image of a tarball, or an image already in the engine. */
+type Source =
+  | { kind: "tarball"; archive: OpenedArchive; image: OpenedImage; digest: string }
+  | { kind: "engine"; name: string };
+
+interface Plan {
+  target: RepositoryName;
+  tags: string[];
+  source: Source;
+  expectedDigest?: string;
+}
+
+/** Everything about the input that can be checked without the engine; throws UsageError. */
+async function planPush(settings: Settings): Promise<Plan> {
+  if (!settings.repo) {
+    throw new UsageError(
+      "push-only needs PLUGIN_REPO: the repository to push to, e.g. registry.example.com/team/app",
+      ["repo"],
+    );
+  }
+  const target = parseRepository(settings.repo);
+  const tags = settings.tags.length ? settings.tags : ["latest"];
+  for (const tag of tags) checkTag(tag);
+  const expectedDigest = settings.expectedDigest?.trim().toLowerCase() || undefined;
+  if (expectedDigest && !DIGEST.test(expectedDigest)) {
+    throw new UsageError(
+      `PLUGIN_EXPECTED_DIGEST "${settings.expectedDigest}" is not a digest: give sha256: and 64 hex digits`,
+      ["expectedDigest"],
+    );
+  }
+  if (settings.sourceTarPath) {
+    const archive = await openArchive(settings.sourceTarPath);
+    const image = pickImage(archive, settings.sourceImage) as OpenedImage;
+    const digest = image.descriptor.digest;
+    if (expectedDigest && expectedDigest !== digest) {
+      throw new UsageError(
+        `PLUGIN_EXPECTED_DIGEST is ${expectedDigest}, but the image in ${archive.path} has digest ${digest}: this is not the image that was built (or scanned); nothing was pushed`,
+        ["expectedDigest", "sourceTarPath"],
+      );
+    }
+    return { target, tags, source: { kind: "tarball", archive, image, digest }, expectedDigest };
+  }
+  if (settings.sourceImage?.trim()) {
+    return { target, tags, source: { kind: "engine", name: settings.sourceImage.trim() }, expectedDigest };
+  }
+  throw new UsageError(
+    "push-only through the engine needs an image: set PLUGIN_SOURCE_TAR_PATH to a tarball to load, or PLUGIN_SOURCE_IMAGE to an image already in the engine",
+    ["sourceTarPath", "sourceImage"],
+  );
+}
+
+/** Refusals that need the engine's facts but change nothing: an expected digest the engine cannot publish. */
+async function checkAgainstEngine(
+  plan: Plan,
+  engine: Engine,
+  facts: EngineFacts,
+): Promise<string | undefined> {
+  let engineImageId: string | undefined;
+  if (plan.source.kind === "engine") {
+    engineImageId = await imageIdOf(engine, plan.source.name);
+    if (!engineImageId) {
+      throw new UsageError(
+        `PLUGIN_SOURCE_IMAGE "${plan.source.name}" is not an image in the engine at ${engine.address.display}: load or build it there first, or set PLUGIN_SOURCE_TAR_PATH to its tarball`,
+        ["sourceImage"],
+      );
+    }
+  }
+  if (plan.source.kind === "tarball" && plan.source.archive.format === "oci" && facts.store === "classic") {
+    // moby's classic tarexport reads manifest.json (or the legacy `repositories` + json files) only.
+    throw new UsageError(
+      `${plan.source.archive.path} is an OCI layout without manifest.json, which the classic image store of the engine at ${engine.address.display} cannot load: build it with PLUGIN_BUILDX_OUTPUT_FORMAT=docker, or push it with the default PLUGIN_PUSH_VIA=registry; nothing was pushed`,
+      ["sourceTarPath", "pushVia"],
+    );
+  }
+  if (!plan.expectedDigest) return engineImageId;
+  if (facts.store === "classic") {
+    throw new UsageError(
+      `PLUGIN_EXPECTED_DIGEST is set, but the engine at ${engine.address.display} keeps images in the classic image store (${facts.driver}), which compresses the layers again when it pushes: the registry would serve another digest than ${plan.expectedDigest}. Push with the default PLUGIN_PUSH_VIA=registry, which publishes the tarball's bytes as they are, or use an engine with the containerd image store; nothing was pushed`,
+      ["expectedDigest", "pushVia"],
+    );
+  }
+  // The containerd store's image ID is the manifest (or index) digest it will push.
+  if (engineImageId && engineImageId !== plan.expectedDigest) {
+    throw new UsageError(
+      `PLUGIN_EXPECTED_DIGEST is ${plan.expectedDigest}, but "${(plan.source as { name: string }).name}" in the engine is ${engineImageId}; nothing was pushed`,
+      ["expectedDigest", "sourceImage"],
+    );
+  }
+  return engineImageId;
+}
+
+/** The engine's ID of the tarball image that was just loaded. */
+async function loadedImageId(
+  engine: Engine,
+  facts: EngineFacts,
+  image: OpenedImage,
+  loaded: LoadedImages,
+  path: string,
+): Promise<string> {
+  for (const name of image.names) {
+    const key = fullName(name);
+    const id = key ? await imageIdOf(engine, key) : undefined;
+    if (id) return id;
+  }
+  // No name: the containerd store names the image by its manifest digest, the classic store by its config.
+  const candidates =
+    facts.store === "containerd"
+      ? [image.descriptor.digest]
+      : image.manifests.filter((m) => !m.attestation).map((m) => m.config.digest);
+  for (const candidate of candidates) {
+    if (loaded.ids.includes(candidate)) return candidate;
+  }
+  if (image.names.length === 0 && loaded.ids.length === 1 && loaded.ids[0] && loaded.names.length === 0) {
+    return loaded.ids[0];
+  }
+  const reported = [...loaded.names, ...loaded.ids].join(", ") || "nothing";
+  throw new StepFailure(
+    `the engine at ${engine.address.display} loaded ${path} but the image ${image.names[0] ?? image.descriptor.digest} is not among what it reports (${reported}); check the tarball with \`buildx-step inspect ${path}\``,
+  );
+}
+
+async function defaultRegistryDigest(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  target: RepositoryName,
+  tag: string,
+  credentials: CredentialSource,
+): Promise<string | undefined> {
+  const client = await RegistryClient.connect({
+    host: target.host,
+    credentials,
+    insecure: settings.insecure,
+    caFile: settings.registryCa,
+    env,
+    userAgent: "buildx-step",
+    retry: { attempts: 2 },
+  });
+  try {
+    return await new RepositoryClient(client, target.path).manifestDigest(tag);
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
+  const { logger, env } = deps;
+
+  // -- The input, before the engine is asked anything.
+  const plan = await planPush(settings);
+  const { target, tags, source } = plan;
+  const engine = deps.engine ?? connectEngine(env);
+  const facts = await engineFacts(engine);
+  logger.info(
+    `pushing through the Docker engine at ${engine.address.display} (${facts.store === "containerd" ? "containerd image store" : `classic image store, ${facts.driver}`}, engine ${facts.version})`,
+  );
+  const engineImageId = await checkAgainstEngine(plan, engine, facts);
+  // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
+  await preparePush(settings, { logger, env });
+  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger);
+  const credential: Credential | undefined = await credentials(target.host);
+  const authHeader = registryAuthHeader(credential, dockerConfigKey(target.host));
+  logger.addSecret(authHeader);
+
+  const renderer = deps.progress
+    ? undefined
+    : await createProgressRenderer({
+        mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env }),
+        writeLine: (line) => logger.info(line),
+      });
+  const progress = deps.progress ?? renderer?.sink ?? (() => {});
+  const names = new ImageNames(engine);
+  const published: string[] = [];
+  let pushedDigest: string | undefined;
+  let succeeded = false;
+  let restored: Promise<void> | undefined;
+  try {
+    // -- The image in the engine.
+    let imageId: string;
+    if (source.kind === "tarball") {
+      // Every name the tarball brings is remembered first, so that loading it moves nothing for good.
+      for (const image of source.archive.images) {
+        for (const name of image.names) {
+          const key = fullName(name);
+          if (key) await names.remember(key);
+        }
+      }
+      logger.info(`loading ${source.archive.path} into the engine`);
+      const loaded = await loadTarball(engine, source.archive.path, progress);
+      logger.info(`the engine loaded ${[...loaded.names, ...loaded.ids].join(", ")}`);
+      imageId = await loadedImageId(engine, facts, source.image, loaded, source.archive.path);
+    } else {
+      imageId = engineImageId ?? source.name;
+    }
+
+    if (facts.store === "classic") await names.rememberDigestReferences(imageId);
+    const blobSizes =
+      source.kind === "tarball" ? sizesByShortId((await source.archive.plan(source.image)).blobs) : undefined;
+
+    // -- Tag and push, one tag at a time (the engine pushes `repo:tag`).
+    for (const tag of tags) await names.tag(imageId, `${target.full}:${tag}`);
+    for (const tag of tags) {
+      let digest: string;
+      try {
+        digest = await pushTag(engine, target.full, tag, {
+          authHeader,
+          registryHost: target.host,
+          progress,
+          blobSizes,
+        });
+      } catch (error) {
+        if (published.length > 0 && error instanceof StepFailure) {
+          throw new StepFailure(
+            `${error.message} (already published before this failure: ${published.map((t) => `${target.full}:${t}`).join(", ")})`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      if (pushedDigest && digest !== pushedDigest) {
+        logger.warn(
+          `the engine pushed ${target.full}:${tag} as ${digest}, but the earlier tags as ${pushedDigest}`,
+        );
+      }
+      pushedDigest ??= digest;
+      published.push(tag);
+    }
+    succeeded = true;
+  } catch (error) {
+    if (error instanceof PushRefused && published.length === 0) {
+      throw new StepFailure(`${error.message}; no tag was published`, { cause: error });
+    }
+    throw error;
+  } finally {
+    renderer?.finish();
+    // After a success the names are put back while the registry is read (removing a loaded image
+    // takes the engine a moment); after a failure, before the error is reported.
+    restored = names.restore(logger);
+    if (!succeeded) await restored;
+  }
+  const engineDigest = pushedDigest as string;
+
+  // -- What the registry serves, read directly; through a mirror or proxy only the engine reaches the
+  // registry, so the engine's report is the fallback.
+  let servedDigest = engineDigest;
+  try {
+    const read = deps.registryDigest
+      ? await deps.registryDigest(target, tags[0] ?? "latest", credentials)
+      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials);
+    if (read && read !== engineDigest) {
+      logger.warn(
+        `the registry serves ${target.full}:${tags[0]} as ${read}, but the engine reported ${engineDigest}: another push may have moved the tag`,
+      );
+    }
+    if (read) servedDigest = read;
+    else
+      logger.warn(
+        `the registry does not list ${target.full}:${tags[0]} yet; using the digest the engine reported`,
+      );
+  } catch (error) {
+    logger.info(
+      `could not read ${target.full}:${tags[0]} from the registry directly (${messageOf(error)}); using the digest the engine reported`,
+    );
+  }
+
+  await restored;
+
+  let digestPreserved: boolean | undefined;
+  if (source.kind === "tarball") {
+    digestPreserved = servedDigest === source.digest;
+    if (!digestPreserved) {
+      const why =
+        facts.store === "classic"
+          ? "the engine recompressed the layers (classic image store)"
+          : "the engine rewrote the image";
+      logger.warn(
+        `${why}: the registry serves ${servedDigest}, the tarball holds ${source.digest}; the published image has the same contents but not the digest that was built or scanned. The default PLUGIN_PUSH_VIA=registry publishes the tarball's digest`,
+      );
+    }
+  }
+  if (plan.expectedDigest && servedDigest !== plan.expectedDigest) {
+    throw new StepFailure(
+      `the registry serves ${target.full}:${tags.join(", :")} as ${servedDigest}, not PLUGIN_EXPECTED_DIGEST ${plan.expectedDigest}: the engine changed the image while pushing it`,
+    );
+  }
+  logger.info(`pushed ${target.full}:${tags.join(", :")} at ${servedDigest} through the engine`);
+  return {
+    mode: "push-only",
+    image: settings.repo?.trim(),
+    tags,
+    digest: servedDigest,
+    digestPreserved,
+    // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
+    registry:
+      settings.registry && normalizeRegistryHost(settings.registry) === target.host
+        ? settings.registry
+        : target.host,
+  };
+}
