@@ -18,7 +18,8 @@ import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { AwsCredentialProvider } from "./aws-credentials.js";
-import { awsStepFailure, type EcrRegistry } from "./ecr.js";
+import { awsStepFailure } from "./ecr.js";
+import type { EcrRegistry } from "./ecr-registry.js";
 
 /** ECR's repository name rule (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html). */
 const ECR_REPOSITORY_NAME = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;

@@ -7,8 +7,7 @@
  */
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
-import { ensureAwsCredentials } from "./ecr.js";
-import { applyEcrRepositoryPlan, type EcrRepositoryPlan, ecrRepositoryPlan } from "./ecr-repository.js";
+import type { EcrRepositoryPlan } from "./ecr-repository.js";
 import { ecrSessionFor } from "./resolve.js";
 
 export interface PreparePushContext {
@@ -40,6 +39,8 @@ export async function checkPreparePush(
     }
     return undefined;
   }
+  // Loaded only for ECR: the module brings the AWS SDK.
+  const { ecrRepositoryPlan } = await import("./ecr-repository.js");
   const plan = await ecrRepositoryPlan(settings, session.registry, context.cwd ?? process.cwd());
   if (plan && session.registry.public) {
     if (warned.has(settings)) return undefined;
@@ -57,6 +58,10 @@ export async function preparePush(settings: Settings, context: PreparePushContex
   const plan = await checkPreparePush(settings, context);
   const session = ecrSessionFor(settings, context.logger, context.env);
   if (!plan || !session) return;
+  const [{ ensureAwsCredentials }, { applyEcrRepositoryPlan }] = await Promise.all([
+    import("./ecr.js"),
+    import("./ecr-repository.js"),
+  ]);
   await ensureAwsCredentials(session.credentials, context.logger.mask, settings);
   await applyEcrRepositoryPlan(plan, session.registry, session.credentials, context.logger);
 }

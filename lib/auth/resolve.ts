@@ -11,7 +11,7 @@
  */
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
-import { type AwsCredentialProvider, awsCredentialProvider } from "./aws-credentials.js";
+import type { AwsCredentialProvider } from "./aws-credentials.js";
 import { CredentialHelperMissing, getFromCredentialHelper } from "./cred-helper.js";
 import type { Credential, CredentialSource } from "./credential.js";
 import {
@@ -23,7 +23,7 @@ import {
   lookupByRegistry,
   secretsInConfig,
 } from "./docker-config.js";
-import { type EcrRegistry, ecrLogin, ecrRegistryOf } from "./ecr.js";
+import { type EcrRegistry, ecrRegistryOf } from "./ecr-registry.js";
 import { credentialHost, dockerConfigKey } from "./hosts.js";
 
 export interface CredentialSourceOptions {
@@ -48,15 +48,18 @@ export function ecrSessionFor(
   const known = ecrSessions.get(settings);
   if (known !== undefined) return known ?? undefined;
   const registry = ecrRegistryOf(settings);
-  const session = registry
-    ? {
-        registry,
-        credentials: awsCredentialProvider(settings, registry.region, {
-          env,
-          addSecret: (v) => logger.addSecret(v),
-        }),
-      }
-    : undefined;
+  let provider: Promise<AwsCredentialProvider> | undefined;
+  // The AWS SDK is loaded on the first call, not on import: runs that do not use ECR never pay for it.
+  const credentials: AwsCredentialProvider = async () => {
+    provider ??= import("./aws-credentials.js").then(({ awsCredentialProvider }) =>
+      awsCredentialProvider(settings, registry?.region ?? settings.region, {
+        env,
+        addSecret: (v) => logger.addSecret(v),
+      }),
+    );
+    return (await provider)();
+  };
+  const session = registry ? { registry, credentials } : undefined;
   ecrSessions.set(settings, session ?? null);
   return session;
 }
@@ -146,6 +149,7 @@ export function credentialSourceFor(
     if (baseLogin && baseHost !== undefined && host === baseHost) return baseLogin;
     const ecr = ecrSessionFor(settings, logger, env);
     if (ecr && host === ecr.registry.host) {
+      const { ecrLogin } = await import("./ecr.js");
       return ecrLogin(ecr.registry, ecr.credentials, {
         addSecret: (v) => logger.addSecret(v),
         mask: logger.mask,

@@ -23,7 +23,7 @@ import {
   loadUserDockerConfig,
   userDockerConfigDir,
 } from "./docker-config.js";
-import { ecrRegistryOf } from "./ecr.js";
+import { ecrRegistryOf } from "./ecr-registry.js";
 import { credentialHost, dockerConfigKey } from "./hosts.js";
 
 /** Keys rebuilt here; every other key of the user's config (proxies, currentContext, ...) is kept. */
