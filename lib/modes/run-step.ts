@@ -1,5 +1,4 @@
 import type { ResolvedSettings } from "../config/settings.js";
-import { StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 
 export interface StepContext {
@@ -9,7 +8,22 @@ export interface StepContext {
   command: "plugin" | "build" | "push";
 }
 
-/** Runs the one mode the settings ask for and returns the exit code. */
-export async function runStep(_resolved: ResolvedSettings, _context: StepContext): Promise<number> {
-  throw new StepFailure("modes are not implemented yet");
+/**
+ * Runs the one mode the settings ask for and returns the exit code. Each mode is imported when chosen:
+ * a push must not pay for loading the build's and the engine's libraries (dockerode, gRPC) at start.
+ */
+export async function runStep(resolved: ResolvedSettings, context: StepContext): Promise<number> {
+  const { settings } = resolved;
+  if (context.command === "push" || (context.command === "plugin" && settings.pushOnly)) {
+    const { runPushOnly } = await import("./push-only.js");
+    await runPushOnly(settings, { logger: context.logger, env: context.env });
+    return 0;
+  }
+  const { runBuild } = await import("./build.js");
+  await runBuild(resolved, {
+    logger: context.logger,
+    env: context.env,
+    command: context.command === "build" ? "build" : "plugin",
+  });
+  return 0;
 }

@@ -3,6 +3,8 @@
  * renderer (a bar on a TTY, plain lines in CI logs, nothing with --quiet) shows them.
  */
 export type ProgressEvent =
+  /** A push begins: how many blobs and bytes it may move (the total bar's size), and where to. */
+  | { type: "push-start"; target: string; blobs: number; total: number }
   /** A blob the push will move; `total` in bytes. */
   | { type: "blob-start"; id: string; total: number }
   | { type: "blob-progress"; id: string; current: number; total: number }

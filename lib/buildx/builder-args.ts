@@ -1,0 +1,57 @@
+/**
+ * Argument lists for a builder this run creates (`PLUGIN_BUILDER_DRIVER` other than `docker`): create,
+ * bootstrap, remove. Pure functions. The plugin does the same steps
+ * (https://github.com/drone-plugins/drone-buildx/blob/master/buildx.go) but also runs `--use`, which would
+ * change the user's current builder: here the build names its builder with `--builder` instead.
+ * buildx: https://docs.docker.com/reference/cli/docker/buildx/create/
+ */
+import type { Settings } from "../config/settings.js";
+import { UsageError } from "../errors.js";
+
+/** The drivers buildx 0.13 can create a builder with (`docker` is the engine's own, never created). */
+export const CREATED_DRIVERS = ["docker-container", "remote", "kubernetes"] as const;
+export type CreatedDriver = (typeof CREATED_DRIVERS)[number];
+
+/** The driver a builder is created with, or undefined for the engine's own `docker` driver. */
+export function createdDriver(settings: Pick<Settings, "builderDriver">): CreatedDriver | undefined {
+  const driver = settings.builderDriver?.trim() ?? "";
+  if (driver === "" || driver === "docker") return undefined;
+  if ((CREATED_DRIVERS as readonly string[]).includes(driver)) return driver as CreatedDriver;
+  throw new UsageError(
+    `PLUGIN_BUILDER_DRIVER="${driver}" is not a buildx driver: use docker (the default), docker-container, remote or kubernetes`,
+    ["PLUGIN_BUILDER_DRIVER"],
+  );
+}
+
+/** `docker buildx create ...` for a builder named `name`. */
+export function builderCreateArgs(
+  settings: Pick<Settings, "builderDriver" | "builderDriverOpts" | "builderRemoteConn" | "builderConfig">,
+  name: string,
+): string[] {
+  const driver = createdDriver(settings);
+  if (!driver) throw new Error("builderCreateArgs: the docker driver has no builder to create");
+  const args = ["buildx", "create", "--name", name, "--driver", driver];
+  for (const option of settings.builderDriverOpts) args.push("--driver-opt", option);
+  if (settings.builderConfig) args.push("--buildkitd-config", settings.builderConfig);
+  if (driver === "remote") {
+    const endpoint = settings.builderRemoteConn?.trim() ?? "";
+    if (endpoint === "") {
+      throw new UsageError(
+        "PLUGIN_BUILDER_DRIVER=remote needs PLUGIN_BUILDER_REMOTE_CONN: the BuildKit endpoint, e.g. tcp://buildkitd:1234",
+        ["PLUGIN_BUILDER_DRIVER", "PLUGIN_BUILDER_REMOTE_CONN"],
+      );
+    }
+    args.push(endpoint);
+  }
+  return args;
+}
+
+/** Starts the builder and waits until it answers (a missing image or an unreachable endpoint fails here). */
+export function builderBootstrapArgs(name: string): string[] {
+  return ["buildx", "inspect", "--bootstrap", "--builder", name];
+}
+
+/** Removes the builder and its state (container, volume) again. */
+export function builderRemoveArgs(name: string): string[] {
+  return ["buildx", "rm", "--force", name];
+}

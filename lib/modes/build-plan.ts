@@ -1,0 +1,141 @@
+/**
+ * What a build run will do, decided from the settings alone before anything runs: push, a tarball, a
+ * load or nothing but the cache; the image names; the Dockerfile and context buildx reads; and every
+ * refusal of bad input (UsageError, exit 2), so that a bad setting changes nothing anywhere. Pure.
+ */
+import { join } from "node:path";
+import { secretArgs } from "../buildx/build-args.js";
+import { createdDriver } from "../buildx/builder-args.js";
+import type { OutputFormat, ResolvedSettings, Settings } from "../config/settings.js";
+import { UsageError } from "../errors.js";
+import type { ModeName } from "../outputs/result.js";
+import { checkTag, parseRepository } from "../registry/reference.js";
+
+export type PlannedOutput =
+  | { kind: "push" }
+  | { kind: "tar"; format: OutputFormat; path: string; alsoLoad: boolean }
+  | { kind: "load" }
+  | { kind: "cacheOnly" };
+
+export interface BuildRunPlan {
+  mode: ModeName;
+  output: PlannedOutput;
+  /** The settings as the build uses them (the driver may differ from the user's, see `notes`). */
+  settings: Settings;
+  /** The tags (PLUGIN_TAGS, `latest` when empty). */
+  tags: string[];
+  /** `repo:tag` for every tag; empty without PLUGIN_REPO. */
+  imageRefs: string[];
+  dockerfile: string;
+  context: string;
+  /** Things worth a line in the log before the build. */
+  notes: string[];
+  warnings: string[];
+}
+
+export interface PlanOptions {
+  /** `build` (the subcommand) or `plugin` (PLUGIN_* only): the Dockerfile default differs, see below. */
+  command: "plugin" | "build";
+}
+
+/** Whether the context is something buildx fetches (git, an archive URL) rather than a local folder. */
+export function isRemoteContext(context: string): boolean {
+  return /^(?:https?:\/\/|git@|git:\/\/|github\.com\/)/.test(context) || context === "-";
+}
+
+/** A `--cache-to` that only a BuildKit container can write: anything but `type=inline`. */
+function needsContainerBuilder(cacheTo: readonly string[]): boolean {
+  return cacheTo.some((spec) => !/(^|,)type=inline(,|$)/.test(spec.trim()));
+}
+
+function unset(resolved: ResolvedSettings, key: keyof Settings): boolean {
+  const source = resolved.sources[key];
+  return source === undefined || source.kind === "default";
+}
+
+export function planBuild(resolved: ResolvedSettings, options: PlanOptions): BuildRunPlan {
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  let settings = resolved.settings;
+
+  // -- the image's names
+  const repo = settings.repo?.trim() ?? "";
+  if (repo !== "") parseRepository(repo, "PLUGIN_REPO");
+  const tags = settings.tags.length > 0 ? settings.tags : ["latest"];
+  for (const tag of tags) checkTag(tag, "PLUGIN_TAGS");
+  const imageRefs = repo === "" ? [] : tags.map((tag) => `${repo}:${tag}`);
+
+  // -- what comes out of the build
+  let output: PlannedOutput;
+  if (!settings.dryRun) {
+    if (repo === "") {
+      throw new UsageError(
+        "PLUGIN_REPO is not set: name the image to push (e.g. registry.example.com/team/app), or set PLUGIN_DRY_RUN=true to build without pushing",
+        ["PLUGIN_REPO", "PLUGIN_DRY_RUN"],
+      );
+    }
+    if (settings.tarPath)
+      warnings.push(
+        "PLUGIN_TAR_PATH applies only with PLUGIN_DRY_RUN=true: the image is pushed, no tarball is written",
+      );
+    if (settings.load)
+      warnings.push(
+        "PLUGIN_BUILDX_LOAD applies only with PLUGIN_DRY_RUN=true: the image is pushed, not loaded",
+      );
+    output = { kind: "push" };
+  } else if (settings.tarPath) {
+    let format = settings.outputFormat;
+    if (settings.platforms.length > 1) {
+      if (unset(resolved, "outputFormat")) {
+        format = "oci";
+        notes.push(
+          `writing an OCI tarball: the docker format cannot hold an image for ${settings.platforms.length} platforms (set PLUGIN_BUILDX_OUTPUT_FORMAT=oci to say so)`,
+        );
+      } else if (format === "docker") {
+        throw new UsageError(
+          `PLUGIN_BUILDX_OUTPUT_FORMAT=docker cannot hold an image for several platforms (PLUGIN_PLATFORM=${settings.platforms.join(",")}): use PLUGIN_BUILDX_OUTPUT_FORMAT=oci, or build one platform`,
+          ["PLUGIN_BUILDX_OUTPUT_FORMAT", "PLUGIN_PLATFORM"],
+        );
+      }
+    }
+    output = { kind: "tar", format, path: settings.tarPath, alsoLoad: settings.load };
+  } else if (settings.load) {
+    output = { kind: "load" };
+  } else {
+    output = { kind: "cacheOnly" };
+  }
+
+  // -- the builder
+  const driver = createdDriver(settings);
+  if (!driver && needsContainerBuilder(settings.cacheTo)) {
+    // The docker driver exports no cache but inline; the plugin switches to a BuildKit container as well.
+    notes.push("PLUGIN_CACHE_TO needs a BuildKit container: building with the docker-container driver");
+    settings = { ...settings, builderDriver: "docker-container" };
+  }
+  if (driver !== "remote" && settings.builderRemoteConn) {
+    warnings.push("PLUGIN_BUILDER_REMOTE_CONN applies only with PLUGIN_BUILDER_DRIVER=remote: ignored");
+  }
+  // Validates the secret forms now, not halfway through the run.
+  secretArgs(settings);
+
+  // -- the inputs, as buildx reads them: `--file` relative to the working folder, not to the context
+  // (https://docs.docker.com/reference/cli/docker/buildx/build/#file). The plugin passes its default
+  // `Dockerfile` as is; the `build` command, like `docker build`, looks in the context instead.
+  const context = settings.context.trim() === "" ? "." : settings.context;
+  let dockerfile = settings.dockerfile.trim() === "" ? "Dockerfile" : settings.dockerfile;
+  if (options.command === "build" && unset(resolved, "dockerfile") && !isRemoteContext(context)) {
+    dockerfile = join(context, "Dockerfile");
+  }
+
+  return {
+    mode: settings.dryRun ? "build-only" : "build-and-push",
+    output,
+    settings,
+    tags,
+    imageRefs,
+    dockerfile,
+    context,
+    notes,
+    warnings,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The Authorization header for registry requests, from the challenge the registry answered /v2/ with:
+ * none, Basic with the user's credentials, or a Bearer token from the token server for the request's
+ * scopes (https://distribution.github.io/distribution/spec/auth/token/, .../auth/oauth/). Tokens are
+ * cached per set of scopes and fetched again when the registry refuses one. Credentials go in headers
+ * and form bodies only: never in a URL, a log line or an error message.
+ */
+import type { Credential } from "../auth/credential.js";
+import { StepFailure } from "../errors.js";
+import type { Challenge } from "./challenge.js";
+import { parseErrorBody, RegistryHttpError } from "./errors.js";
+import { type RetryPolicy, withRetry } from "./retry.js";
+import type { HttpMethod, HttpTransport } from "./transport.js";
+
+interface CachedToken {
+  token: string;
+  /** ms since epoch; a token is fetched again a little before. */
+  expiresAt: number;
+}
+
+/** Tokens without `expires_in` last 60 s (token spec); renew 10 s early so a request does not race it. */
+const DEFAULT_TOKEN_LIFETIME_S = 60;
+const RENEW_EARLY_MS = 10_000;
+
+export interface AuthorizerOptions {
+  host: string;
+  credential: Credential | undefined;
+  transport: HttpTransport;
+  retry: RetryPolicy;
+  userAgent: string;
+}
+
+export class Authorizer {
+  #challenge: Challenge = { scheme: "none" };
+  readonly #tokens = new Map<string, Promise<CachedToken>>();
+  readonly #options: AuthorizerOptions;
+
+  constructor(options: AuthorizerOptions) {
+    this.#options = options;
+  }
+
+  get challenge(): Challenge {
+    return this.#challenge;
+  }
+
+  set challenge(challenge: Challenge) {
+    this.#challenge = challenge;
+  }
+
+  /** The Authorization header for a request needing `scopes`, or undefined for anonymous access. */
+  async header(scopes: string[]): Promise<string | undefined> {
+    const credential = this.#options.credential;
+    const challenge = this.#challenge;
+    if (challenge.scheme === "basic") {
+      if (credential?.username !== undefined && credential.password !== undefined) {
+        return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
+      }
+      return undefined;
+    }
+    if (challenge.scheme !== "bearer") return undefined;
+    if (credential?.registryToken) return `Bearer ${credential.registryToken}`;
+    const key = [...scopes].sort().join(" ");
+    const cached = this.#tokens.get(key);
+    if (cached) {
+      const token = await cached.catch(() => undefined);
+      if (token && token.expiresAt - RENEW_EARLY_MS > Date.now()) return `Bearer ${token.token}`;
+      // A failed or expiring fetch is replaced, unless a concurrent caller has replaced it already.
+      if (this.#tokens.get(key) !== cached) return this.header(scopes);
+    }
+    // The fetch itself is cached: blobs pushed at once share one token request.
+    const fetching = this.#fetchToken(challenge, scopes);
+    this.#tokens.set(key, fetching);
+    return `Bearer ${(await fetching).token}`;
+  }
+
+  /**
+   * A request was refused with 401 and this challenge: forget the cached token (it expired or lacks a
+   * scope) so the next header() fetches a new one. Returns whether trying again can help.
+   */
+  refused(challenge: Challenge, scopes: string[]): boolean {
+    if (challenge.scheme === "none") return false;
+    const hadToken = this.#tokens.delete([...scopes].sort().join(" "));
+    const schemeChanged = challenge.scheme !== this.#challenge.scheme;
+    this.#challenge = challenge;
+    return hadToken || schemeChanged;
+  }
+
+  async #fetchToken(
+    challenge: Extract<Challenge, { scheme: "bearer" }>,
+    scopes: string[],
+  ): Promise<CachedToken> {
+    const { credential, host } = this.#options;
+    const url = new URL(challenge.realm);
+    const headers: Record<string, string> = { "user-agent": this.#options.userAgent };
+    let method: HttpMethod = "GET";
+    let body: string | undefined;
+    if (credential?.identityToken) {
+      // OAuth2 refresh-token grant (docker config `identitytoken`).
+      method = "POST";
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: credential.identityToken,
+        client_id: "buildx-step",
+      });
+      if (challenge.service) form.set("service", challenge.service);
+      if (scopes.length) form.set("scope", scopes.join(" "));
+      body = form.toString();
+    } else {
+      if (challenge.service) url.searchParams.set("service", challenge.service);
+      for (const scope of scopes) url.searchParams.append("scope", scope);
+      if (credential?.username !== undefined && credential.password !== undefined) {
+        headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
+      }
+    }
+    const operation = `login to ${host} (token from ${url.origin}${url.pathname})`;
+    return withRetry(
+      async () => {
+        const response = await this.#options.transport.request({ url, method, headers, body });
+        const text = await response.text();
+        if (response.statusCode === 401 || response.statusCode === 403) {
+          const who = credential?.username
+            ? `the credentials of user "${credential.username}"`
+            : "anonymous access";
+          throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
+            hint: `the token server refused ${who}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${host}`,
+          });
+        }
+        if (response.statusCode !== 200) {
+          throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text));
+        }
+        let parsed: { token?: string; access_token?: string; expires_in?: number };
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new StepFailure(`${operation}: the token server's answer is not JSON`);
+        }
+        const token = parsed.token ?? parsed.access_token;
+        if (!token) throw new StepFailure(`${operation}: the token server's answer has no token`);
+        const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+        return { token, expiresAt: Date.now() + lifetime * 1000 };
+      },
+      { policy: this.#options.retry },
+    );
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A connection to one registry: which URL answers (HTTPS, or plain HTTP where allowed), the auth
+ * challenge from `GET /v2/` (distribution spec, "Determining support"), and the one place requests are
+ * sent, with the Authorization header added and a refused token renewed once.
+ * Repository operations (blobs, manifests) are in repository.ts.
+ */
+import type { Readable } from "node:stream";
+import { anonymous, type CredentialSource } from "../auth/credential.js";
+import { messageOf, StepFailure } from "../errors.js";
+import { Authorizer } from "./authorizer.js";
+import { parseChallenge } from "./challenge.js";
+import { parseErrorBody, RegistryHttpError } from "./errors.js";
+import { registryEndpoint } from "./reference.js";
+import {
+  defaultRetryPolicy,
+  parseRetryAfter,
+  type RetryNotice,
+  type RetryPolicy,
+  withRetry,
+} from "./retry.js";
+import { candidateBaseUrls, type HttpMethod, HttpTransport, type TransportOptions } from "./transport.js";
+
+export interface RegistryClientOptions extends TransportOptions {
+  /** The registry as in image references (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */
+  host: string;
+  credentials?: CredentialSource;
+  retry?: Partial<RetryPolicy>;
+  /** Blobs larger than this are uploaded in chunks (PATCH with Content-Range); smaller ones in one PUT. */
+  chunkThreshold?: number;
+  chunkSize?: number;
+  userAgent?: string;
+  /** Called before each retry, e.g. for a debug line. */
+  onRetry?: (operation: string, notice: RetryNotice) => void;
+}
+
+export interface RegistryRequest {
+  /** What this request does, for errors: "upload of blob sha256:… to host/repo". */
+  operation: string;
+  method: HttpMethod;
+  /** A path on the registry (`/v2/...`) or an absolute URL (an upload's Location). */
+  url: string;
+  scopes: string[];
+  headers?: Record<string, string>;
+  /** A Buffer can be sent again after a token renewal; a stream cannot (the caller restarts the step). */
+  body?: Buffer | string | Readable | AsyncIterable<Buffer>;
+  /** Statuses that mean success. */
+  expect: number[];
+  signal?: AbortSignal;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** TLS errors that mean "the certificate is not trusted": the user can fix them with a setting. */
+const CERTIFICATE_ERRORS =
+  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH/;
+
+function describeConnectionError(error: unknown): string {
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const message = messageOf(error);
+  if (code && CERTIFICATE_ERRORS.test(code)) {
+    return `${message} (${code}): set PLUGIN_REGISTRY_CA to the PEM file of the CA that signed the registry's certificate, or PLUGIN_INSECURE=true to skip verification`;
+  }
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+export function headerValue(headers: RegistryResponse["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export class RegistryClient {
+  /** The registry as in image references. */
+  readonly host: string;
+  /** The URL that answered `/v2/`. */
+  readonly base: URL;
+  readonly retryPolicy: RetryPolicy;
+  readonly chunkThreshold: number;
+  readonly chunkSize: number;
+  readonly #transport: HttpTransport;
+  readonly #authorizer: Authorizer;
+  readonly #options: RegistryClientOptions;
+
+  private constructor(
+    options: RegistryClientOptions,
+    base: URL,
+    transport: HttpTransport,
+    authorizer: Authorizer,
+    policy: RetryPolicy,
+  ) {
+    this.host = options.host;
+    this.base = base;
+    this.retryPolicy = policy;
+    this.chunkThreshold = options.chunkThreshold ?? 8 * 1024 * 1024;
+    this.chunkSize = options.chunkSize ?? 64 * 1024 * 1024;
+    this.#transport = transport;
+    this.#authorizer = authorizer;
+    this.#options = options;
+  }
+
+  /** Finds the URL where the registry answers and its auth challenge. */
+  static async connect(options: RegistryClientOptions): Promise<RegistryClient> {
+    const endpoint = registryEndpoint(options.host);
+    const policy = { ...defaultRetryPolicy, ...options.retry };
+    const transport = new HttpTransport(endpoint, options);
+    const credential = await (options.credentials ?? anonymous)(options.host);
+    const userAgent = options.userAgent ?? "buildx-step";
+    const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
+    const failures: string[] = [];
+    for (const [index, base] of candidates.entries()) {
+      const last = index === candidates.length - 1;
+      try {
+        // With a plain-HTTP fallback left, HTTPS gets one attempt: a plain-HTTP server fails it at once.
+        const response = await withRetry(() => ping(transport, base, userAgent), {
+          policy: last ? policy : { ...policy, attempts: 1 },
+          onRetry: (notice) => options.onRetry?.(`ping ${base.origin}`, notice),
+        });
+        const authorizer = new Authorizer({
+          host: options.host,
+          credential,
+          transport,
+          retry: policy,
+          userAgent,
+        });
+        if (response.status === 401)
+          authorizer.challenge = parseChallenge(response.headers["www-authenticate"]);
+        return new RegistryClient(options, base, transport, authorizer, policy);
+      } catch (error) {
+        // A registry that answered is final, unless it is the plain-HTTP fallback answering for a TLS server.
+        if (error instanceof RegistryHttpError && failures.length === 0) {
+          transport.close();
+          throw error;
+        }
+        failures.push(
+          `${base.origin}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
+        );
+      }
+    }
+    transport.close();
+    throw new StepFailure(`cannot reach the registry ${options.host}: ${failures.join("; ")}`);
+  }
+
+  /** Sends one request with auth; a 401 renews the token and, for a replayable body, tries once more. */
+  async send(request: RegistryRequest): Promise<RegistryResponse & { text: string }> {
+    const replayable =
+      request.body === undefined || Buffer.isBuffer(request.body) || typeof request.body === "string";
+    for (let renewed = false; ; renewed = true) {
+      const url = new URL(request.url, this.base);
+      const headers: Record<string, string> = {
+        "user-agent": this.#options.userAgent ?? "buildx-step",
+        ...request.headers,
+      };
+      const authorization = await this.#authorizer.header(request.scopes);
+      if (authorization) headers.authorization = authorization;
+      const response = await this.#transport.request({
+        url,
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: request.signal,
+      });
+      const text = request.method === "HEAD" ? "" : await response.text();
+      if (request.method === "HEAD") await response.dump();
+      if (request.expect.includes(response.statusCode)) {
+        return { status: response.statusCode, headers: response.headers, text };
+      }
+      if (response.statusCode === 401) {
+        const challenge = parseChallenge(response.headers["www-authenticate"]);
+        const worthRetrying = this.#authorizer.refused(challenge, request.scopes);
+        if (worthRetrying && !renewed && replayable) continue;
+        throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
+          hint: `the registry refused the credentials for ${this.host}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config)`,
+          // A stream cannot be sent again here: the caller restarts the whole step with the new token.
+          retryable: worthRetrying && !renewed && !replayable,
+        });
+      }
+      throw new RegistryHttpError(request.operation, response.statusCode, parseErrorBody(text), {
+        retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),
+        hint:
+          response.statusCode === 403
+            ? `the credentials for ${this.host} are not allowed to do this; check the account's rights on the repository`
+            : undefined,
+      });
+    }
+  }
+
+  /** Runs an idempotent step with this registry's retry policy. */
+  retry<T>(operation: string, step: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetry(step, {
+      policy: this.retryPolicy,
+      signal,
+      onRetry: (notice) => this.#options.onRetry?.(operation, notice),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#transport.close();
+  }
+}
+
+async function ping(transport: HttpTransport, base: URL, userAgent: string): Promise<RegistryResponse> {
+  const response = await transport.request({
+    url: new URL("/v2/", base),
+    method: "GET",
+    headers: { "user-agent": userAgent },
+  });
+  const text = await response.text();
+  if (response.statusCode === 200 || response.statusCode === 401) {
+    return { status: response.statusCode, headers: response.headers };
+  }
+  throw new RegistryHttpError(`${base.origin}/v2/`, response.statusCode, parseErrorBody(text), {
+    retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),
+    hint: response.statusCode === 404 ? "this is not an OCI distribution (v2) registry" : undefined,
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * Writes one image into a repository: every blob first (several at once; skipped when the registry
+ * has it), then the manifests children before the index, then the tags. A tag is written only after
+ * everything it points to is in place, so a push that fails before the tags publishes nothing; and no
+ * blob is completed before every blob has been verified, so a corrupted tarball leaves no trace.
+ */
+import type { Readable } from "node:stream";
+import type { Descriptor, PushPlan } from "../archive/types.js";
+import { messageOf, StepFailure } from "../errors.js";
+import { ignoreProgress, type ProgressSink } from "../progress/events.js";
+import type { RepositoryClient, StagedUpload } from "./repository.js";
+import { verifyBlob } from "./verify.js";
+
+/** What phase 2 does for a blob the registry lacks. */
+type BlobAction =
+  | { kind: "commit"; upload: StagedUpload }
+  | { kind: "mount"; from: string }
+  | { kind: "upload" };
+
+export interface PushImageOptions {
+  repository: RepositoryClient;
+  tags: string[];
+  plan: PushPlan;
+  /** The bytes of a blob of the plan, streamed (called again for each attempt). */
+  openBlob: (digest: string) => Readable;
+  /** Blobs moved at once. */
+  concurrency?: number;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export interface PushImageResult {
+  /** The digest the registry serves for every tag: the plan's top manifest. */
+  digest: string;
+  tags: string[];
+  bytesUploaded: number;
+  blobsUploaded: number;
+  blobsSkipped: number;
+  blobsMounted: number;
+}
+
+/** Some tags were written before a failure: says which, since those now point at the new image. */
+export class PartialPushError extends StepFailure {
+  readonly tagsWritten: string[];
+  constructor(message: string, tagsWritten: string[], cause: unknown) {
+    super(message, { cause });
+    this.name = "PartialPushError";
+    this.tagsWritten = tagsWritten;
+  }
+}
+
+export const DEFAULT_CONCURRENCY = 3;
+
+/** A blob's id in progress lines: the first 12 hex digits, as docker shows layers. */
+export function shortDigest(digest: string): string {
+  return digest.replace(/^[a-z0-9]+:/, "").slice(0, 12);
+}
+
+/** Runs `work` on every item, at most `limit` at a time; the first failure aborts the rest and is thrown. */
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  parent: AbortSignal | undefined,
+  work: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent?.reason);
+  parent?.addEventListener("abort", onParentAbort, { once: true });
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item, controller.signal);
+      } catch (error) {
+        if (!failure) failure = { error };
+        controller.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  } finally {
+    parent?.removeEventListener("abort", onParentAbort);
+  }
+  if (failure) throw failure.error;
+  if (parent?.aborted) throw parent.reason;
+}
+
+export async function pushImage(options: PushImageOptions): Promise<PushImageResult> {
+  const { repository, plan } = options;
+  const progress = options.progress ?? ignoreProgress;
+  const top = plan.manifests[plan.manifests.length - 1];
+  if (!top) throw new StepFailure("the image has no manifest to push");
+  if (options.tags.length === 0) throw new StepFailure("no tag to push");
+  const result: PushImageResult = {
+    digest: top.descriptor.digest,
+    tags: [],
+    bytesUploaded: 0,
+    blobsUploaded: 0,
+    blobsSkipped: 0,
+    blobsMounted: 0,
+  };
+  progress({
+    type: "push-start",
+    target: repository.name,
+    blobs: plan.blobs.length,
+    total: plan.blobs.reduce((sum, blob) => sum + blob.size, 0),
+  });
+
+  // Phase 1, nothing visible yet: find what the registry has, stage every large blob (all its bytes sent
+  // and verified, the upload left open) and read every small one through its verifier. A corrupted blob
+  // stops the push here, before the registry holds anything new.
+  // Largest first: the long uploads start at once instead of last.
+  const blobs = [...plan.blobs].sort((a, b) => b.size - a.size);
+  const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const actions = new Map<string, BlobAction>();
+  const staged: { blob: Descriptor; upload: StagedUpload }[] = [];
+  const chunkThreshold = repository.chunkThreshold;
+  try {
+    await forEachLimited(blobs, limit, options.signal, async (blob, signal) => {
+      const id = shortDigest(blob.digest);
+      progress({ type: "blob-start", id, total: blob.size });
+      if (await repository.blobExists(blob.digest, signal)) {
+        result.blobsSkipped++;
+        progress({ type: "blob-done", id, total: blob.size, how: "exists" });
+        return;
+      }
+      for (const from of repository.mountSources) {
+        if (await repository.blobExistsIn(from, blob.digest, signal)) {
+          actions.set(blob.digest, { kind: "mount", from });
+          return;
+        }
+      }
+      if (blob.size > chunkThreshold) {
+        const upload = await repository.stageBlob(blob, () => options.openBlob(blob.digest), {
+          signal,
+          onProgress: (current) => progress({ type: "blob-progress", id, current, total: blob.size }),
+        });
+        staged.push({ blob, upload });
+        actions.set(blob.digest, { kind: "commit", upload });
+      } else {
+        await verifyBlob(blob, options.openBlob(blob.digest));
+        actions.set(blob.digest, { kind: "upload" });
+      }
+    });
+  } catch (error) {
+    await Promise.all(staged.map(({ upload }) => repository.cancelUpload(upload.location)));
+    throw error;
+  }
+
+  // Phase 2: put every blob in place (commit, mount, or a small monolithic upload).
+  const pending = blobs.filter((blob) => actions.has(blob.digest));
+  try {
+    await forEachLimited(pending, limit, options.signal, async (blob, signal) => {
+      const id = shortDigest(blob.digest);
+      const action = actions.get(blob.digest) as BlobAction;
+      let how: "uploaded" | "mounted" = "uploaded";
+      if (action.kind === "commit") {
+        await repository.commitBlob(blob, action.upload, signal);
+        actions.delete(blob.digest);
+      } else if (action.kind === "mount" && (await repository.mountBlob(blob, action.from, signal))) {
+        how = "mounted";
+      } else {
+        await repository.uploadBlob(blob, () => options.openBlob(blob.digest), {
+          signal,
+          onProgress: (current) => progress({ type: "blob-progress", id, current, total: blob.size }),
+        });
+      }
+      if (how === "uploaded") {
+        result.blobsUploaded++;
+        result.bytesUploaded += blob.size;
+      } else result.blobsMounted++;
+      progress({ type: "blob-done", id, total: blob.size, how });
+    });
+  } catch (error) {
+    await Promise.all(
+      [...actions.values()].map((action) =>
+        action.kind === "commit" ? repository.cancelUpload(action.upload.location) : undefined,
+      ),
+    );
+    throw error;
+  }
+
+  // Children by digest (an index's platforms and attestations), then the top under each tag: the first
+  // tag write is the registry's check of the top manifest, and if it refuses it, no tag has moved.
+  for (const manifest of plan.manifests.slice(0, -1)) {
+    await repository.putManifest(
+      manifest.descriptor.digest,
+      manifest.descriptor.mediaType,
+      manifest.bytes,
+      options.signal,
+    );
+  }
+  for (const tag of options.tags) {
+    try {
+      await repository.putManifest(tag, top.descriptor.mediaType, top.bytes, options.signal);
+    } catch (error) {
+      if (result.tags.length === 0) throw error;
+      const notWritten = options.tags.filter((t) => !result.tags.includes(t));
+      throw new PartialPushError(
+        `${messageOf(error)}; tags written before the failure (they now point at ${result.digest}): ${result.tags.join(", ")}; not written: ${notWritten.join(", ")}`,
+        [...result.tags],
+        error,
+      );
+    }
+    result.tags.push(tag);
+    progress({ type: "manifest", reference: `${repository.name}:${tag}`, digest: result.digest });
+  }
+  return result;
+}

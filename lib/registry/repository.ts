@@ -1,0 +1,376 @@
+/**
+ * Operations on one repository of a registry, as the OCI distribution spec defines them
+ * (https://github.com/opencontainers/distribution-spec/blob/main/spec.md): blob exists (HEAD), cross-
+ * repository mount, upload (monolithic POST + PUT, or chunked POST + PATCH… + PUT for large blobs),
+ * manifest PUT. Every step is idempotent, so each is retried with the registry's policy; an upload that
+ * breaks is restarted from its first byte in a new upload session. Large blobs can be staged (every
+ * byte sent and verified, the session left open) and committed later, see push.ts.
+ */
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { StepFailure } from "../errors.js";
+import { headerValue, type RegistryClient } from "./client.js";
+import { RegistryHttpError } from "./errors.js";
+import { DigestVerifier, splitIntoPieces } from "./verify.js";
+
+export interface BlobRef {
+  digest: string;
+  size: number;
+}
+
+/** An upload session holding every byte of a verified blob, not yet completed. */
+export interface StagedUpload {
+  location: string;
+}
+
+/** Manifest media types this client asks for (and so can compare digests of). */
+export const MANIFEST_MEDIA_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/** At most this many other repositories are asked to lend a blob (each ask opens an upload session). */
+const MAX_MOUNT_SOURCES = 3;
+
+/** Lengths of the consecutive chunks of a blob of `size` bytes. */
+export function chunkLengths(size: number, chunkSize: number): number[] {
+  const lengths: number[] = [];
+  for (let offset = 0; offset < size; offset += chunkSize) lengths.push(Math.min(chunkSize, size - offset));
+  return lengths;
+}
+
+function withDigest(location: string, base: URL, digest: string): string {
+  const url = new URL(location, base);
+  url.searchParams.set("digest", digest);
+  return url.toString();
+}
+
+export interface UploadOptions {
+  /** Bytes of this blob sent so far in the current attempt (0 when an attempt starts). */
+  onProgress?: (bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+export class RepositoryClient {
+  /** The repository path in the registry, e.g. `team/app`. */
+  readonly path: string;
+  readonly #client: RegistryClient;
+  readonly #scopes: string[];
+  readonly #mountFrom: string[];
+
+  /** `mountFrom`: other repositories of the same registry that may hold the blobs (pull access is asked). */
+  constructor(client: RegistryClient, path: string, mountFrom: string[] = []) {
+    this.#client = client;
+    this.path = path;
+    this.#mountFrom = mountFrom.filter((name) => name !== path).slice(0, MAX_MOUNT_SOURCES);
+    this.#scopes = [
+      `repository:${path}:pull,push`,
+      ...this.#mountFrom.map((name) => `repository:${name}:pull`),
+    ];
+  }
+
+  /** Other repositories of this registry that may lend blobs (cross-repository mount). */
+  get mountSources(): readonly string[] {
+    return this.#mountFrom;
+  }
+
+  /** Blobs above this size are staged in chunks; smaller ones go in one PUT. */
+  get chunkThreshold(): number {
+    return this.#client.chunkThreshold;
+  }
+
+  /** `host/path`, for messages. */
+  get name(): string {
+    return `${this.#client.host}/${this.path}`;
+  }
+
+  async blobExists(digest: string, signal?: AbortSignal): Promise<boolean> {
+    const operation = `check of blob ${digest} in ${this.name}`;
+    const response = await this.#client.retry(
+      operation,
+      () =>
+        this.#client.send({
+          operation,
+          method: "HEAD",
+          url: `/v2/${this.path}/blobs/${digest}`,
+          scopes: this.#scopes,
+          expect: [200, 404],
+          signal,
+        }),
+      signal,
+    );
+    return response.status === 200;
+  }
+
+  /**
+   * Asks the registry to link a blob that repository `from` holds (a cross-repository mount).
+   * Returns false when it did not (the registry then opened an upload session, which is cancelled).
+   */
+  async mountBlob(blob: BlobRef, from: string, signal?: AbortSignal): Promise<boolean> {
+    const operation = `mount of blob ${blob.digest} from ${from} into ${this.name}`;
+    const params = new URLSearchParams({ mount: blob.digest, from });
+    const response = await this.#client.retry(
+      operation,
+      () =>
+        this.#client.send({
+          operation,
+          method: "POST",
+          url: `/v2/${this.path}/blobs/uploads/?${params}`,
+          scopes: this.#scopes,
+          headers: { "content-length": "0" },
+          expect: [201, 202],
+          signal,
+        }),
+      signal,
+    );
+    if (response.status === 201) return true;
+    const location = headerValue(response.headers, "location");
+    if (location) await this.cancelUpload(location);
+    return false;
+  }
+
+  /** Whether `from` (another repository of this registry, in `mountFrom`) holds the blob. */
+  async blobExistsIn(from: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    const operation = `check of blob ${digest} in ${this.#client.host}/${from}`;
+    const response = await this.#client.retry(
+      operation,
+      () =>
+        this.#client.send({
+          operation,
+          method: "HEAD",
+          url: `/v2/${from}/blobs/${digest}`,
+          scopes: this.#scopes,
+          expect: [200, 404],
+          signal,
+        }),
+      signal,
+    );
+    return response.status === 200;
+  }
+
+  /**
+   * Uploads a blob at once: monolithic (POST, then PUT with the bytes) up to the chunk threshold, else
+   * chunked and committed. Verified against its digest while it streams; `open()` is called again for
+   * each attempt.
+   */
+  async uploadBlob(blob: BlobRef, open: () => Readable, options: UploadOptions = {}): Promise<void> {
+    if (blob.size > this.#client.chunkThreshold) {
+      const staged = await this.stageBlob(blob, open, options);
+      await this.commitBlob(blob, staged, options.signal);
+      return;
+    }
+    const operation = `upload of blob ${blob.digest} to ${this.name}`;
+    await this.#client.retry(
+      operation,
+      async () => {
+        options.onProgress?.(0);
+        const location = await this.#startUpload(operation, options.signal);
+        await this.#withVerifiedBody(location, blob, open, options, async (body) => {
+          await this.#client.send({
+            operation,
+            method: "PUT",
+            url: withDigest(location, this.#client.base, blob.digest),
+            scopes: this.#scopes,
+            headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+            body,
+            expect: [201],
+            signal: options.signal,
+          });
+        });
+      },
+      options.signal,
+    );
+  }
+
+  /**
+   * Sends every byte of a blob in an upload session (PATCH with Content-Range, chunk by chunk) without
+   * completing it: the blob is verified, but not yet in the repository, and nothing of it shows until
+   * {@link commitBlob}. A push stages every large blob before it commits any, so a corrupted blob found
+   * late leaves the registry as it was. A broken attempt starts again in a new session.
+   */
+  async stageBlob(blob: BlobRef, open: () => Readable, options: UploadOptions = {}): Promise<StagedUpload> {
+    const operation = `upload of blob ${blob.digest} to ${this.name}`;
+    return this.#client.retry(
+      operation,
+      async () => {
+        options.onProgress?.(0);
+        let location = await this.#startUpload(operation, options.signal);
+        await this.#withVerifiedBody(location, blob, open, options, async (verified) => {
+          const lengths = chunkLengths(blob.size, this.#client.chunkSize);
+          const pieces = splitIntoPieces(verified, lengths);
+          let offset = 0;
+          for (const [index, length] of lengths.entries()) {
+            const response = await this.#client.send({
+              operation,
+              method: "PATCH",
+              url: location,
+              scopes: this.#scopes,
+              headers: {
+                "content-type": "application/octet-stream",
+                "content-length": String(length),
+                "content-range": `${offset}-${offset + length - 1}`,
+              },
+              body: pieces[index],
+              expect: [202],
+              signal: options.signal,
+            });
+            location = headerValue(response.headers, "location") ?? location;
+            offset += length;
+          }
+        });
+        return { location };
+      },
+      options.signal,
+    );
+  }
+
+  /** Completes a staged upload: the blob is then in the repository under its digest. */
+  async commitBlob(blob: BlobRef, staged: StagedUpload, signal?: AbortSignal): Promise<void> {
+    const operation = `upload of blob ${blob.digest} to ${this.name}`;
+    try {
+      await this.#client.retry(
+        operation,
+        () =>
+          this.#client.send({
+            operation,
+            method: "PUT",
+            url: withDigest(staged.location, this.#client.base, blob.digest),
+            scopes: this.#scopes,
+            headers: { "content-length": "0" },
+            expect: [201],
+            signal,
+          }),
+        signal,
+      );
+    } catch (error) {
+      // A commit whose answer was lost and was then repeated finds its session gone: the blob is in.
+      if (
+        error instanceof RegistryHttpError &&
+        error.status === 404 &&
+        (await this.blobExists(blob.digest, signal))
+      ) {
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** Cancels an upload session (a push that failed); the registry would purge it later anyway. */
+  async cancelUpload(location: string): Promise<void> {
+    try {
+      await this.#client.send({
+        operation: `cancel of an upload to ${this.name}`,
+        method: "DELETE",
+        url: location,
+        scopes: this.#scopes,
+        expect: [204, 404],
+      });
+    } catch {
+      // Best effort: an abandoned session holds no tag and expires.
+    }
+  }
+
+  async #startUpload(operation: string, signal?: AbortSignal): Promise<string> {
+    const response = await this.#client.send({
+      operation,
+      method: "POST",
+      url: `/v2/${this.path}/blobs/uploads/`,
+      scopes: this.#scopes,
+      headers: { "content-length": "0" },
+      expect: [202],
+      signal,
+    });
+    const location = headerValue(response.headers, "location");
+    if (!location) throw new StepFailure(`${operation}: the registry started an upload without a Location`);
+    return location;
+  }
+
+  /**
+   * Runs `send` with the blob's bytes passing through a {@link DigestVerifier}; the first error of the
+   * bytes (unreadable source, a mismatch) is what is thrown, whatever error the request ends with. On
+   * failure the session is cancelled.
+   */
+  async #withVerifiedBody(
+    location: string,
+    blob: BlobRef,
+    open: () => Readable,
+    options: UploadOptions,
+    send: (body: DigestVerifier) => Promise<void>,
+  ): Promise<void> {
+    const source = open();
+    const verifier = new DigestVerifier(blob, options.onProgress);
+    let bodyError: unknown;
+    verifier.on("error", (error) => {
+      bodyError ??= error;
+    });
+    source.on("error", (error) => {
+      bodyError ??= error;
+      verifier.destroy(error);
+    });
+    source.pipe(verifier);
+    try {
+      await send(verifier);
+    } catch (error) {
+      await this.cancelUpload(location);
+      throw bodyError ?? error;
+    } finally {
+      source.destroy();
+      verifier.destroy();
+    }
+  }
+
+  /** Writes a manifest under a tag or its digest; returns the digest the registry stored it at. */
+  async putManifest(
+    reference: string,
+    mediaType: string,
+    bytes: Buffer,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const operation = `write of manifest ${digest} as ${this.name}${reference.includes(":") ? "@" : ":"}${reference}`;
+    const response = await this.#client.retry(
+      operation,
+      () =>
+        this.#client.send({
+          operation,
+          method: "PUT",
+          url: `/v2/${this.path}/manifests/${reference}`,
+          scopes: this.#scopes,
+          headers: { "content-type": mediaType },
+          body: bytes,
+          expect: [201],
+          signal,
+        }),
+      signal,
+    );
+    const stored = headerValue(response.headers, "docker-content-digest");
+    if (stored && stored !== digest) {
+      throw new StepFailure(
+        `${operation}: the registry stored it as ${stored}, not at the digest of its bytes`,
+      );
+    }
+    return digest;
+  }
+
+  /** The digest the registry serves for a tag or digest, or undefined when it has none. */
+  async manifestDigest(reference: string, signal?: AbortSignal): Promise<string | undefined> {
+    const operation = `check of ${this.name}:${reference}`;
+    const response = await this.#client.retry(
+      operation,
+      () =>
+        this.#client.send({
+          operation,
+          method: "HEAD",
+          url: `/v2/${this.path}/manifests/${reference}`,
+          scopes: this.#scopes,
+          headers: { accept: MANIFEST_MEDIA_TYPES.join(", ") },
+          expect: [200, 404],
+          signal,
+        }),
+      signal,
+    );
+    return response.status === 200 ? headerValue(response.headers, "docker-content-digest") : undefined;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Retries of idempotent registry steps: on connection errors, 429 (after its Retry-After) and 5xx, with
+ * exponential backoff and jitter, within a bounded budget of attempts and time. Anything else (a 4xx, a
+ * blob whose bytes do not match its digest) fails at once: repeating it cannot help.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { RegistryHttpError } from "./errors.js";
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Delay before the second attempt; doubled for each one after, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Time from the first attempt after which no new attempt starts. */
+  budgetMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  budgetMs: 120_000,
+};
+
+/** Error codes of a connection that failed or broke (Node's net, tls and http). */
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string") return code;
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return cause && cause !== error ? errorCode(cause) : undefined;
+}
+
+/** Whether repeating the step may succeed: a broken connection, 429, or a 5xx. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof RegistryHttpError && error.retryable !== undefined) return error.retryable;
+  if (error instanceof RegistryHttpError) return error.status === 429 || error.status >= 500;
+  const code = errorCode(error);
+  return code !== undefined && CONNECTION_ERROR_CODES.has(code);
+}
+
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** The backoff before attempt `attempt + 1` (attempt counts from 1), with up to 50% jitter. */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random = Math.random): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(exponential * (0.5 + random() / 2));
+}
+
+export interface RetryNotice {
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+/**
+ * Runs `step` until it succeeds, fails with an error that is not retryable, or the budget is spent;
+ * then the last error is thrown. A 429's Retry-After sets the delay; one beyond the budget ends the retries.
+ */
+export async function withRetry<T>(
+  step: (attempt: number) => Promise<T>,
+  options: { policy: RetryPolicy; signal?: AbortSignal; onRetry?: (notice: RetryNotice) => void },
+): Promise<T> {
+  const { policy } = options;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step(attempt);
+    } catch (error) {
+      if (options.signal?.aborted || !isRetryable(error) || attempt >= policy.attempts) throw error;
+      const retryAfter = error instanceof RegistryHttpError ? error.retryAfterMs : undefined;
+      const delayMs = retryAfter ?? backoffDelay(policy, attempt);
+      if (Date.now() - started + delayMs > policy.budgetMs) throw error;
+      options.onRetry?.({ attempt, delayMs, error });
+      await sleep(delayMs, undefined, { signal: options.signal });
+    }
+  }
+}

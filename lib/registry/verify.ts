@@ -1,0 +1,119 @@
+/**
+ * Verification of a blob while it streams to the registry: the bytes are hashed as they pass, and the
+ * last piece is held back until the digest and size are checked, so a corrupted blob never completes
+ * an upload (its final request fails before its body ends).
+ */
+import { createHash, type Hash } from "node:crypto";
+import { type Readable, Transform, type TransformCallback, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { BlobVerificationError } from "./errors.js";
+
+const ALGORITHMS: Record<string, string> = { sha256: "sha256", sha512: "sha512" };
+
+/** A hash for the digest's algorithm; a digest with another algorithm is refused. */
+export function hashFor(digest: string): Hash {
+  const algorithm = ALGORITHMS[digest.split(":")[0] ?? ""];
+  if (!algorithm) throw new BlobVerificationError(digest, "unsupported digest algorithm");
+  return createHash(algorithm);
+}
+
+export class DigestVerifier extends Transform {
+  readonly #digest: string;
+  readonly #size: number;
+  readonly #hash: Hash;
+  readonly #onProgress: ((bytes: number) => void) | undefined;
+  #held: Buffer | undefined;
+  #bytes = 0;
+
+  constructor(expected: { digest: string; size: number }, onProgress?: (bytes: number) => void) {
+    super();
+    this.#digest = expected.digest;
+    this.#size = expected.size;
+    this.#hash = hashFor(expected.digest);
+    this.#onProgress = onProgress;
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#bytes += chunk.length;
+    if (this.#bytes > this.#size) {
+      callback(new BlobVerificationError(this.#digest, `more than its ${this.#size} bytes were read`));
+      return;
+    }
+    this.#hash.update(chunk);
+    if (this.#held) this.push(this.#held);
+    this.#held = chunk;
+    this.#onProgress?.(this.#bytes);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.#bytes !== this.#size) {
+      callback(
+        new BlobVerificationError(
+          this.#digest,
+          `only ${this.#bytes} of its ${this.#size} bytes could be read`,
+        ),
+      );
+      return;
+    }
+    const actual = `${this.#digest.split(":")[0]}:${this.#hash.digest("hex")}`;
+    if (actual !== this.#digest) {
+      callback(new BlobVerificationError(this.#digest, `its bytes hash to ${actual}`));
+      return;
+    }
+    if (this.#held) this.push(this.#held);
+    callback();
+  }
+}
+
+/**
+ * Splits a stream of buffers into consecutive pieces of exactly the given lengths, each an async
+ * iterable to use as one request's body (chunked upload). Pieces must be consumed in order.
+ */
+export function splitIntoPieces(source: AsyncIterable<Buffer>, lengths: number[]): AsyncIterable<Buffer>[] {
+  const iterator = source[Symbol.asyncIterator]();
+  let leftover: Buffer | undefined;
+  let sourceDone = false;
+  return lengths.map((length) =>
+    (async function* piece(): AsyncGenerator<Buffer> {
+      let remaining = length;
+      while (remaining > 0) {
+        let chunk = leftover;
+        leftover = undefined;
+        if (!chunk) {
+          if (sourceDone) return;
+          const next = await iterator.next();
+          if (next.done) {
+            sourceDone = true;
+            return;
+          }
+          chunk = next.value;
+        }
+        if (chunk.length > remaining) {
+          leftover = chunk.subarray(remaining);
+          chunk = chunk.subarray(0, remaining);
+        }
+        remaining -= chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
+}
+
+/** Reads a blob through to its end and checks it against its digest and size, sending it nowhere. */
+export async function verifyBlob(
+  expected: { digest: string; size: number },
+  source: Readable,
+): Promise<void> {
+  const discard = new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+  await pipeline(source, new DigestVerifier(expected), discard);
+}

@@ -1,0 +1,129 @@
+/**
+ * A small HTTP proxy, in the test's process, in front of a real registry, that injects scripted faults:
+ * answer a status (500, 429 with Retry-After) or drop the connection after some bytes of a request's
+ * body, for the first N requests that match. It forwards everything else unchanged (the Host header
+ * too, so the registry's upload Locations point back at the proxy) and records what it saw.
+ */
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type FaultAction =
+  | { kind: "status"; status: number; headers?: Record<string, string>; body?: string }
+  /** Reads this many bytes of the request's body, then destroys the connection without an answer. */
+  | { kind: "drop-after"; bytes: number };
+
+export interface Fault {
+  method?: string;
+  /** Matched against the request's path (with query). */
+  path?: RegExp;
+  /** How many matching requests get the fault; Infinity for every one. */
+  times: number;
+  action: FaultAction;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  /** The fault applied, if any ("status 500", "drop-after 1000"); else the upstream's status. */
+  fault?: string;
+  status?: number;
+  at: number;
+}
+
+export interface FaultProxy {
+  host: string;
+  url: string;
+  requests: SeenRequest[];
+  /** How many times a fault was applied. */
+  faultsApplied(): number;
+  addFault(fault: Fault): void;
+  clearFaults(): void;
+  stop(): Promise<void>;
+}
+
+function describe(action: FaultAction): string {
+  return action.kind === "status" ? `status ${action.status}` : `drop-after ${action.bytes}`;
+}
+
+export async function startFaultProxy(upstream: string, faults: Fault[] = []): Promise<FaultProxy> {
+  const [upstreamHost, upstreamPort] = upstream.split(":");
+  const active = faults.map((fault) => ({ ...fault, left: fault.times }));
+  const requests: SeenRequest[] = [];
+  let applied = 0;
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const seen: SeenRequest = { method: req.method ?? "", path: req.url ?? "", at: Date.now() };
+    requests.push(seen);
+    const fault = active.find(
+      (f) => f.left > 0 && (!f.method || f.method === req.method) && (!f.path || f.path.test(req.url ?? "")),
+    );
+    if (fault) {
+      fault.left--;
+      applied++;
+      seen.fault = describe(fault.action);
+      const action = fault.action;
+      if (action.kind === "drop-after") {
+        let received = 0;
+        req.on("data", (chunk: Buffer) => {
+          received += chunk.length;
+          if (received >= action.bytes) req.socket.destroy();
+        });
+        req.on("end", () => req.socket.destroy());
+        return;
+      }
+      // Read the body first: answering mid-body would look like a broken connection, not a status.
+      req.resume();
+      req.on("end", () => {
+        const body =
+          action.body ??
+          JSON.stringify({ errors: [{ code: "UNKNOWN", message: `injected ${action.status}` }] });
+        res.writeHead(action.status, { "content-type": "application/json", ...action.headers });
+        res.end(body);
+      });
+      return;
+    }
+    const forward = httpRequest(
+      {
+        host: upstreamHost,
+        port: Number(upstreamPort),
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (upstreamResponse) => {
+        seen.status = upstreamResponse.statusCode;
+        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        upstreamResponse.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    req.on("error", () => forward.destroy());
+    req.pipe(forward);
+  };
+
+  const server: Server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    host: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    faultsApplied: () => applied,
+    addFault(fault) {
+      active.push({ ...fault, left: fault.times });
+    },
+    clearFaults() {
+      active.length = 0;
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

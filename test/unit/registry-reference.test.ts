@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { UsageError } from "../../lib/errors.js";
+import {
+  checkTag,
+  isLoopbackHost,
+  normalizeRegistryHost,
+  parseImageReference,
+  parseRepository,
+} from "../../lib/registry/reference.js";
+
+test("Docker Hub names get docker.io and library/, and the registry-1 endpoint", () => {
+  assert.deepEqual(parseRepository("alpine"), {
+    host: "docker.io",
+    endpoint: "registry-1.docker.io",
+    path: "library/alpine",
+    full: "docker.io/library/alpine",
+  });
+  assert.equal(parseRepository("team/app").full, "docker.io/team/app");
+  assert.equal(parseRepository("docker.io/app").full, "docker.io/library/app");
+  assert.equal(parseRepository("index.docker.io/team/app").full, "docker.io/team/app");
+});
+
+test("a first component with a dot, a port or localhost is the registry", () => {
+  assert.deepEqual(parseRepository("127.0.0.1:5000/app"), {
+    host: "127.0.0.1:5000",
+    endpoint: "127.0.0.1:5000",
+    path: "app",
+    full: "127.0.0.1:5000/app",
+  });
+  assert.equal(parseRepository("localhost/a/b/c").host, "localhost");
+  assert.equal(parseRepository("ghcr.io/org/app").path, "org/app");
+  assert.equal(
+    parseRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app").host,
+    "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+  );
+  // Not a host: no dot, no port: a Hub namespace.
+  assert.equal(parseRepository("myorg/app").host, "docker.io");
+});
+
+test("a repository with a tag, a digest, upper case or bad separators is bad input naming the setting", () => {
+  for (const bad of [
+    "app:1.0",
+    "host:5000/app:v1",
+    `app@sha256:${"a".repeat(64)}`,
+    "Team/App",
+    "a//b",
+    "a-/b",
+    "",
+  ]) {
+    assert.throws(
+      () => parseRepository(bad),
+      (error: unknown) => error instanceof UsageError && /PLUGIN_REPO/.test(error.message),
+      bad,
+    );
+  }
+});
+
+test("full references as tarballs record them", () => {
+  const parsed = parseImageReference("example.com/x/app:1");
+  assert.equal(parsed?.repository.full, "example.com/x/app");
+  assert.equal(parsed?.tag, "1");
+  assert.equal(parseImageReference("app")?.repository.full, "docker.io/library/app");
+  assert.equal(parseImageReference("localhost:5000/app")?.tag, undefined);
+  const digest = `sha256:${"b".repeat(64)}`;
+  assert.equal(parseImageReference(`app:1@${digest}`)?.digest, digest);
+  assert.equal(parseImageReference("app:bad tag"), undefined);
+});
+
+test("registry settings in any spelling become host[:port]", () => {
+  assert.equal(normalizeRegistryHost("https://index.docker.io/v1/"), "docker.io");
+  assert.equal(normalizeRegistryHost("registry-1.docker.io"), "docker.io");
+  assert.equal(normalizeRegistryHost("http://Registry.Example.com:5000/"), "registry.example.com:5000");
+  assert.equal(normalizeRegistryHost("ghcr.io"), "ghcr.io");
+});
+
+test("tags are checked against the reference grammar", () => {
+  checkTag("v1.2.3-rc_1");
+  checkTag("a".repeat(128));
+  for (const bad of ["-x", ".x", "a".repeat(129), "a/b", "a:b", ""])
+    assert.throws(() => checkTag(bad), /PLUGIN_TAGS/);
+});
+
+test("loopback hosts, as docker counts them", () => {
+  for (const host of ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000"]) {
+    assert.ok(isLoopbackHost(host), host);
+  }
+  for (const host of ["128.0.0.1", "registry.local:5000", "localhost.example.com"])
+    assert.ok(!isLoopbackHost(host), host);
+});

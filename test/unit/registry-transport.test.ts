@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { rootCertificates } from "node:tls";
+import { UsageError } from "../../lib/errors.js";
+import { candidateBaseUrls, trustedCas, verifiesCertificate } from "../../lib/registry/transport.js";
+import { tempDir } from "../helpers/tmp.js";
+
+test("plain HTTP is tried only for loopback or insecure registries, after HTTPS", () => {
+  assert.deepEqual(candidateBaseUrls("ghcr.io", false).map(String), ["https://ghcr.io/"]);
+  assert.deepEqual(candidateBaseUrls("127.0.0.1:5000", false).map(String), [
+    "https://127.0.0.1:5000/",
+    "http://127.0.0.1:5000/",
+  ]);
+  assert.deepEqual(candidateBaseUrls("registry.lan:5000", true).map(String), [
+    "https://registry.lan:5000/",
+    "http://registry.lan:5000/",
+  ]);
+});
+
+test("certificates are verified, except insecure, and loopback without a given CA (docker's rule)", () => {
+  assert.equal(verifiesCertificate("ghcr.io", {}), true);
+  assert.equal(verifiesCertificate("ghcr.io", { insecure: true }), false);
+  assert.equal(verifiesCertificate("127.0.0.1:5000", {}), false);
+  assert.equal(verifiesCertificate("localhost:5000", { caFile: "/ca.pem" }), true);
+  assert.equal(verifiesCertificate("localhost:5000", { caFile: "/ca.pem", insecure: true }), false);
+});
+
+test("a given CA is trusted beside the public roots and NODE_EXTRA_CA_CERTS", async () => {
+  const dir = await tempDir();
+  try {
+    const ca = join(dir.path, "ca.pem");
+    const extra = join(dir.path, "extra.pem");
+    writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nREGISTRY\n-----END CERTIFICATE-----\n");
+    writeFileSync(extra, "-----BEGIN CERTIFICATE-----\nEXTRA\n-----END CERTIFICATE-----\n");
+    assert.equal(
+      trustedCas({}),
+      undefined,
+      "no CA given: Node's defaults (which include NODE_EXTRA_CA_CERTS)",
+    );
+    const cas = trustedCas({ caFile: ca, env: { NODE_EXTRA_CA_CERTS: extra } }) ?? [];
+    assert.equal(cas.length, rootCertificates.length + 2);
+    assert.ok(cas.some((c) => c.includes("REGISTRY")));
+    assert.ok(cas.some((c) => c.includes("EXTRA")));
+    assert.throws(
+      () => trustedCas({ caFile: join(dir.path, "missing.pem") }),
+      (error: unknown) => error instanceof UsageError && /PLUGIN_REGISTRY_CA/.test(error.message),
+    );
+  } finally {
+    await dir.remove();
+  }
+});
