@@ -3,7 +3,6 @@
  * answer `{"ServerURL","Username","Secret"}` on stdout, where the user name `<token>` marks an identity
  * token (https://github.com/docker/docker-credential-helpers/blob/master/client/client.go).
  */
-import { execa } from "execa";
 import { StepFailure } from "../errors.js";
 import type { Credential } from "./credential.js";
 
@@ -64,6 +63,8 @@ export async function getFromCredentialHelper(
   options: CredentialHelperOptions = {},
 ): Promise<Credential | undefined> {
   const program = credentialHelperProgram(name);
+  // Loaded here, not at start-up: execa costs ~200 ms of CPU to load, and most runs call no helper.
+  const { execa } = await import("execa");
   const result = await execa(program, ["get"], {
     input: serverAddress,
     env: options.env ?? process.env,

@@ -3,9 +3,10 @@
  *
  * Every name is remembered with the image it pointed at before the run (or none) the first time the run
  * may change it; at the end a name that did not exist is removed and a name that pointed elsewhere is
- * pointed back. So the engine holds the same names as before the run, temporary push tags and loaded
- * names alike, and an image that existed before is never removed (removing a name only deletes an image
- * that has no other name left, i.e. one this run brought in).
+ * pointed back. The names a loaded tarball brings are the exception when they are new: they stay, as
+ * `docker load` leaves them (the plugin's behaviour), and removing them would make the engine delete the
+ * image it just loaded, which costs about a second on every run. An image that existed before is never
+ * removed (removing a name only deletes an image that has no other name left, i.e. one this run brought in).
  */
 import type { Logger } from "../log.js";
 import { asEngineFailure, type Engine, engineMessage, httpStatusOf, isConnectionError } from "./engine.js";
@@ -48,6 +49,8 @@ async function repoDigestsOf(engine: Engine, image: string): Promise<string[] | 
 export class ImageNames {
   /** name -> the image ID it pointed at before the run (undefined: it did not exist). */
   private readonly before = new Map<string, string | undefined>();
+  /** Names that stay when they are new (a loaded tarball's own names). */
+  private readonly keptWhenNew = new Set<string>();
   /** image ID -> its `repo@digest` references before the run. */
   private readonly digestsBefore = new Map<string, Set<string>>();
 
@@ -67,6 +70,11 @@ export class ImageNames {
   async rememberDigestReferences(imageId: string): Promise<void> {
     if (this.digestsBefore.has(imageId)) return;
     this.digestsBefore.set(imageId, new Set((await repoDigestsOf(this.engine, imageId)) ?? []));
+  }
+
+  /** Lets `name` stay at the end if it did not exist before: the name of a tarball that loaded whole. */
+  keepWhenNew(name: string): void {
+    this.keptWhenNew.add(name);
   }
 
   /** Whether `name` existed before the run (after {@link remember}). */
@@ -94,6 +102,7 @@ export class ImageNames {
       try {
         const current = await imageIdOf(this.engine, name);
         if (current === previous) continue;
+        if (previous === undefined && this.keptWhenNew.has(name)) continue;
         if (previous === undefined) {
           await this.engine.docker.getImage(name).remove();
           logger.debug(`removed the temporary name ${name} from the engine`);
@@ -110,6 +119,7 @@ export class ImageNames {
       }
     }
     this.before.clear();
+    this.keptWhenNew.clear();
     // After the names: removing an image's last tag of a repository drops its digest references too.
     for (const [imageId, previous] of this.digestsBefore) {
       try {

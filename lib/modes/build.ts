@@ -28,8 +28,7 @@ import {
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { writeArtifactFile } from "../outputs/artifact-file.js";
-import { writeDroneOutput } from "../outputs/drone-output.js";
+import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 
@@ -270,11 +269,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
     },
   );
 
-  const writeStdout = deps.writeStdout ?? ((text: string) => process.stdout.write(text));
-  if (settings.outputFile) await writeDroneOutput(settings.outputFile, result);
-  if (settings.artifactFile && result.digest)
-    await writeArtifactFile(settings.artifactFile, result, settings.registryType);
-  if (settings.json) writeStdout(`${JSON.stringify(result)}\n`);
+  await publishResult(result, settings, deps.writeStdout);
   return result;
 }
 

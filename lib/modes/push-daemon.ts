@@ -9,7 +9,6 @@
  * (`digestPreserved`) and refuses up front when `PLUGIN_EXPECTED_DIGEST` asks for a digest the engine
  * cannot keep. Names the run gives images in the engine are put back as they were at the end.
  */
-import { openArchive } from "../archive/open.js";
 import type { OpenedArchive, OpenedImage } from "../archive/types.js";
 import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
@@ -29,15 +28,9 @@ import type { StepResult } from "../outputs/result.js";
 import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { RegistryClient } from "../registry/client.js";
-import {
-  checkTag,
-  normalizeRegistryHost,
-  parseImageReference,
-  parseRepository,
-  type RepositoryName,
-} from "../registry/reference.js";
+import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
-import { pickImage } from "./push-only.js";
+import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";
 
 export interface PushViaDaemonDeps {
   logger: Logger;
@@ -58,8 +51,6 @@ export interface PushViaDaemonDeps {
     credentials: CredentialSource,
   ) => Promise<string | undefined>;
 }
-
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** The key a name is remembered under: `host/path:tag` in full, so `app:1` and `docker.io/library/app:1` are one name. */
 function fullName(name: string): string | undefined {
@@ -82,33 +73,11 @@ interface Plan {
 
 /** Everything about the input that can be checked without the engine; throws UsageError. */
 async function planPush(settings: Settings): Promise<Plan> {
-  if (!settings.repo) {
-    throw new UsageError(
-      "push-only needs PLUGIN_REPO: the repository to push to, e.g. registry.example.com/team/app",
-      ["repo"],
-    );
-  }
-  const target = parseRepository(settings.repo);
-  const tags = settings.tags.length ? settings.tags : ["latest"];
-  for (const tag of tags) checkTag(tag);
-  const expectedDigest = settings.expectedDigest?.trim().toLowerCase() || undefined;
-  if (expectedDigest && !DIGEST.test(expectedDigest)) {
-    throw new UsageError(
-      `PLUGIN_EXPECTED_DIGEST "${settings.expectedDigest}" is not a digest: give sha256: and 64 hex digits`,
-      ["expectedDigest"],
-    );
-  }
+  const { target, tags } = pushTarget(settings);
+  const expectedDigest = expectedDigestOf(settings);
   if (settings.sourceTarPath) {
-    const archive = await openArchive(settings.sourceTarPath);
-    const image = pickImage(archive, settings.sourceImage) as OpenedImage;
-    const digest = image.descriptor.digest;
-    if (expectedDigest && expectedDigest !== digest) {
-      throw new UsageError(
-        `PLUGIN_EXPECTED_DIGEST is ${expectedDigest}, but the image in ${archive.path} has digest ${digest}: this is not the image that was built (or scanned); nothing was pushed`,
-        ["expectedDigest", "sourceTarPath"],
-      );
-    }
-    return { target, tags, source: { kind: "tarball", archive, image, digest }, expectedDigest };
+    const tarball = await tarballSource(settings.sourceTarPath, settings);
+    return { target, tags, source: { kind: "tarball", ...tarball }, expectedDigest };
   }
   if (settings.sourceImage?.trim()) {
     return { target, tags, source: { kind: "engine", name: settings.sourceImage.trim() }, expectedDigest };
@@ -247,15 +216,13 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
     // -- The image in the engine.
     let imageId: string;
     if (source.kind === "tarball") {
-      // Every name the tarball brings is remembered first, so that loading it moves nothing for good.
-      for (const image of source.archive.images) {
-        for (const name of image.names) {
-          const key = fullName(name);
-          if (key) await names.remember(key);
-        }
-      }
+      // Every name the tarball brings is remembered first: a name the load moves is pointed back at the end;
+      // a new one stays once the tarball loaded whole, as `docker load` leaves it.
+      const tarballNames = source.archive.images.flatMap((image) => image.names.map(fullName));
+      for (const key of tarballNames) if (key) await names.remember(key);
       logger.info(`loading ${source.archive.path} into the engine`);
       const loaded = await loadTarball(engine, source.archive.path, progress);
+      for (const key of tarballNames) if (key) names.keepWhenNew(key);
       logger.info(`the engine loaded ${[...loaded.names, ...loaded.ids].join(", ")}`);
       imageId = await loadedImageId(engine, facts, source.image, loaded, source.archive.path);
     } else {

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ArchiveImage } from "../../lib/archive/types.js";
 import { UsageError } from "../../lib/errors.js";
-import { mountSourcesFor, pickImage } from "../../lib/modes/push-only.js";
+import { pickImage } from "../../lib/modes/push-input.js";
+import { mountSourcesFor } from "../../lib/modes/push-only.js";
 import { parseRepository } from "../../lib/registry/reference.js";
 
 const image = (names: string[], hex: string, platforms = ["linux/amd64"]): ArchiveImage => ({
