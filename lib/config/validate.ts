@@ -5,18 +5,13 @@
  * tar path's folder is only checked to be creatable (the build creates it).
  */
 import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { UsageError } from "../errors.js";
-import { parseRepository } from "../registry/reference.js";
+import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
 import { settingName } from "./provenance.js";
 import { primaryEnvName, type SettingKey } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
-
-/** The OCI distribution spec's tag grammar. */
-export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-/** What PLUGIN_EXPECTED_DIGEST accepts: the digests registries serve are sha256. */
-export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 interface Problem {
   message: string;
@@ -104,7 +99,7 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     const why = await whyNotWritable(settings.tarPath);
     if (why) add(`${name("tarPath")}: ${why}`, "tarPath");
   }
-  if (settings.expectedDigest !== undefined && !DIGEST_PATTERN.test(settings.expectedDigest)) {
+  if (settings.expectedDigest !== undefined && !SHA256_DIGEST.test(settings.expectedDigest)) {
     add(
       `${name("expectedDigest")} is "${settings.expectedDigest}": give the image digest as sha256:<64 lower-case hex digits>`,
       "expectedDigest",
@@ -152,6 +147,16 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     const info = await statOrUndefined(file);
     if (!info?.isFile())
       add(`${name(key)}: ${file} ${info ? "is not a regular file" : "does not exist"}`, key);
+  }
+  if (settings.registryCa && (await statOrUndefined(settings.registryCa))?.isFile()) {
+    // Read here so that a wrong file is bad input (exit 2) rather than a TLS failure half-way through.
+    const pem = await readFile(settings.registryCa, "utf8").catch(() => "");
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+      add(
+        `${name("registryCa")}: ${settings.registryCa} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); give the registry's CA certificate in PEM form`,
+        "registryCa",
+      );
+    }
   }
   if (settings.config) {
     // A secret: the message never repeats the value.

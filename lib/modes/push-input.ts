@@ -12,6 +12,7 @@ import {
   parseImageReference,
   parseRepository,
   type RepositoryName,
+  SHA256_DIGEST,
 } from "../registry/reference.js";
 
 /** The repository and tags the push writes. */
@@ -63,12 +64,10 @@ export async function tarballSource(
   return { archive, image, digest };
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
 /** `PLUGIN_EXPECTED_DIGEST` as a digest (hex is case-insensitive), or undefined when unset. */
 export function expectedDigestOf(settings: Pick<Settings, "expectedDigest">): string | undefined {
   const expected = settings.expectedDigest?.trim().toLowerCase() || undefined;
-  if (expected && !DIGEST.test(expected)) {
+  if (expected && !SHA256_DIGEST.test(expected)) {
     throw new UsageError(
       `PLUGIN_EXPECTED_DIGEST "${settings.expectedDigest}" is not a digest: give sha256: and 64 hex digits`,
       ["expectedDigest"],
@@ -91,7 +90,7 @@ function describeImages(images: ArchiveImage[]): string {
 /** Whether `wanted` (a name as docker reads it, or a digest) designates `image`. */
 function designates(image: ArchiveImage, wanted: string): boolean {
   const trimmed = wanted.trim();
-  if (/^sha256:[a-f0-9]{64}$/.test(trimmed)) return image.descriptor.digest === trimmed;
+  if (SHA256_DIGEST.test(trimmed)) return image.descriptor.digest === trimmed;
   const want = parseImageReference(trimmed);
   return image.names.some((name) => {
     if (name === trimmed) return true;

@@ -22,7 +22,10 @@ export interface RepositoryName {
 }
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+/** The OCI distribution spec's tag grammar. */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** The digests registries serve and PLUGIN_EXPECTED_DIGEST accepts. */
+export const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const HUB_ALIASES = new Set([
   "docker.io",
@@ -109,7 +112,7 @@ export function parseImageReference(
   if (colon > slash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) return undefined;
+    if (!TAG_PATTERN.test(tag)) return undefined;
   }
   try {
     return { repository: parseRepository(rest), tag, digest };
@@ -120,7 +123,7 @@ export function parseImageReference(
 
 /** Whether `tag` is a valid tag; the error names `setting` and the tag. */
 export function checkTag(tag: string, setting = "PLUGIN_TAGS"): void {
-  if (!TAG.test(tag)) {
+  if (!TAG_PATTERN.test(tag)) {
     throw new UsageError(
       `${setting}: "${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`,
       [setting],

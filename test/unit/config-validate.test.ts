@@ -134,6 +134,12 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     ["PLUGIN_REGISTRY_CA"],
   ],
   [
+    "a registry CA that is not PEM",
+    { PLUGIN_REGISTRY_CA: "plain-file" },
+    [/PLUGIN_REGISTRY_CA: .*plain-file holds no PEM certificate/],
+    ["PLUGIN_REGISTRY_CA"],
+  ],
+  [
     "a config that is broken JSON",
     { PLUGIN_CONFIG: '{"auths": ' },
     [/PLUGIN_CONFIG starts with "\{" but is not valid JSON/],
