@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CredentialSource } from "../auth/credential.js";
+import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
@@ -39,8 +40,7 @@ const auth = () =>
     import("../auth/resolve.js"),
     import("../auth/temp-docker-config.js"),
     import("../auth/prepare-push.js"),
-    import("../auth/ecr-registry.js"),
-  ]).then(([resolveModule, temp, prepare, ecr]) => ({ ...resolveModule, ...temp, ...prepare, ...ecr }));
+  ]).then(([resolveModule, temp, prepare]) => ({ ...resolveModule, ...temp, ...prepare }));
 const daemon = () =>
   Promise.all([import("../daemon/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
@@ -105,25 +105,19 @@ async function checkBuildInputs(plan: BuildRunPlan, cwd: string): Promise<void> 
   }
 }
 
-/** Whether the registry may be Amazon ECR (lib/auth decides exactly; this only says whether to ask it). */
-function mayBeEcr(settings: Settings): boolean {
-  if ((settings.registryType ?? "").trim() !== "") return true;
-  return /amazonaws\.com|ecr\.aws/i.test(`${settings.registry} ${settings.repo ?? ""}`);
-}
-
 /** Whether the push needs the registry prepared (ECR repository, policies) or those settings checked. */
 function needsPreparePush(settings: Settings): boolean {
   return (
-    mayBeEcr(settings) ||
+    ecrRegistryOf(settings) !== undefined ||
     settings.createRepository ||
     Boolean(settings.lifecyclePolicy || settings.repositoryPolicy)
   );
 }
 
 /** Whether the build needs logins written for it; without any, buildx uses the user's own docker config. */
-async function needsLogins(settings: Settings): Promise<boolean> {
+function needsLogins(settings: Settings): boolean {
   if (settings.password || settings.baseImagePassword || settings.config) return true;
-  return mayBeEcr(settings) && (await auth()).ecrRegistryOf(settings) !== undefined;
+  return ecrRegistryOf(settings) !== undefined;
 }
 
 /** The registry the artifact file names: PLUGIN_REGISTRY when given, else the host in PLUGIN_REPO. */
@@ -222,7 +216,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
       const workDir = await mkdtemp(join(tmpdir(), "buildx-step-build-"));
       scope.add(() => rm(workDir, { recursive: true, force: true }));
       const childEnv: NodeJS.ProcessEnv = { ...env };
-      if (await needsLogins(settings)) {
+      if (needsLogins(settings)) {
         const { credentialSourceFor, writeTempDockerConfig } = await auth();
         const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
         const config = await writeTempDockerConfig({ settings, source: credentials, env, logger, cwd });
