@@ -14,7 +14,8 @@ export interface StepContext {
  */
 export async function runStep(resolved: ResolvedSettings, context: StepContext): Promise<number> {
   const { settings } = resolved;
-  if (context.command === "push" || (context.command === "plugin" && settings.pushOnly)) {
+  // `push` sets PLUGIN_PUSH_ONLY and `build` clears it (as flags, above every other source).
+  if (settings.pushOnly) {
     const { runPushOnly } = await import("./push-only.js");
     await runPushOnly(settings, { logger: context.logger, env: context.env });
     return 0;
