@@ -6,6 +6,7 @@ import { openArchive } from "../archive/open.js";
 import type { ArchiveFormat, ArchiveManifest, Descriptor, OpenedArchive } from "../archive/types.js";
 import { UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { formatBytes } from "../progress/format.js";
 
 const FORMAT_DESCRIPTIONS: Record<ArchiveFormat, string> = {
   docker: "buildx --output type=docker (docker-archive + OCI layout)",
@@ -66,24 +67,12 @@ export function inspectJson(archive: OpenedArchive): InspectJson {
   };
 }
 
-/** `1.5 MiB` for people; the exact byte count is in `--json`. */
-export function humanSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function manifestLines(m: ArchiveManifest): string[] {
   const title = m.attestation
     ? `attestation ${m.descriptor.digest}${m.descriptor.annotations?.["vnd.docker.reference.digest"] ? ` (for ${m.descriptor.annotations["vnd.docker.reference.digest"]})` : ""}`
     : `${m.platform ?? "unknown platform"}  ${m.descriptor.digest}`;
   const row = (kind: string, d: Descriptor) =>
-    `      ${kind.padEnd(7)} ${d.digest}  ${humanSize(d.size).padStart(10)}  ${d.mediaType}`;
+    `      ${kind.padEnd(7)} ${d.digest}  ${formatBytes(d.size).padStart(10)}  ${d.mediaType}`;
   return [`    ${title}`, row("config", m.config), ...m.layers.map((layer) => row("layer", layer))];
 }
 
@@ -99,7 +88,7 @@ export function inspectText(archive: OpenedArchive): string {
       `  digest      ${image.descriptor.digest}`,
       `  media type  ${image.descriptor.mediaType}`,
       `  platforms   ${image.platforms.length ? image.platforms.join(", ") : "(unknown)"}`,
-      `  size        ${humanSize(image.size)} (${image.size} bytes)`,
+      `  size        ${formatBytes(image.size)} (${image.size} bytes)`,
       "  manifests",
       ...image.manifests.flatMap(manifestLines),
     );

@@ -73,7 +73,7 @@ test("inspect without --json: format, names, digest, platforms, size and layers 
   assert.match(result.stdout, /image docker\.io\/x\/inspect:multi/);
   assert.ok(result.stdout.includes(`digest      ${digest}`));
   assert.match(result.stdout, /platforms {3}linux\/amd64, linux\/arm64/);
-  assert.match(result.stdout, /size {8}[\d.]+ MiB \(\d+ bytes\)/);
+  assert.match(result.stdout, /size {8}[\d.]+ MB \(\d+ bytes\)/);
   assert.equal(
     (result.stdout.match(/^ +layer /gm) ?? []).length,
     6,
