@@ -40,6 +40,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A self-signed certificate and its key (RSA 2048, two days), made with openssl. */
+export function selfSignedCertificate(commonName: string, keyFile: string, certFile: string): void {
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${commonName}`,
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
+    { stdio: "pipe" },
+  );
+}
+
 /** A CA and a server certificate for 127.0.0.1/localhost, made with openssl in `dir`. */
 export function makeCertificates(dir: string): { ca: string; cert: string; key: string; caKey: string } {
   const ca = join(dir, "ca.pem");
@@ -49,21 +72,7 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   const cert = join(dir, "server.pem");
   const ext = join(dir, "server.ext");
   const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  run([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=buildx-step test CA",
-    "-keyout",
-    caKey,
-    "-out",
-    ca,
-  ]);
+  selfSignedCertificate("buildx-step test CA", caKey, ca);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
   writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
   run([

@@ -1,16 +1,8 @@
-/**
- * A small token server for a registry with bearer-token auth (distribution's `auth.token`,
- * https://distribution.github.io/distribution/spec/auth/token/): `GET /token` with Basic auth answers a JWT
- * granting the requested scopes to a known user; `POST /token` implements the OAuth2 password and
- * refresh-token grants (https://distribution.github.io/distribution/spec/auth/oauth/), so identity tokens
- * (docker config `identitytoken`) work too. Tokens are RS256 JWTs whose `x5c` header carries a self-signed
- * certificate that the registry trusts through `rootcertbundle` (distribution 2.8 accepts x5c, jwk or kid).
- */
-import { execFileSync } from "node:child_process";
 import { createPrivateKey, createSign, randomBytes, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { selfSignedCertificate } from "./registry.js";
 
 export interface TokenServerOptions {
   /** Folder for the signing key and certificate. */
@@ -78,25 +70,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const issuer = options.issuer ?? "buildx-step-test-token-server";
   const keyFile = join(options.dir, "token-key.pem");
   const certFile = join(options.dir, "token-cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=token signer",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-    ],
-    { stdio: "pipe" },
-  );
+  selfSignedCertificate("token signer", keyFile, certFile);
   const key = createPrivateKey(readFileSync(keyFile));
   const certDer = new X509Certificate(readFileSync(certFile)).raw;
   const requests: TokenRequestRecord[] = [];
