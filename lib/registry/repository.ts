@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { StepFailure } from "../errors.js";
-import { headerValue, type RegistryClient } from "./client.js";
+import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
 import { RegistryHttpError } from "./errors.js";
 import { DigestVerifier, splitIntoPieces } from "./verify.js";
 
@@ -86,21 +86,24 @@ export class RepositoryClient {
     return `${this.#client.host}/${this.path}`;
   }
 
+  /** One request that can be sent again as it is, retried as a whole within the client's budget. */
+  #retried(request: Omit<RegistryRequest, "scopes">): Promise<RegistryResponse & { text: string }> {
+    return this.#client.retry(
+      request.operation,
+      () => this.#client.send({ ...request, scopes: this.#scopes }),
+      request.signal,
+    );
+  }
+
   async blobExists(digest: string, signal?: AbortSignal): Promise<boolean> {
     const operation = `check of blob ${digest} in ${this.name}`;
-    const response = await this.#client.retry(
+    const response = await this.#retried({
       operation,
-      () =>
-        this.#client.send({
-          operation,
-          method: "HEAD",
-          url: `/v2/${this.path}/blobs/${digest}`,
-          scopes: this.#scopes,
-          expect: [200, 404],
-          signal,
-        }),
+      method: "HEAD",
+      url: `/v2/${this.path}/blobs/${digest}`,
+      expect: [200, 404],
       signal,
-    );
+    });
     return response.status === 200;
   }
 
@@ -111,20 +114,14 @@ export class RepositoryClient {
   async mountBlob(blob: BlobRef, from: string, signal?: AbortSignal): Promise<boolean> {
     const operation = `mount of blob ${blob.digest} from ${from} into ${this.name}`;
     const params = new URLSearchParams({ mount: blob.digest, from });
-    const response = await this.#client.retry(
+    const response = await this.#retried({
       operation,
-      () =>
-        this.#client.send({
-          operation,
-          method: "POST",
-          url: `/v2/${this.path}/blobs/uploads/?${params}`,
-          scopes: this.#scopes,
-          headers: { "content-length": "0" },
-          expect: [201, 202],
-          signal,
-        }),
+      method: "POST",
+      url: `/v2/${this.path}/blobs/uploads/?${params}`,
+      headers: { "content-length": "0" },
+      expect: [201, 202],
       signal,
-    );
+    });
     if (response.status === 201) return true;
     const location = headerValue(response.headers, "location");
     if (location) await this.cancelUpload(location);
@@ -134,19 +131,13 @@ export class RepositoryClient {
   /** Whether `from` (another repository of this registry, in `mountFrom`) holds the blob. */
   async blobExistsIn(from: string, digest: string, signal?: AbortSignal): Promise<boolean> {
     const operation = `check of blob ${digest} in ${this.#client.host}/${from}`;
-    const response = await this.#client.retry(
+    const response = await this.#retried({
       operation,
-      () =>
-        this.#client.send({
-          operation,
-          method: "HEAD",
-          url: `/v2/${from}/blobs/${digest}`,
-          scopes: this.#scopes,
-          expect: [200, 404],
-          signal,
-        }),
+      method: "HEAD",
+      url: `/v2/${from}/blobs/${digest}`,
+      expect: [200, 404],
       signal,
-    );
+    });
     return response.status === 200;
   }
 
@@ -230,20 +221,14 @@ export class RepositoryClient {
   async commitBlob(blob: BlobRef, staged: StagedUpload, signal?: AbortSignal): Promise<void> {
     const operation = `upload of blob ${blob.digest} to ${this.name}`;
     try {
-      await this.#client.retry(
+      await this.#retried({
         operation,
-        () =>
-          this.#client.send({
-            operation,
-            method: "PUT",
-            url: withDigest(staged.location, this.#client.base, blob.digest),
-            scopes: this.#scopes,
-            headers: { "content-length": "0" },
-            expect: [201],
-            signal,
-          }),
+        method: "PUT",
+        url: withDigest(staged.location, this.#client.base, blob.digest),
+        headers: { "content-length": "0" },
+        expect: [201],
         signal,
-      );
+      });
     } catch (error) {
       // A commit whose answer was lost and was then repeated finds its session gone: the blob is in.
       if (
@@ -330,21 +315,15 @@ export class RepositoryClient {
   ): Promise<string> {
     const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
     const operation = `write of manifest ${digest} as ${this.name}${reference.includes(":") ? "@" : ":"}${reference}`;
-    const response = await this.#client.retry(
+    const response = await this.#retried({
       operation,
-      () =>
-        this.#client.send({
-          operation,
-          method: "PUT",
-          url: `/v2/${this.path}/manifests/${reference}`,
-          scopes: this.#scopes,
-          headers: { "content-type": mediaType },
-          body: bytes,
-          expect: [201],
-          signal,
-        }),
+      method: "PUT",
+      url: `/v2/${this.path}/manifests/${reference}`,
+      headers: { "content-type": mediaType },
+      body: bytes,
+      expect: [201],
       signal,
-    );
+    });
     const stored = headerValue(response.headers, "docker-content-digest");
     if (stored && stored !== digest) {
       throw new StepFailure(
@@ -357,20 +336,14 @@ export class RepositoryClient {
   /** The digest the registry serves for a tag or digest, or undefined when it has none. */
   async manifestDigest(reference: string, signal?: AbortSignal): Promise<string | undefined> {
     const operation = `check of ${this.name}:${reference}`;
-    const response = await this.#client.retry(
+    const response = await this.#retried({
       operation,
-      () =>
-        this.#client.send({
-          operation,
-          method: "HEAD",
-          url: `/v2/${this.path}/manifests/${reference}`,
-          scopes: this.#scopes,
-          headers: { accept: MANIFEST_MEDIA_TYPES.join(", ") },
-          expect: [200, 404],
-          signal,
-        }),
+      method: "HEAD",
+      url: `/v2/${this.path}/manifests/${reference}`,
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(", ") },
+      expect: [200, 404],
       signal,
-    );
+    });
     return response.status === 200 ? headerValue(response.headers, "docker-content-digest") : undefined;
   }
 }
