@@ -3,7 +3,7 @@
  * options of the Docker daemon the plugin starts inside its container (this tool uses the runner's engine
  * and starts none). A pipeline that sets them keeps working, and the run says that they had no effect.
  */
-import type { RawLayer } from "./layers.js";
+import { environmentVariables, type RawLayer } from "./layers.js";
 
 export interface IgnoredSetting {
   /** Variables, aliases included (drone-buildx `app.go`). */
@@ -98,11 +98,5 @@ export function ignoredWarnings(raw: RawLayer): string[] {
 
 /** The environment's ignored settings as a raw layer (empty variables count as unset). */
 export function ignoredEnvironment(env: NodeJS.ProcessEnv): RawLayer {
-  const raw: RawLayer = new Map();
-  for (const name of IGNORED_ENV_NAMES) {
-    const value = env[name];
-    if (value === undefined || value === "") continue;
-    raw.set(name, { raw: value, origin: name, source: { kind: "env", name } });
-  }
-  return raw;
+  return environmentVariables(env, IGNORED_ENV_NAMES);
 }

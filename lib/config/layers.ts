@@ -103,8 +103,13 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
  * the pipeline left empty as empty strings, and an empty value must not hide a fall-back or default.
  */
 export function environmentLayer(env: NodeJS.ProcessEnv): RawLayer {
+  return environmentVariables(env, KNOWN_ENV_NAMES);
+}
+
+/** The variables `names` of the environment as a raw layer, empty ones left out (see environmentLayer). */
+export function environmentVariables(env: NodeJS.ProcessEnv, names: Iterable<string>): RawLayer {
   const raw: RawLayer = new Map();
-  for (const name of KNOWN_ENV_NAMES) {
+  for (const name of names) {
     const value = env[name];
     if (value === undefined || value === "") continue;
     raw.set(name, { raw: value, origin: name, source: { kind: "env", name } });
