@@ -1,7 +1,9 @@
 /**
  * The one logger: human-readable lines on stderr (stdout is kept for `--json` results), with every
- * registered secret replaced by `***` before anything is written.
+ * registered secret (in every spelling, see secret-mask.ts) replaced by `***` before anything is written.
  */
+import { SecretMask } from "./secret-mask.js";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
@@ -20,30 +22,21 @@ export interface LoggerOptions {
   quiet?: boolean;
   debug?: boolean;
   write?: (line: string) => void;
+  /** The run's secrets, shared with the other loggers of the run (the final error line's among them). */
+  secrets?: SecretMask;
 }
 
-/** Secrets shorter than this are not masked: masking "a" would garble every line and protects nothing. */
-const MIN_SECRET_LENGTH = 3;
-
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const secrets = new Set<string>();
+  const secrets = options.secrets ?? new SecretMask();
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const quiet = options.quiet ?? false;
-
-  const mask = (text: string): string => {
-    let out = text;
-    // Longest first, so a secret that contains another is replaced whole.
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-      out = out.split(secret).join("***");
-    }
-    return out;
-  };
+  const mask = (text: string): string => secrets.mask(text);
 
   return {
     quiet,
     mask,
     addSecret(value) {
-      if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
+      secrets.add(value);
     },
     debug(message) {
       if (options.debug) write(mask(`debug: ${message}`));

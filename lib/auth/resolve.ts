@@ -167,7 +167,11 @@ export function credentialSourceFor(
     const host = credentialHost(registry);
     let answer = answers.get(host);
     if (!answer) {
-      answer = lookup(host);
+      answer = lookup(host).then((credential) => {
+        // The pair travels as base64(user:password) in Basic headers and config `auth` fields: masked as one.
+        if (credential?.password) logger.addSecret(`${credential.username ?? ""}:${credential.password}`);
+        return credential;
+      });
       answers.set(host, answer);
     }
     return answer;

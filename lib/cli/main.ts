@@ -2,8 +2,11 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
+import { parseBool } from "../config/parse.js";
+import { secretEnvValues } from "../config/secrets.js";
 import { exitCodeOf, messageOf, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
+import { SecretMask } from "../secret-mask.js";
 import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags } from "./flags.js";
 
 /** What the command line asked for: one command, its flags as settings, and the stage settings file. */
@@ -17,7 +20,8 @@ export interface Invocation {
   json: boolean;
 }
 
-export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv) => Promise<number>;
+/** Runs an invocation; `secrets` is the run's mask, which the final error line is masked with too. */
+export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv, secrets: SecretMask) => Promise<number>;
 
 /** The version in this package's package.json, found by walking up from the compiled file. */
 function packageVersion(): string {
@@ -62,6 +66,15 @@ function flagValues(command: Command, specs: FlagSpec[]): FlagValue[] {
     values.push({ setting: spec.setting, flag: option.long ?? spec.flags, value: isSwitch ? true : value });
   }
   return values;
+}
+
+/** `BUILDX_STEP_DEBUG` as a switch; a value that is not a boolean is not a reason to fail the error path. */
+function isDebug(env: NodeJS.ProcessEnv): boolean {
+  try {
+    return env.BUILDX_STEP_DEBUG ? parseBool(env.BUILDX_STEP_DEBUG, "BUILDX_STEP_DEBUG") : false;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -159,12 +172,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
     throw error;
   }
   if (!invocation) return 0;
+  // The secret settings as the environment gives them are masked from the start: an error raised before
+  // the settings are resolved (or by a part that never registered them) is printed through this mask too.
+  const secrets = new SecretMask();
+  for (const value of secretEnvValues(env)) secrets.add(value);
   try {
-    return await run(invocation, env);
+    return await run(invocation, env, secrets);
   } catch (error) {
-    const logger = createLogger();
+    const debug = isDebug(env);
+    const logger = createLogger({ secrets, debug });
     logger.error(messageOf(error));
-    if (!(error instanceof UsageError) && env.BUILDX_STEP_DEBUG && error instanceof Error && error.stack) {
+    if (!(error instanceof UsageError) && debug && error instanceof Error && error.stack) {
       logger.debug(error.stack);
     }
     return exitCodeOf(error);

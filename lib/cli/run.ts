@@ -1,6 +1,7 @@
 import { resolveSettings } from "../config/resolve.js";
 import { secretValues } from "../config/secrets.js";
 import { createLogger } from "../log.js";
+import type { SecretMask } from "../secret-mask.js";
 import type { Invocation } from "./main.js";
 
 /**
@@ -8,11 +9,18 @@ import type { Invocation } from "./main.js";
  * Modes are imported when chosen: the AWS SDK and dockerode (with gRPC) cost hundreds of milliseconds to
  * load, which a push of an image the registry already has, or `inspect`, must not pay.
  */
-export async function runInvocation(invocation: Invocation, env: NodeJS.ProcessEnv): Promise<number> {
+export async function runInvocation(
+  invocation: Invocation,
+  env: NodeJS.ProcessEnv,
+  secrets: SecretMask,
+): Promise<number> {
   if (invocation.command === "inspect") {
     const quiet = invocation.flags.some((f) => f.setting === "quiet");
     const { runInspect } = await import("../modes/inspect.js");
-    return runInspect(invocation.tarball ?? "", { json: invocation.json, logger: createLogger({ quiet }) });
+    return runInspect(invocation.tarball ?? "", {
+      json: invocation.json,
+      logger: createLogger({ quiet, secrets }),
+    });
   }
   const resolved = await resolveSettings({
     env,
@@ -22,7 +30,7 @@ export async function runInvocation(invocation: Invocation, env: NodeJS.ProcessE
     cwd: process.cwd(),
   });
   const { settings } = resolved;
-  const logger = createLogger({ quiet: settings.quiet, debug: settings.debug });
+  const logger = createLogger({ quiet: settings.quiet, debug: settings.debug, secrets });
   for (const secret of secretValues(settings)) logger.addSecret(secret);
   if (invocation.command === "config") {
     const { runConfig } = await import("../modes/show-config.js");

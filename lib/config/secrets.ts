@@ -11,3 +11,16 @@ export function secretValues(settings: Settings): string[] {
   }
   return values;
 }
+
+/** The values the environment gives the secret settings' variables (aliases included), resolved or not. */
+export function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
+  const values: string[] = [];
+  for (const spec of SETTINGS) {
+    if (!spec.secret) continue;
+    for (const { name } of spec.env) {
+      const value = env[name];
+      if (value) values.push(value);
+    }
+  }
+  return values;
+}

@@ -88,3 +88,26 @@ test("a failure in the run maps to its exit code", async () => {
   assert.equal(await main(["config"], {}, async () => Promise.reject(new UsageError("bad"))), 2);
   assert.equal(await main(["config"], {}, async () => Promise.reject(new StepFailure("broken"))), 1);
 });
+
+test("the final error line is masked with the run's secrets and the environment's secret settings", async () => {
+  const { StepFailure } = await import("../../lib/errors.js");
+  const written: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const env = { PLUGIN_PASSWORD: "env-pass-1234" };
+    const basic = Buffer.from("ci:env-pass-1234").toString("base64");
+    const code = await main(["config"], env, async (_invocation, _env, secrets) => {
+      secrets.add("ci:env-pass-1234");
+      secrets.add("run-token-5678");
+      throw new StepFailure(`refused env-pass-1234 and run-token-5678 (Basic ${basic})`);
+    });
+    assert.equal(code, 1);
+  } finally {
+    process.stderr.write = original;
+  }
+  assert.deepEqual(written, ["error: refused *** and *** (Basic ***)\n"]);
+});

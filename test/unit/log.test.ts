@@ -21,3 +21,40 @@ test("quiet drops info but keeps warnings and errors", () => {
   logger.error("failed");
   assert.deepEqual(lines, ["warning: careful", "error: failed"]);
 });
+
+test("a secret is masked in its encoded spellings too: base64 at every offset, URL and form encoding, JSON", () => {
+  const lines: string[] = [];
+  const logger = createLogger({ write: (line) => lines.push(line) });
+  const password = 's3cr3t/p@ss "word"';
+  logger.addSecret(password);
+  logger.addSecret(`ci-user:${password}`);
+  const basic = Buffer.from(`ci-user:${password}`).toString("base64");
+  // The password's bytes at each offset of a base64 group, inside a longer encoded text.
+  const shifted = ["", "x", "xy"].map((prefix) => Buffer.from(`${prefix}${password}tail`).toString("base64"));
+  logger.error(`registry said: bad header "Basic ${basic}"`);
+  logger.error(`form: password=${new URLSearchParams({ p: password }).toString().slice(2)}`);
+  logger.error(`url: ${encodeURIComponent(password)}`);
+  logger.error(`json: ${JSON.stringify({ password })}`);
+  for (const text of shifted) logger.error(`blob: ${text}`);
+  const output = lines.join("\n");
+  assert.ok(!output.includes(basic), output);
+  assert.ok(!output.includes(password), output);
+  assert.ok(!output.includes(encodeURIComponent(password)), output);
+  assert.ok(!output.includes(JSON.stringify(password).slice(1, -1)), output);
+  // What stays of a shifted encoding is at most the characters it shares with its neighbours.
+  for (const text of shifted) {
+    const core = Buffer.from(password).toString("base64").slice(4, 16);
+    assert.ok(!output.includes(text), output);
+    assert.ok(!output.includes(core) || !text.includes(core), output);
+  }
+  assert.match(output, /registry said: bad header "Basic \*\*\*"/);
+});
+
+test("loggers that share a mask share its secrets", async () => {
+  const { SecretMask } = await import("../../lib/secret-mask.js");
+  const secrets = new SecretMask();
+  const lines: string[] = [];
+  createLogger({ secrets }).addSecret("token-abc123");
+  createLogger({ secrets, write: (line) => lines.push(line) }).error("refused token-abc123");
+  assert.deepEqual(lines, ["error: refused ***"]);
+});
