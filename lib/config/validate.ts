@@ -26,10 +26,13 @@ async function statOrUndefined(path: string) {
   }
 }
 
-/** Why the folder of `file` could not be created (or the file written), or undefined if it can. */
-async function whyNotWritable(file: string): Promise<string | undefined> {
+/**
+ * Why the folder of `file` could not be created (or the file written), or undefined if it can.
+ * `example` is a file name to suggest when `file` is a folder.
+ */
+async function whyNotWritable(file: string, example: string): Promise<string | undefined> {
   const existing = await statOrUndefined(file);
-  if (existing?.isDirectory()) return `${file} is a folder; give a file name, e.g. ${file}/image.tar`;
+  if (existing?.isDirectory()) return `${file} is a folder; give a file name, e.g. ${file}/${example}`;
   let folder = dirname(file);
   for (;;) {
     const info = await statOrUndefined(folder);
@@ -96,8 +99,20 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
   }
   if (settings.tarPath && settings.dryRun) {
-    const why = await whyNotWritable(settings.tarPath);
+    const why = await whyNotWritable(settings.tarPath, "image.tar");
     if (why) add(`${name("tarPath")}: ${why}`, "tarPath");
+  }
+  // Result files are written after the push: one that cannot be written must stop the run before it.
+  const resultFiles = [
+    ["outputFile", "output.env"],
+    ["artifactFile", "artifact.json"],
+    ["metadataFile", "metadata.json"],
+  ] as const;
+  for (const [key, example] of resultFiles) {
+    const file = settings[key];
+    if (!file) continue;
+    const why = await whyNotWritable(file, example);
+    if (why) add(`${name(key)}: ${why}; nothing was built or pushed`, key);
   }
   if (settings.expectedDigest !== undefined && !SHA256_DIGEST.test(settings.expectedDigest)) {
     add(

@@ -9,9 +9,9 @@
  * classic store: `--load`, then the tarball saved from the engine) → the tarball moved into place →
  * results written. Undo actions (builder, temporary files) run however the run ends.
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { CredentialSource } from "../auth/credential.js";
 import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
@@ -31,6 +31,7 @@ import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
+import { replaceFile } from "../outputs/write-output.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 
 // The credentials (AWS SDK), the engine client (dockerode) and the archive reader are loaded only by the
@@ -338,10 +339,7 @@ async function build(
   }
   const { text, metadata } = await readBuildxMetadata(metadataFile);
   result.digest ??= manifestDigest(metadata);
-  if (settings.metadataFile) {
-    await mkdir(dirname(settings.metadataFile), { recursive: true });
-    await writeFile(settings.metadataFile, text);
-  }
+  if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
   if (out.kind === "push")
     logger.info(`pushed ${plan.imageRefs.join(", ")} at ${result.digest ?? "(no digest reported)"}`);
   else if (out.kind === "load")

@@ -1,6 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { StepResult } from "./result.js";
+import { replaceFile } from "./write-output.js";
 
 /**
  * The plugin's `docker/v1` artifact file, which Harness reads to show the published images:
@@ -32,6 +31,5 @@ export async function writeArtifactFile(
   result: StepResult,
   registryType?: string,
 ): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(dockerArtifact(result, registryType), null, 2)}\n`);
+  await replaceFile(file, `${JSON.stringify(dockerArtifact(result, registryType), null, 2)}\n`);
 }

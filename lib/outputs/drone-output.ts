@@ -1,6 +1,5 @@
-import { appendFile, mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { StepResult } from "./result.js";
+import { appendFile } from "./write-output.js";
 
 /**
  * Lines for `DRONE_OUTPUT`: a dotenv file later steps read their variables from. Values are plain
@@ -23,6 +22,5 @@ export function droneOutputLines(result: StepResult): string[] {
 export async function writeDroneOutput(file: string, result: StepResult): Promise<void> {
   const lines = droneOutputLines(result);
   if (lines.length === 0) return;
-  await mkdir(dirname(file), { recursive: true });
   await appendFile(file, `${lines.join("\n")}\n`);
 }
