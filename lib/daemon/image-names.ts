@@ -53,6 +53,8 @@ export class ImageNames {
   private readonly keptWhenNew = new Set<string>();
   /** image ID -> its `repo@digest` references before the run. */
   private readonly digestsBefore = new Map<string, Set<string>>();
+  /** image ID -> whether it was in the engine before the run (see rememberImages). */
+  private readonly imagesBefore = new Map<string, boolean>();
 
   constructor(private readonly engine: Engine) {}
 
@@ -72,9 +74,24 @@ export class ImageNames {
     this.digestsBefore.set(imageId, new Set((await repoDigestsOf(this.engine, imageId)) ?? []));
   }
 
-  /** Lets `name` stay at the end if it did not exist before: the name of a tarball that loaded whole. */
+  /**
+   * Lets `name` stay at the end if it did not exist before: the name of a tarball that loaded whole, once
+   * the run succeeded. After a failure it is removed like every other new name: the run leaves nothing
+   * of its own in the engine.
+   */
   keepWhenNew(name: string): void {
     this.keptWhenNew.add(name);
+  }
+
+  /**
+   * Records whether images with these IDs are in the engine now, before a load may bring them: after a
+   * failure, one that was not and that has no name left is removed (an unnamed image a tarball brought).
+   */
+  async rememberImages(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      if (!this.imagesBefore.has(id))
+        this.imagesBefore.set(id, (await imageIdOf(this.engine, id)) !== undefined);
+    }
   }
 
   /** Whether `name` existed before the run (after {@link remember}). */
@@ -97,12 +114,12 @@ export class ImageNames {
    * Puts every remembered name back as it was, last changed first. Never throws: a name that cannot be
    * put back is reported as a warning (the run's own outcome matters more), with the command to do it.
    */
-  async restore(logger: Logger): Promise<void> {
+  async restore(logger: Logger, outcome: { succeeded: boolean }): Promise<void> {
     for (const [name, previous] of [...this.before].reverse()) {
       try {
         const current = await imageIdOf(this.engine, name);
         if (current === previous) continue;
-        if (previous === undefined && this.keptWhenNew.has(name)) continue;
+        if (previous === undefined && outcome.succeeded && this.keptWhenNew.has(name)) continue;
         if (previous === undefined) {
           await this.engine.docker.getImage(name).remove();
           logger.debug(`removed the temporary name ${name} from the engine`);
@@ -136,5 +153,25 @@ export class ImageNames {
       }
     }
     this.digestsBefore.clear();
+    if (!outcome.succeeded) await this.#removeNewImages(logger);
+    this.imagesBefore.clear();
+  }
+
+  /** Removes the images the run brought into the engine that no name holds any more. */
+  async #removeNewImages(logger: Logger): Promise<void> {
+    for (const [id, existed] of this.imagesBefore) {
+      if (existed) continue;
+      try {
+        const info = (await this.engine.docker.getImage(id).inspect()) as { RepoTags?: string[] | null };
+        if ((info.RepoTags ?? []).length > 0) continue;
+        await this.engine.docker.getImage(id).remove();
+        logger.debug(`removed the image ${id} the failed run had loaded`);
+      } catch (error) {
+        if (httpStatusOf(error) === 404) continue;
+        logger.warn(
+          `could not remove the image ${id} the failed run had loaded (${messageOfEngine(this.engine, error)}): run \`docker rmi ${id}\``,
+        );
+      }
+    }
   }
 }

@@ -220,6 +220,12 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
       // a new one stays once the tarball loaded whole, as `docker load` leaves it.
       const tarballNames = source.archive.images.flatMap((image) => image.names.map(fullName));
       for (const key of tarballNames) if (key) await names.remember(key);
+      // The IDs the load may bring (the containerd store names an image by its manifest or index digest,
+      // the classic store by its config): one that is new and ends up nameless goes again after a failure.
+      await names.rememberImages([
+        source.image.descriptor.digest,
+        ...source.image.manifests.filter((m) => !m.attestation).map((m) => m.config.digest),
+      ]);
       logger.info(`loading ${source.archive.path} into the engine`);
       const loaded = await loadTarball(engine, source.archive.path, progress);
       for (const key of tarballNames) if (key) names.keepWhenNew(key);
@@ -271,7 +277,7 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
     renderer?.finish();
     // After a success the names are put back while the registry is read (removing a loaded image
     // takes the engine a moment); after a failure, before the error is reported.
-    restored = names.restore(logger);
+    restored = names.restore(logger, { succeeded });
     if (!succeeded) await restored;
   }
   const engineDigest = pushedDigest as string;

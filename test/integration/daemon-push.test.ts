@@ -300,6 +300,11 @@ describe("push-only through the engine", () => {
         for (const name of [`${guarded.host}/${repository}:v1`, `${guarded.host}/${repository}:v2`]) {
           assert.equal(await imageId(engine, name), undefined, `${name} was removed after the failure`);
         }
+        // What the failed run loaded is gone too: the tarball's own names, and with them the image.
+        for (const name of fixture.names) {
+          assert.equal(await imageId(engine, name), undefined, `${name} was loaded, then removed again`);
+        }
+        assert.equal(await imageId(engine, fixture.digest), undefined, "the loaded image is not left behind");
       } finally {
         await removeNames(engine, [
           ...fixture.names,
