@@ -41,8 +41,8 @@ export const IGNORED_SETTINGS: readonly IgnoredSetting[] = [
   // true is what this tool always does: only false asks for something it will not do.
   { env: ["PLUGIN_DAEMON_OFF"], instead: daemon, inert: isTrue },
   {
-    env: ["ARTIFACT_REGISTRY"],
-    instead: `the daemon's artifact registry mirror has no equivalent (${daemon})`,
+    env: ["PLUGIN_DAEMON_RETRY_COUNT"],
+    instead: `the engine is asked once, with a deadline (${daemon})`,
   },
   {
     env: ["PLUGIN_PURGE"],
@@ -74,8 +74,40 @@ export const IGNORED_SETTINGS: readonly IgnoredSetting[] = [
       "PLUGIN_HARNESS_SELF_HOSTED_S3_ACCESS_KEY",
       "PLUGIN_HARNESS_SELF_HOSTED_S3_SECRET_KEY",
       "PLUGIN_HARNESS_SELF_HOSTED_GCP_JSON_KEY",
+      "PLUGIN_HARNESS_SELF_HOSTED_AZURE_ACCOUNT_KEY",
+      "PLUGIN_HARNESS_SELF_HOSTED_AZURE_TENANT_ID",
+      "PLUGIN_HARNESS_SELF_HOSTED_AZURE_CLIENT_ID",
+      "PLUGIN_HARNESS_SELF_HOSTED_AZURE_CLIENT_SECRET",
+      "PLUGIN_HARNESS_SELF_HOSTED_AZURE_OIDC_TOKEN",
     ],
     instead: "self-hosted cache credentials are not used; give cache credentials in PLUGIN_CACHE_FROM/TO",
+  },
+  {
+    env: ["PLUGIN_BUILDKIT_INHERIT_AUTH"],
+    instead:
+      "a created builder does not get the runner's AWS credentials; give the cache its credentials in PLUGIN_CACHE_FROM/TO",
+    inert: isFalse,
+  },
+  {
+    env: ["PLUGIN_SNAPSHOT_MODE", "PLUGIN_ENABLE_CACHE", "PLUGIN_CACHE_REPO"],
+    instead:
+      "these are kaniko's settings (Harness's Kubernetes steps); use PLUGIN_CACHE_FROM/PLUGIN_CACHE_TO for buildx's cache",
+  },
+  {
+    env: [
+      "PLUGIN_PROJECT_NUMBER",
+      "PLUGIN_POOL_ID",
+      "PLUGIN_PROVIDER_ID",
+      "PLUGIN_SERVICE_ACCOUNT_EMAIL",
+      "PLUGIN_WORKLOAD_IDENTITY",
+    ],
+    instead:
+      "Google workload identity is not exchanged for a token here; get an access token in an earlier step and pass it as ACCESS_TOKEN, or give PLUGIN_JSON_KEY",
+    inert: isFalse,
+  },
+  {
+    env: ["PLUGIN_DAEMON_REGISTRY", "DAEMON_REGISTRY"],
+    instead: "the artifact file's registry URL is PLUGIN_ARTIFACT_REGISTRY (default: PLUGIN_REGISTRY)",
   },
 ];
 

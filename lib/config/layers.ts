@@ -27,12 +27,6 @@ export interface RawValue {
 /** Raw values of one source by the variable they stand for (`PLUGIN_TAGS`, ...). */
 export type RawLayer = Map<string, RawValue>;
 
-/**
- * `PLUGIN_MULTIPLE_BUILD_ARGS`: in the plugin, true means "use the `;` list PLUGIN_BUILD_ARGS_NEW instead of
- * PLUGIN_BUILD_ARGS". Without it both lists are used here (the plugin's newer releases merge them).
- */
-export const MULTIPLE_BUILD_ARGS = "PLUGIN_MULTIPLE_BUILD_ARGS";
-
 /** The value of one variable, parsed for its setting. */
 export function parseValue(spec: SettingSpec, form: ListForm | undefined, value: RawValue): SettingValue {
   const { raw, origin } = value;
@@ -56,13 +50,10 @@ function joinSources(sources: SettingSource[]): SettingSource {
 
 /**
  * Settles one source: for each setting, the first of its variables that the source has (urfave/cli's
- * order), or with `concat` all of them joined. `warnings` collects what was set but not used.
+ * order), or with `concat` all of them joined.
  */
-export function settle(raw: RawLayer, warnings: string[]): Layer {
+export function settle(raw: RawLayer): Layer {
   const layer: Layer = new Map();
-  const multiple = raw.get(MULTIPLE_BUILD_ARGS);
-  const onlyNewBuildArgs =
-    multiple !== undefined && typeof multiple.raw === "string" && parseBool(multiple.raw, multiple.origin);
   for (const spec of SETTINGS) {
     if (spec.concat) {
       const values: string[] = [];
@@ -70,12 +61,6 @@ export function settle(raw: RawLayer, warnings: string[]): Layer {
       for (const name of spec.env) {
         const value = raw.get(name.name);
         if (!value) continue;
-        if (spec.key === "buildArgs" && name.name === "PLUGIN_BUILD_ARGS" && onlyNewBuildArgs) {
-          warnings.push(
-            `${value.origin} is not used because ${multiple?.origin} is true (as in the plugin): put every build arg in PLUGIN_BUILD_ARGS_NEW`,
-          );
-          continue;
-        }
         values.push(...(parseValue(spec, name.form, value) as string[]));
         sources.push(value.source);
       }
@@ -93,10 +78,7 @@ export function settle(raw: RawLayer, warnings: string[]): Layer {
 }
 
 /** Every variable name the settings read (for the environment and the settings file). */
-export const KNOWN_ENV_NAMES: readonly string[] = [
-  ...SETTINGS.flatMap((spec) => spec.env.map((e) => e.name)),
-  MULTIPLE_BUILD_ARGS,
-];
+export const KNOWN_ENV_NAMES: readonly string[] = SETTINGS.flatMap((spec) => spec.env.map((e) => e.name));
 
 /**
  * The environment as a raw layer. An empty variable counts as unset: the Drone runner exports settings

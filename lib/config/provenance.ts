@@ -5,6 +5,11 @@ import type { ResolvedSettings, SettingSource } from "./settings.js";
 /** `default`, `env PLUGIN_NO_PUSH`, `file stage.ini [step "build"]`, `flag --tag`. */
 export function describeSource(source: SettingSource | undefined): string {
   if (!source) return "unset";
+  const where = describeOrigin(source);
+  return source.note ? `${where}, ${source.note}` : where;
+}
+
+function describeOrigin(source: SettingSource): string {
   switch (source.kind) {
     case "default":
       return "default";

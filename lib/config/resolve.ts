@@ -7,11 +7,13 @@ import { autoTags } from "./auto-tag.js";
 import { ignoredEnvironment, ignoredWarnings } from "./ignored.js";
 import { defaultLayer, environmentLayer, flagLayer, type Layer, type RawLayer, settle } from "./layers.js";
 import { parseList } from "./parse.js";
+import { applyPluginRules } from "./plugin-rules.js";
 import { settingName } from "./provenance.js";
 import { readRunContext } from "./run-context.js";
 import { SETTINGS } from "./schema.js";
 import type { ResolvedSettings, SettingSource, Settings } from "./settings.js";
 import { readSettingsFile } from "./settings-file.js";
+import { unknownVariableWarnings } from "./unknown-variables.js";
 import { validateSettings } from "./validate.js";
 
 export interface ResolveInput {
@@ -82,8 +84,8 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   if (fileName !== undefined) {
     const path = isAbsolute(fileName) ? fileName : resolve(cwd, fileName);
     const file = await readSettingsFile(path, step, fileFrom);
-    stageLayer = settle(file.stage, warnings);
-    stepLayer = settle(file.step, warnings);
+    stageLayer = settle(file.stage);
+    stepLayer = settle(file.step);
     ignoredRaw.push(file.stage, file.step);
     if (step === undefined && file.steps.length > 0) {
       warnings.push(
@@ -93,13 +95,14 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   }
   ignoredRaw.push(ignoredEnvironment(env));
   for (const raw of ignoredRaw) warnings.push(...ignoredWarnings(raw));
+  warnings.push(...unknownVariableWarnings(env));
 
   const merged = stack([
     defaultLayer(),
     stageLayer,
     stepLayer,
     await tagsFileLayer(cwd),
-    settle(environmentLayer(env), warnings),
+    settle(environmentLayer(env)),
     flagLayer(input.flags),
   ]);
 
@@ -142,6 +145,8 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
       sources.tags = sources.autoTag as SettingSource;
     }
   }
+
+  applyPluginRules(resolved);
 
   if (settings.tarPath && !settings.dryRun && !settings.pushOnly) {
     warnings.push(

@@ -10,6 +10,7 @@ import { IGNORED_ENV_NAMES } from "./ignored.js";
 import { KNOWN_ENV_NAMES, type RawLayer } from "./layers.js";
 import { fileKeyOf } from "./schema.js";
 import type { SettingSource } from "./settings.js";
+import { closestName } from "./unknown-variables.js";
 
 export interface SettingsFileLayers {
   /** The top section. */
@@ -85,8 +86,9 @@ function sectionLayer(entries: Record<string, unknown>, path: string, section: s
       );
     const variable = VARIABLE_OF_KEY.get(key);
     if (!variable) {
+      const closest = closestName(key, VARIABLE_OF_KEY.keys());
       throw new UsageError(
-        `${origin} is not a setting: keys are the plugin's setting names without PLUGIN_, in lower case (e.g. dry_run, tar_path, tags)`,
+        `${origin} is not a setting${closest ? ` (did you mean ${closest}?)` : ""}: keys are the plugin's setting names without PLUGIN_, in lower case (e.g. dry_run, tar_path, tags)`,
         [path],
       );
     }

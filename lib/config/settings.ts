@@ -66,6 +66,25 @@ export interface Settings {
   config?: string;
   /** `PLUGIN_REGISTRY_TYPE`: e.g. `ECR`. */
   registryType?: string;
+  /** `PLUGIN_ARTIFACT_REGISTRY` = `ARTIFACT_REGISTRY`: the artifact file's registryUrl. */
+  artifactRegistry?: string;
+  /** `PLUGIN_LOCATION`: Google Artifact Registry's location (`LOCATION-docker.pkg.dev`). */
+  location?: string;
+  /** `PLUGIN_JSON_KEY` (`GCR_JSON_KEY`, `GOOGLE_CREDENTIALS`): a GCP service account key. secret */
+  jsonKey?: string;
+  /** `ACCESS_TOKEN`: a GCP OAuth access token. secret */
+  accessToken?: string;
+  /** ACR's service principal: `CLIENT_ID`, `CLIENT_SECRET` (secret), `CLIENT_CERTIFICATE` (secret), `TENANT_ID`. */
+  clientId?: string;
+  clientSecret?: string;
+  clientCertificate?: string;
+  tenantId?: string;
+  subscriptionId?: string;
+  /** ACR: a user and password given as they are (`SERVICE_PRINCIPAL_CLIENT_ID` / `_SECRET`). */
+  servicePrincipalClientId?: string;
+  servicePrincipalClientSecret?: string;
+  /** `AZURE_AUTHORITY_HOST`: where the service principal gets its Azure AD token. */
+  azureAuthorityHost: string;
   /** `PLUGIN_INSECURE`: plain HTTP, or TLS without verification. */
   insecure: boolean;
   /** `PLUGIN_REGISTRY_CA`: a PEM file with the registry's CA. */
@@ -79,8 +98,15 @@ export interface Settings {
   dockerfile: string;
   context: string;
   target?: string;
-  /** `PLUGIN_BUILD_ARGS` (comma list), `PLUGIN_BUILD_ARGS_NEW` (`;` list, keeps commas) merged, `KEY=VALUE`. */
+  /**
+   * The build args, `KEY=VALUE`: `PLUGIN_BUILD_ARGS` (comma list), or `PLUGIN_BUILD_ARGS_NEW` (`;` list, keeps
+   * commas) when `PLUGIN_MULTIPLE_BUILD_ARGS` is true, as in the plugin (resolveSettings picks).
+   */
   buildArgs: string[];
+  /** `PLUGIN_BUILD_ARGS_NEW` as given (see buildArgs). */
+  buildArgsNew: string[];
+  /** `PLUGIN_MULTIPLE_BUILD_ARGS`. */
+  multipleBuildArgs: boolean;
   /** `PLUGIN_BUILD_ARGS_FROM_ENV`: names of environment variables passed as build args. */
   buildArgsFromEnv: string[];
   /** `PLUGIN_SECRET`: a raw `--secret` value. */
@@ -108,13 +134,23 @@ export interface Settings {
   buildxOptions: string[];
   cacheFrom: string[];
   cacheTo: string[];
+  /** `PLUGIN_PATH_STYLE`: `use_path_style=true` on `type=s3` cache entries. */
+  cachePathStyle: boolean;
+  /** `PLUGIN_CACHE_TLS_INSECURE`: `tls_insecure_skip_verify=true` on cache entries. */
+  cacheTlsInsecure: boolean;
   sshAgentKey?: string;
+  /** `PLUGIN_BAKE_FILE`: build with `docker buildx bake -f FILE`. */
+  bakeFile?: string;
+  /** `PLUGIN_BAKE_OPTIONS`: bake's targets and options. */
+  bakeOptions: string[];
 
   // -- builder
   builderName?: string;
   /** `PLUGIN_BUILDER_DRIVER`: `docker` (default, no builder created), `docker-container`, `remote`, `kubernetes`. */
   builderDriver?: string;
   builderDriverOpts: string[];
+  /** `PLUGIN_BUILDER_DRIVER_OPTS_NEW`: tried first, `builderDriverOpts` when the builder fails to start. */
+  builderDriverOptsNew: string[];
   builderRemoteConn?: string;
   /** `PLUGIN_BUILDER_CONFIG`: buildkitd.toml for a created builder. */
   builderConfig?: string;
@@ -150,11 +186,15 @@ export interface Settings {
 }
 
 /** Where a resolved value came from; `buildx-step config` shows it. */
-export type SettingSource =
+export type SettingSource = (
   | { kind: "default" }
   | { kind: "file"; path: string; section: string }
   | { kind: "env"; name: string }
-  | { kind: "flag"; name: string };
+  | { kind: "flag"; name: string }
+) & {
+  /** How the plugin's rules changed the value from what the source gave (`joined with PLUGIN_REGISTRY`). */
+  note?: string;
+};
 
 export interface ResolvedSettings {
   settings: Settings;

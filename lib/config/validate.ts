@@ -60,21 +60,6 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     problems.push({ message, subjects: keys.map(primaryEnvName) });
 
   // -- the mode
-  if (settings.pushOnly && settings.dryRun) {
-    add(
-      `${name("pushOnly")} and ${name("dryRun")} are both true: a step either builds without pushing or pushes a tarball; unset one of them`,
-      "pushOnly",
-      "dryRun",
-    );
-  }
-  if (settings.pushOnly && !settings.sourceTarPath && !settings.sourceImage) {
-    add(
-      `${name("pushOnly")} is true but there is nothing to push: set PLUGIN_SOURCE_TAR_PATH to the image tarball (or PLUGIN_SOURCE_IMAGE to an image in the engine)`,
-      "pushOnly",
-      "sourceTarPath",
-      "sourceImage",
-    );
-  }
   if (settings.pushOnly && settings.sourceTarPath) {
     const info = await statOrUndefined(settings.sourceTarPath);
     if (!info) {

@@ -65,7 +65,20 @@ export function planBuild(resolved: ResolvedSettings, options: PlanOptions): Bui
   for (const tag of tags) checkTag(tag, "PLUGIN_TAGS");
   const imageRefs = repo === "" ? [] : tags.map((tag) => `${repo}:${tag}`);
 
+  // -- the builder
+  const driver = createdDriver(settings);
+  if (!driver && needsContainerBuilder(settings.cacheTo)) {
+    // The docker driver exports no cache but inline; the plugin switches to a BuildKit container as well.
+    notes.push("PLUGIN_CACHE_TO needs a BuildKit container: building with the docker-container driver");
+    settings = { ...settings, builderDriver: "docker-container" };
+  }
+  if (driver !== "remote" && settings.builderRemoteConn) {
+    warnings.push("PLUGIN_BUILDER_REMOTE_CONN applies only with PLUGIN_BUILDER_DRIVER=remote: ignored");
+  }
+
   // -- what comes out of the build
+  // The engine's own builder (the docker driver, no builder named) puts a dry run's image in the engine.
+  const engineBuilder = !createdDriver(settings) && !settings.builderName?.trim();
   let output: PlannedOutput;
   if (!settings.dryRun) {
     if (repo === "") {
@@ -98,23 +111,19 @@ export function planBuild(resolved: ResolvedSettings, options: PlanOptions): Bui
         );
       }
     }
-    output = { kind: "tar", format, path: settings.tarPath, alsoLoad: settings.load };
-  } else if (settings.load) {
+    // The plugin's dry run with a tar path (and no format) builds with --load and saves from the engine:
+    // the image is then in the engine too. Here the tarball is written digest-exact by buildx and loaded
+    // into the engine after, where the engine's own builder built it (a created builder may be elsewhere).
+    const loadsByDefault = engineBuilder && unset(resolved, "load") && unset(resolved, "outputFormat");
+    output = { kind: "tar", format, path: settings.tarPath, alsoLoad: settings.load || loadsByDefault };
+  } else if (settings.load || (engineBuilder && unset(resolved, "load"))) {
+    // The plugin's dry run builds with the docker driver's default output, which is the engine's image
+    // store: a later step of the stage runs or scans the image there.
     output = { kind: "load" };
   } else {
     output = { kind: "cacheOnly" };
   }
 
-  // -- the builder
-  const driver = createdDriver(settings);
-  if (!driver && needsContainerBuilder(settings.cacheTo)) {
-    // The docker driver exports no cache but inline; the plugin switches to a BuildKit container as well.
-    notes.push("PLUGIN_CACHE_TO needs a BuildKit container: building with the docker-container driver");
-    settings = { ...settings, builderDriver: "docker-container" };
-  }
-  if (driver !== "remote" && settings.builderRemoteConn) {
-    warnings.push("PLUGIN_BUILDER_REMOTE_CONN applies only with PLUGIN_BUILDER_DRIVER=remote: ignored");
-  }
   // Validates the secret forms now, not halfway through the run.
   secretArgs(settings);
 

@@ -71,8 +71,17 @@ async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
   return info.isDirectory() ? "folder" : "file";
 }
 
-/** The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error. */
-async function checkBuildInputs(plan: BuildRunPlan, cwd: string): Promise<void> {
+/**
+ * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error.
+ * With no PLUGIN_DOCKERFILE, a context's own Dockerfile is used when the working folder has none (as
+ * `docker build CONTEXT` and kaniko do): the plan's Dockerfile is changed then, and the note says so.
+ */
+async function checkBuildInputs(
+  plan: BuildRunPlan,
+  resolved: ResolvedSettings,
+  cwd: string,
+  logger: Logger,
+): Promise<void> {
   const { settings } = plan;
   if (!isRemoteContext(plan.context)) {
     const context = resolve(cwd, plan.context);
@@ -81,6 +90,17 @@ async function checkBuildInputs(plan: BuildRunPlan, cwd: string): Promise<void> 
         `PLUGIN_CONTEXT: the build context ${context} is not a folder: set PLUGIN_CONTEXT to the folder to build`,
         ["PLUGIN_CONTEXT"],
       );
+    }
+    const dockerfileSet =
+      resolved.sources.dockerfile !== undefined && resolved.sources.dockerfile.kind !== "default";
+    if (!dockerfileSet && (await kindOf(resolve(cwd, plan.dockerfile))) !== "file") {
+      const inContext = join(plan.context, "Dockerfile");
+      if ((await kindOf(resolve(cwd, inContext))) === "file") {
+        logger.info(
+          `no ${plan.dockerfile} in ${cwd}: building with the context's ${inContext} (set PLUGIN_DOCKERFILE to choose another)`,
+        );
+        plan.dockerfile = inContext;
+      }
     }
     const dockerfile = resolve(cwd, plan.dockerfile);
     if ((await kindOf(dockerfile)) !== "file") {
@@ -199,7 +219,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
     ? import("../buildx/engine-store.js").then(({ engineStore }) => engineStore(env))
     : undefined;
   store?.catch(() => {});
-  await checkBuildInputs(plan, cwd);
+  await checkBuildInputs(plan, resolved, cwd, logger);
   const preparesPush = plan.output.kind === "push" && needsPreparePush(settings);
   if (preparesPush) await (await auth()).checkPreparePush(settings, { logger, cwd });
   let classicStore = false;
@@ -332,8 +352,9 @@ async function build(
   }
 
   if (out.kind === "cacheOnly") {
+    const where = state.builder ? `the cache of the builder ${state.builder}` : "the build cache";
     logger.info(
-      "dry run: the image was built, not pushed, saved or loaded: the result is only in the build cache (set PLUGIN_TAR_PATH or PLUGIN_BUILDX_LOAD to keep it)",
+      `dry run: the image was built, not pushed, saved or loaded: the result is only in ${where}, not in the engine (set PLUGIN_BUILDX_LOAD=true to load it into the engine, or PLUGIN_TAR_PATH to write it to a tarball)`,
     );
     return result;
   }
@@ -343,7 +364,9 @@ async function build(
   if (out.kind === "push")
     logger.info(`pushed ${plan.imageRefs.join(", ")} at ${result.digest ?? "(no digest reported)"}`);
   else if (out.kind === "load")
-    logger.info(`loaded ${plan.imageRefs.join(", ") || "the image"} into the engine`);
+    logger.info(
+      `loaded ${plan.imageRefs.join(", ") || "the image (unnamed: set PLUGIN_REPO to name it)"} into the engine${result.digest ? ` at ${result.digest}` : ""}`,
+    );
   return result;
 }
 

@@ -59,10 +59,13 @@ function fullName(name: string): string | undefined {
   return `${parsed.repository.full}:${parsed.tag ?? "latest"}`;
 }
 
-/** What the run pushes from: an image of a tarball, or an image already in the engine. */
+/**
+ * What the run pushes from: an image of a tarball, or an image already in the engine, named by
+ * `PLUGIN_SOURCE_IMAGE` or else by the target's own names (`PLUGIN_REPO:tag`), as a dry run left it there.
+ */
 type Source =
   | { kind: "tarball"; archive: OpenedArchive; image: OpenedImage; digest: string }
-  | { kind: "engine"; name: string };
+  | { kind: "engine"; names: string[]; setting: "sourceImage" | "repo" };
 
 interface Plan {
   target: RepositoryName;
@@ -79,13 +82,42 @@ async function planPush(settings: Settings): Promise<Plan> {
     const tarball = await tarballSource(settings.sourceTarPath, settings);
     return { target, tags, source: { kind: "tarball", ...tarball }, expectedDigest };
   }
-  if (settings.sourceImage?.trim()) {
-    return { target, tags, source: { kind: "engine", name: settings.sourceImage.trim() }, expectedDigest };
+  const sourceImage = settings.sourceImage?.trim();
+  const source: Source = sourceImage
+    ? { kind: "engine", names: [sourceImage], setting: "sourceImage" }
+    : { kind: "engine", names: tags.map((tag) => `${target.full}:${tag}`), setting: "repo" };
+  return { target, tags, source, expectedDigest };
+}
+
+/**
+ * The one image the engine holds under the source's names: an image named by none is bad input (build it
+ * first), and names that point at different images are too (which one was scanned is then unclear).
+ */
+async function engineSourceImage(
+  engine: Engine,
+  source: Extract<Source, { kind: "engine" }>,
+): Promise<{ name: string; id: string }> {
+  const found: { name: string; id: string }[] = [];
+  for (const name of source.names) {
+    const id = await imageIdOf(engine, name);
+    if (id) found.push({ name, id });
   }
-  throw new UsageError(
-    "push-only through the engine needs an image: set PLUGIN_SOURCE_TAR_PATH to a tarball to load, or PLUGIN_SOURCE_IMAGE to an image already in the engine",
-    ["sourceTarPath", "sourceImage"],
-  );
+  const first = found[0];
+  if (!first) {
+    const what =
+      source.setting === "sourceImage"
+        ? `PLUGIN_SOURCE_IMAGE "${source.names[0]}" is not an image in the engine at ${engine.address.display}: load or build it there first, or set PLUGIN_SOURCE_TAR_PATH to its tarball`
+        : `push-only without PLUGIN_SOURCE_TAR_PATH pushes the image the engine at ${engine.address.display} holds as ${source.names.join(" or ")}, and there is none: build it first in a dry run (PLUGIN_DRY_RUN=true leaves the image in the engine), or set PLUGIN_SOURCE_TAR_PATH to its tarball, or PLUGIN_SOURCE_IMAGE to the image to push`;
+    throw new UsageError(`${what}; nothing was pushed`, [source.setting, "sourceTarPath"]);
+  }
+  const others = found.filter((f) => f.id !== first.id);
+  if (others.length > 0) {
+    throw new UsageError(
+      `${found.map((f) => `${f.name} is ${f.id}`).join(", ")} in the engine at ${engine.address.display}: the tags name different images, so which one to push is unclear. Set PLUGIN_SOURCE_IMAGE to the one to push; nothing was pushed`,
+      ["sourceImage", "tags"],
+    );
+  }
+  return first;
 }
 
 /** Refusals that need the engine's facts but change nothing: an expected digest the engine cannot publish. */
@@ -93,17 +125,9 @@ async function checkAgainstEngine(
   plan: Plan,
   engine: Engine,
   facts: EngineFacts,
-): Promise<string | undefined> {
-  let engineImageId: string | undefined;
-  if (plan.source.kind === "engine") {
-    engineImageId = await imageIdOf(engine, plan.source.name);
-    if (!engineImageId) {
-      throw new UsageError(
-        `PLUGIN_SOURCE_IMAGE "${plan.source.name}" is not an image in the engine at ${engine.address.display}: load or build it there first, or set PLUGIN_SOURCE_TAR_PATH to its tarball`,
-        ["sourceImage"],
-      );
-    }
-  }
+): Promise<{ name: string; id: string } | undefined> {
+  let engineImage: { name: string; id: string } | undefined;
+  if (plan.source.kind === "engine") engineImage = await engineSourceImage(engine, plan.source);
   if (plan.source.kind === "tarball" && plan.source.archive.format === "oci" && facts.store === "classic") {
     // moby's classic tarexport reads manifest.json (or the legacy `repositories` + json files) only.
     throw new UsageError(
@@ -111,7 +135,7 @@ async function checkAgainstEngine(
       ["sourceTarPath", "pushVia"],
     );
   }
-  if (!plan.expectedDigest) return engineImageId;
+  if (!plan.expectedDigest) return engineImage;
   if (facts.store === "classic") {
     throw new UsageError(
       `PLUGIN_EXPECTED_DIGEST is set, but the engine at ${engine.address.display} keeps images in the classic image store (${facts.driver}), which compresses the layers again when it pushes: the registry would serve another digest than ${plan.expectedDigest}. Push with the default PLUGIN_PUSH_VIA=registry, which publishes the tarball's bytes as they are, or use an engine with the containerd image store; nothing was pushed`,
@@ -119,13 +143,13 @@ async function checkAgainstEngine(
     );
   }
   // The containerd store's image ID is the manifest (or index) digest it will push.
-  if (engineImageId && engineImageId !== plan.expectedDigest) {
+  if (engineImage && engineImage.id !== plan.expectedDigest) {
     throw new UsageError(
-      `PLUGIN_EXPECTED_DIGEST is ${plan.expectedDigest}, but "${(plan.source as { name: string }).name}" in the engine is ${engineImageId}; nothing was pushed`,
+      `PLUGIN_EXPECTED_DIGEST is ${plan.expectedDigest}, but "${engineImage.name}" in the engine is ${engineImage.id}; nothing was pushed`,
       ["expectedDigest", "sourceImage"],
     );
   }
-  return engineImageId;
+  return engineImage;
 }
 
 /** The engine's ID of the tarball image that was just loaded. */
@@ -192,7 +216,7 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
   logger.info(
     `pushing through the Docker engine at ${engine.address.display} (${facts.store === "containerd" ? "containerd image store" : `classic image store, ${facts.driver}`}, engine ${facts.version})`,
   );
-  const engineImageId = await checkAgainstEngine(plan, engine, facts);
+  const engineImage = await checkAgainstEngine(plan, engine, facts);
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
   await preparePush(settings, { logger, env });
   const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger);
@@ -232,7 +256,7 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
       logger.info(`the engine loaded ${[...loaded.names, ...loaded.ids].join(", ")}`);
       imageId = await loadedImageId(engine, facts, source.image, loaded, source.archive.path);
     } else {
-      imageId = engineImageId ?? source.name;
+      imageId = (engineImage as { id: string }).id;
     }
 
     if (facts.store === "classic") await names.rememberDigestReferences(imageId);

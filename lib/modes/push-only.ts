@@ -3,7 +3,6 @@ import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import type { Settings } from "../config/settings.js";
-import { UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
@@ -41,7 +40,9 @@ export function mountSourcesFor(image: ArchiveImage, target: RepositoryName): st
 }
 
 export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promise<StepResult> {
-  if (settings.pushVia === "daemon") {
+  // Through the engine when asked, and when there is no tarball: then the image is in the engine (the
+  // plugin's push-only pushes PLUGIN_REPO:tag, or PLUGIN_SOURCE_IMAGE, from the engine).
+  if (settings.pushVia === "daemon" || !settings.sourceTarPath) {
     // Imported on use, so the registry path never loads dockerode.
     const { runPushViaDaemon } = await import("./push-daemon.js");
     const result = await runPushViaDaemon(settings, deps);
@@ -51,17 +52,12 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
   const { logger } = deps;
 
   // -- Everything about the input, before anything is sent.
-  if (!settings.sourceTarPath) {
-    throw new UsageError(
-      "push-only needs the image tarball: set PLUGIN_SOURCE_TAR_PATH (or give it to `buildx-step push TARBALL`)",
-      ["sourceTarPath"],
-    );
-  }
+  const sourceTarPath = settings.sourceTarPath;
   const { target, tags } = pushTarget(settings);
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
   mark("push-only started");
-  const { archive, image } = await tarballSource(settings.sourceTarPath, settings);
+  const { archive, image } = await tarballSource(sourceTarPath, settings);
   mark(`${archive.path} indexed`);
   const plan = await archive.plan(image);
   const mountFrom = mountSourcesFor(image, target);

@@ -171,15 +171,40 @@ test("dry run + load: the image is in the engine with every tag, not in the regi
   assert.deepEqual(await registryTags(`http://${sharedRegistry}`, repository), []);
 });
 
-test("dry run alone: built, kept only in the build cache, and the log says so", async () => {
+test("dry run alone: the image is left in the engine under every tag, as the plugin's docker driver leaves it", async () => {
+  const context = await sampleContext(join(work.path, "dry-engine"));
+  const repo = `bxs-dry/${unique()}`;
+  const result = await runCli(["--json"], {
+    cwd: context,
+    env: { PLUGIN_REPO: repo, PLUGIN_DRY_RUN: "true", PLUGIN_TAGS: "d1,d2" },
+  });
+  try {
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, / --load /);
+    const json = JSON.parse(result.stdout) as { digest?: string; mode: string };
+    assert.equal(json.mode, "build-only");
+    assert.match(json.digest ?? "", /^sha256:[a-f0-9]{64}$/);
+    assert.match(
+      result.stderr,
+      new RegExp(`loaded ${repo}:d1, ${repo}:d2 into the engine at ${json.digest}`),
+    );
+    // A later step runs it from the engine.
+    const { stdout } = await exec("docker", ["run", "--rm", `${repo}:d2`]);
+    assert.equal(stdout.length, 32, "the sample's unique text");
+  } finally {
+    await exec("docker", ["image", "rm", `${repo}:d1`, `${repo}:d2`]).catch(() => {});
+  }
+});
+
+test("dry run with PLUGIN_BUILDX_LOAD=false: built, kept only in the build cache, and the log says so", async () => {
   const context = await sampleContext(join(work.path, "cache"));
   const repo = `bxs-dry/${unique()}`;
   const result = await runCli(["--json"], {
     cwd: context,
-    env: { PLUGIN_REPO: repo, PLUGIN_DRY_RUN: "true" },
+    env: { PLUGIN_REPO: repo, PLUGIN_DRY_RUN: "true", PLUGIN_BUILDX_LOAD: "false" },
   });
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /only in the build cache/);
+  assert.match(result.stderr, /only in the build cache, not in the engine \(set PLUGIN_BUILDX_LOAD=true/);
   await assert.rejects(exec("docker", ["image", "inspect", `${repo}:latest`]), "not loaded into the engine");
   assert.equal((JSON.parse(result.stdout) as { digest?: string }).digest, undefined);
 });

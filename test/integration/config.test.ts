@@ -66,6 +66,7 @@ test("config --json: the value and the source of each setting from file, step se
         DRONE_STEP_NAME: "build",
         PLUGIN_NO_PUSH: "TRUE",
         PLUGIN_BUILD_ARGS_NEW: "A=1,2;B=3",
+        PLUGIN_MULTIPLE_BUILD_ARGS: "true",
         PLUGIN_REGION: "eu-central-1",
         DRONE_COMMIT_REF: "refs/heads/main",
       },
@@ -85,7 +86,7 @@ test("config --json: the value and the source of each setting from file, step se
     ],
     tags: [["flag-1", "flag-2"], "flag --tag"],
     platforms: [["linux/arm64"], "flag --platform"],
-    buildArgs: [["A=1,2", "B=3"], "env PLUGIN_BUILD_ARGS_NEW"],
+    buildArgs: [["A=1,2", "B=3"], "env PLUGIN_BUILD_ARGS_NEW, as PLUGIN_MULTIPLE_BUILD_ARGS is true"],
     region: ["eu-central-1", "env PLUGIN_REGION"],
     dockerfile: ["Dockerfile", "default"],
     registry: ["https://index.docker.io/v1/", "default"],
@@ -169,18 +170,6 @@ test("config: auto tag on a branch that is not the default reports the skip", as
 
 /** Each invalid combination: the environment, flags, and what the message must say. */
 const INVALID: [string, NodeJS.ProcessEnv, string[], RegExp][] = [
-  [
-    "push-only with dry run",
-    { PLUGIN_PUSH_ONLY: "true", PLUGIN_NO_PUSH: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
-    [],
-    /PLUGIN_PUSH_ONLY and PLUGIN_NO_PUSH are both true/,
-  ],
-  [
-    "push-only without a source tar path or source image",
-    { PLUGIN_PUSH_ONLY: "true" },
-    [],
-    /PLUGIN_PUSH_ONLY is true but there is nothing to push: set PLUGIN_SOURCE_TAR_PATH/,
-  ],
   [
     "a source tarball that does not exist",
     { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "gone.tar" },

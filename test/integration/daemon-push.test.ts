@@ -452,11 +452,27 @@ describe("push-only through the engine", () => {
 
   test("bad input is refused with exit 2 before the engine is asked", async () => {
     const socket = join(dir.path, "never-used.sock");
-    const noSource = await runCli(["push", "--via", "daemon", "--repo", `${plain.host}/daemon/x`], {
+    const badRepo = await runCli(["push", "--via", "daemon", "--repo", `${plain.host}/Daemon/X`], {
       env: { DOCKER_HOST: `unix://${socket}` },
     });
-    assert.equal(noSource.code, 2, noSource.stderr);
-    assert.match(noSource.stderr, /PLUGIN_SOURCE_TAR_PATH|PLUGIN_SOURCE_IMAGE/);
-    assert.doesNotMatch(noSource.stderr, /cannot reach/);
+    assert.equal(badRepo.code, 2, badRepo.stderr);
+    assert.match(badRepo.stderr, /PLUGIN_REPO/);
+    assert.doesNotMatch(badRepo.stderr, /cannot reach|engine/);
+  });
+
+  test("no tarball and no image of that name in the engine: exit 2 naming the image and how to build it", async () => {
+    const repository = `daemon/not-built-${unique()}`;
+    const result = await runCli([], {
+      env: { PLUGIN_PUSH_ONLY: "true", PLUGIN_REPO: `${plain.host}/${repository}`, PLUGIN_TAGS: "v1,v2" },
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `holds as ${plain.host}/${repository}:v1 or ${plain.host}/${repository}:v2, and there is none: build it first in a dry run \\(PLUGIN_DRY_RUN=true`,
+      ),
+    );
+    assert.match(result.stderr, /nothing was pushed/);
+    assert.deepEqual(await registryTags(plain.url, repository), []);
   });
 });

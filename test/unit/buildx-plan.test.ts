@@ -44,7 +44,8 @@ test("several platforms, format not set: OCI, and the run says so", () => {
     ["dryRun", "tarPath", "platforms"],
   );
   const plan = planBuild(resolved, plugin);
-  assert.deepEqual(plan.output, { kind: "tar", format: "oci", path: "/out/a.tar", alsoLoad: false });
+  // The format was not set, so the plugin would have loaded the image: it goes into the engine as well.
+  assert.deepEqual(plan.output, { kind: "tar", format: "oci", path: "/out/a.tar", alsoLoad: true });
   assert.match(plan.notes.join("\n"), /OCI tarball.*docker format cannot hold/);
 });
 
@@ -58,15 +59,57 @@ test("several platforms with docker asked for: refused before building, saying t
   refuses(() => planBuild(resolved, plugin), "PLUGIN_BUILDX_OUTPUT_FORMAT=oci", "PLUGIN_PLATFORM");
 });
 
-test("dry run + load; dry run alone keeps only the cache", () => {
+test("dry run + load; dry run alone loads on the engine's builder, keeps only the cache on a created one", () => {
   assert.deepEqual(planBuild(testResolved({ dryRun: true, load: true }), plugin).output, { kind: "load" });
-  assert.deepEqual(planBuild(testResolved({ dryRun: true }), plugin).output, { kind: "cacheOnly" });
+  // The plugin's dry run uses the docker driver's default output: the engine's image store.
+  assert.deepEqual(planBuild(testResolved({ dryRun: true }), plugin).output, { kind: "load" });
+  // A builder of its own keeps the result in its cache unless asked to load it (as buildx does).
+  assert.deepEqual(
+    planBuild(testResolved({ dryRun: true, builderDriver: "docker-container" }), plugin).output,
+    { kind: "cacheOnly" },
+  );
+  assert.deepEqual(planBuild(testResolved({ dryRun: true, builderName: "mine" }), plugin).output, {
+    kind: "cacheOnly",
+  });
+  // Said explicitly: no load.
+  assert.deepEqual(planBuild(testResolved({ dryRun: true, load: false }), plugin).output, {
+    kind: "cacheOnly",
+  });
   assert.deepEqual(planBuild(testResolved({ dryRun: true, load: true, tarPath: "/o.tar" }), plugin).output, {
     kind: "tar",
     format: "docker",
     path: "/o.tar",
     alsoLoad: true,
   });
+});
+
+test("dry run + tar path: also loaded into the engine unless the format or PLUGIN_BUILDX_LOAD says otherwise", () => {
+  const tar = (overrides: Parameters<typeof testResolved>[0], explicit: string[]) =>
+    planBuild(testResolved({ dryRun: true, tarPath: "/o.tar", ...overrides }, explicit as never), plugin)
+      .output;
+  assert.deepEqual(tar({}, ["dryRun", "tarPath"]), {
+    kind: "tar",
+    format: "docker",
+    path: "/o.tar",
+    alsoLoad: true,
+  });
+  // The plugin writes a tarball of an explicit format with --output alone: nothing is loaded.
+  assert.equal(
+    (tar({ outputFormat: "oci" }, ["dryRun", "tarPath", "outputFormat"]) as { alsoLoad: boolean }).alsoLoad,
+    false,
+  );
+  assert.equal(
+    (tar({ load: false }, ["dryRun", "tarPath", "load"]) as { alsoLoad: boolean }).alsoLoad,
+    false,
+  );
+  assert.equal(
+    (
+      tar({ builderDriver: "docker-container" }, ["dryRun", "tarPath", "builderDriver"]) as {
+        alsoLoad: boolean;
+      }
+    ).alsoLoad,
+    false,
+  );
 });
 
 test("tar path and load without dry run: pushed, with a warning", () => {

@@ -17,6 +17,11 @@ const SECRET_VALUES: Record<string, string> = {
   PLUGIN_ACCESS_KEY: "AKIAEXAMPLESECRET1",
   PLUGIN_SECRET_KEY: "wJalrXUtnFEMI-staple",
   PLUGIN_OIDC_TOKEN_ID: "eyJhbGciOi.oidc-t0ken",
+  PLUGIN_JSON_KEY: '{"type":"service_account","private_key":"gcp-k3y-pem"}',
+  ACCESS_TOKEN: "ya29.gcp-acc3ss-token",
+  CLIENT_SECRET: "azure-cl1ent-secret",
+  CLIENT_CERTIFICATE: "LS0tLS1CRUdJTi-azure-c3rt",
+  SERVICE_PRINCIPAL_CLIENT_SECRET: "acr-sp-passw0rd",
 };
 
 test("every secret setting is covered by the test's values", () => {

@@ -126,7 +126,7 @@ test("every variable and alias sets its setting, and is named as the source", as
       "builderDriverOpts",
       ["image=moby/buildkit,network=host"],
     ],
-    ["PLUGIN_BUILDER_DRIVER_OPTS_NEW", "a=1;b=2", "builderDriverOpts", ["a=1", "b=2"]],
+    ["PLUGIN_BUILDER_DRIVER_OPTS_NEW", "a=1;b=2", "builderDriverOptsNew", ["a=1", "b=2"]],
     ["PLUGIN_BUILDER_REMOTE_CONN", "tcp://buildkit:1234", "builderRemoteConn", "tcp://buildkit:1234"],
     ["PLUGIN_METADATA_FILE", "meta.json", "metadataFile", join(cwd, "meta.json")],
     ["PLUGIN_ARTIFACT_FILE", "/tmp/a.json", "artifactFile", "/tmp/a.json"],
@@ -186,11 +186,18 @@ test("aliases: the first variable set wins, in the plugin's order", async (t) =>
   assert.deepEqual(sources.tags, { kind: "default" });
 });
 
-test("build args: comma list, JSON map and the ; list of PLUGIN_BUILD_ARGS_NEW are joined", async (t) => {
+test("build args: comma list, JSON map; the ; list of PLUGIN_BUILD_ARGS_NEW only under PLUGIN_MULTIPLE_BUILD_ARGS", async (t) => {
   const cwd = await workdir(t);
-  const joined = await resolveIn(cwd, { PLUGIN_BUILD_ARGS: "A=1,B=2", PLUGIN_BUILD_ARGS_NEW: "C=x,y;D=z" });
-  assert.deepEqual(joined.settings.buildArgs, ["A=1", "B=2", "C=x,y", "D=z"]);
-  assert.deepEqual(joined.sources.buildArgs, env("PLUGIN_BUILD_ARGS + PLUGIN_BUILD_ARGS_NEW"));
+  // As drone-buildx: args-new is read only when the switch is on; without it, it is not used (and said so).
+  const both = await resolveIn(cwd, { PLUGIN_BUILD_ARGS: "A=1,B=2", PLUGIN_BUILD_ARGS_NEW: "C=x,y;D=z" });
+  assert.deepEqual(both.settings.buildArgs, ["A=1", "B=2"]);
+  assert.deepEqual(both.sources.buildArgs, env("PLUGIN_BUILD_ARGS"));
+  assert.ok(
+    both.warnings.some((w) =>
+      /PLUGIN_BUILD_ARGS_NEW is not used because PLUGIN_MULTIPLE_BUILD_ARGS is not true/.test(w),
+    ),
+    both.warnings.join("\n"),
+  );
 
   const map = await resolveIn(cwd, { PLUGIN_BUILD_ARGS: '{"GREETING":"hello, world","N":1}' });
   assert.deepEqual(map.settings.buildArgs, ["GREETING=hello, world", "N=1"]);
@@ -205,6 +212,8 @@ test("build args: comma list, JSON map and the ; list of PLUGIN_BUILD_ARGS_NEW a
     PLUGIN_MULTIPLE_BUILD_ARGS: "true",
   });
   assert.deepEqual(multiple.settings.buildArgs, ["B=2,3"]);
+  assert.equal(multiple.sources.buildArgs?.kind, "env");
+  assert.match(multiple.sources.buildArgs?.note ?? "", /^as PLUGIN_MULTIPLE_BUILD_ARGS is true$/);
   assert.ok(
     multiple.warnings.some((w) => /PLUGIN_BUILD_ARGS is not used.*PLUGIN_MULTIPLE_BUILD_ARGS/.test(w)),
   );

@@ -21,28 +21,6 @@ async function workdir(t: { after: (fn: () => Promise<void>) => void }): Promise
 /** Each invalid combination, the settings its message must name, and what else it must say. */
 const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
   [
-    "push-only with dry run",
-    { PLUGIN_PUSH_ONLY: "true", PLUGIN_DRY_RUN: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
-    [/PLUGIN_PUSH_ONLY and PLUGIN_DRY_RUN are both true/, /unset one of them/],
-    ["PLUGIN_PUSH_ONLY", "PLUGIN_DRY_RUN"],
-  ],
-  [
-    "push-only with dry run by its alias",
-    { PLUGIN_PUSH_ONLY: "true", PLUGIN_NO_PUSH: "1", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
-    [/PLUGIN_PUSH_ONLY and PLUGIN_NO_PUSH are both true/],
-    ["PLUGIN_PUSH_ONLY", "PLUGIN_DRY_RUN"],
-  ],
-  [
-    "push-only without a source",
-    { PLUGIN_PUSH_ONLY: "true" },
-    [
-      /PLUGIN_PUSH_ONLY is true but there is nothing to push/,
-      /PLUGIN_SOURCE_TAR_PATH/,
-      /PLUGIN_SOURCE_IMAGE/,
-    ],
-    ["PLUGIN_PUSH_ONLY", "PLUGIN_SOURCE_TAR_PATH"],
-  ],
-  [
     "a source tarball that does not exist",
     { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "missing.tar" },
     [/PLUGIN_SOURCE_TAR_PATH: .*missing\.tar does not exist/],
@@ -173,21 +151,53 @@ for (const [name, env, patterns, subjects] of INVALID) {
   });
 }
 
-test("invalid settings named as they were set: a flag and a file key", async (t) => {
+test("push-only and dry run together: push-only wins, with a warning naming both as they were set", async (t) => {
   const cwd = await workdir(t);
   await writeFile(join(cwd, "stage.ini"), "no_push = true\n");
-  await assert.rejects(
-    resolveSettings({
-      env: { PLUGIN_REPO: REPO, PLUGIN_SETTINGS_FILE: "stage.ini", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
-      flags: [{ setting: "pushOnly", flag: "push", value: true }],
-      cwd,
-    }),
-    (error: unknown) =>
-      error instanceof UsageError &&
-      /PLUGIN_PUSH_ONLY \(flag push\) and PLUGIN_DRY_RUN \(file .*stage\.ini\) are both true/.test(
-        error.message,
+  // A stage-level dry run (the settings file here) and a step's push-only: the plugin pushes.
+  const resolved = await resolveSettings({
+    env: { PLUGIN_REPO: REPO, PLUGIN_SETTINGS_FILE: "stage.ini", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+    flags: [{ setting: "pushOnly", flag: "push", value: true }],
+    cwd,
+  });
+  assert.equal(resolved.settings.pushOnly, true);
+  assert.equal(resolved.settings.dryRun, false);
+  assert.match(resolved.sources.dryRun?.note ?? "", /overridden by PLUGIN_PUSH_ONLY \(flag push\)/);
+  assert.ok(
+    resolved.warnings.some((w) =>
+      /PLUGIN_PUSH_ONLY \(flag push\) and PLUGIN_DRY_RUN \(file .*stage\.ini\) are both true: this step pushes/.test(
+        w,
       ),
+    ),
+    resolved.warnings.join("\n"),
   );
+  for (const env of [
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_DRY_RUN: "true" },
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_NO_PUSH: "1" },
+  ]) {
+    const both = await resolveSettings({
+      env: { PLUGIN_REPO: REPO, PLUGIN_SOURCE_TAR_PATH: "image.tar", ...env },
+      flags: [],
+      cwd,
+    });
+    assert.equal(both.settings.dryRun, false);
+    const alias = "PLUGIN_NO_PUSH" in env ? "PLUGIN_NO_PUSH" : "PLUGIN_DRY_RUN";
+    assert.ok(
+      both.warnings.some((w) => w.startsWith(`PLUGIN_PUSH_ONLY and ${alias} are both true`)),
+      both.warnings.join("\n"),
+    );
+  }
+});
+
+test("push-only without a tarball is valid: it pushes PLUGIN_REPO:tag from the engine", async (t) => {
+  const cwd = await workdir(t);
+  const resolved = await resolveSettings({
+    env: { PLUGIN_REPO: REPO, PLUGIN_PUSH_ONLY: "true" },
+    flags: [],
+    cwd,
+  });
+  assert.equal(resolved.settings.pushOnly, true);
+  assert.equal(resolved.settings.sourceTarPath, undefined);
 });
 
 test("several problems are reported together", async (t) => {
