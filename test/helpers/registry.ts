@@ -14,6 +14,10 @@ export interface RegistryOptions {
   tls?: boolean;
   /** Bearer-token auth: the registry's `auth.token` section (realm, service, issuer, rootcertbundle). */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** The loopback port to listen on (default: a free one), e.g. 443 for a registry named without a port. */
+  port?: number;
+  /** Host names the TLS certificate is also valid for (a test maps them to 127.0.0.1). */
+  names?: string[];
 }
 
 export interface RegistryServer {
@@ -63,8 +67,11 @@ export function selfSignedCertificate(commonName: string, keyFile: string, certF
   );
 }
 
-/** A CA and a server certificate for 127.0.0.1/localhost, made with openssl in `dir`. */
-export function makeCertificates(dir: string): { ca: string; cert: string; key: string; caKey: string } {
+/** A CA and a server certificate for 127.0.0.1/localhost (and `names`), made with openssl in `dir`. */
+export function makeCertificates(
+  dir: string,
+  names: string[] = [],
+): { ca: string; cert: string; key: string; caKey: string } {
   const ca = join(dir, "ca.pem");
   const caKey = join(dir, "ca-key.pem");
   const key = join(dir, "server-key.pem");
@@ -74,7 +81,8 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   selfSignedCertificate("buildx-step test CA", caKey, ca);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
-  writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+  const dns = ["localhost", ...names].map((name) => `DNS:${name}`).join(",");
+  writeFileSync(ext, `subjectAltName=IP:127.0.0.1,${dns}\nbasicConstraints=CA:FALSE\n`);
   run([
     "x509",
     "-req",
@@ -121,7 +129,7 @@ async function waitForRegistry(
 export async function startRegistry(options: RegistryOptions = {}): Promise<RegistryServer> {
   const temp = await tempDir("buildx-step-registry-");
   const dir = temp.path;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const storage = join(dir, "storage");
   const lines = [
@@ -135,7 +143,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   ];
   let caFile: string | undefined;
   if (options.tls) {
-    const certs = makeCertificates(dir);
+    const certs = makeCertificates(dir, options.names);
     caFile = certs.ca;
     lines.push(`  tls: {certificate: ${certs.cert}, key: ${certs.key}}`);
   }
