@@ -17,12 +17,18 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { parse } from "yaml";
+import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
 import { runCli } from "../helpers/cli.js";
+import { examplesDir, runStepCommands, writeStandIns } from "../helpers/example-runner.js";
 import { ACCOUNT_ID, type FakeAws, startFakeAws } from "../helpers/fake-aws.js";
 import { registryManifest, registryTags, sampleContext } from "../helpers/images.js";
 import { type NamedRegistry, startNamedRegistry } from "../helpers/named-registry.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
+
+/** Every manifest type, so the registry serves what it stores (asked for less, it may convert it). */
+const MANIFEST_TYPES = MANIFEST_MEDIA_TYPES.join(", ");
 
 const exec = promisify(execFile);
 
@@ -153,6 +159,24 @@ async function artifact(shared: string, stepId: string): Promise<Artifact> {
   return JSON.parse(await readFile(join(shared, `${stepId}-artifact`), "utf8")) as Artifact;
 }
 
+interface HarnessStage {
+  variables: { name: string; type: string; value: string }[];
+  spec: {
+    execution: {
+      steps: {
+        step: {
+          identifier: string;
+          spec: {
+            command: string;
+            envVariables?: Record<string, string>;
+            outputVariables?: { name: string }[];
+          };
+        };
+      }[];
+    };
+  };
+}
+
 function assertNoSecrets(output: string): void {
   for (const secret of [SECRET_KEY, ECR_PASSWORD, DOCKER_USER.password]) {
     assert.ok(!output.includes(secret), "a secret reached the output");
@@ -273,7 +297,7 @@ describe("Harness contract", { concurrency: false }, () => {
       method: "HEAD",
       headers: {
         authorization: `Basic ${Buffer.from(`${DOCKER_USER.username}:${DOCKER_USER.password}`).toString("base64")}`,
-        accept: "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json",
+        accept: MANIFEST_TYPES,
       },
     });
     const served = response.headers.get("docker-content-digest");
@@ -284,6 +308,56 @@ describe("Harness contract", { concurrency: false }, () => {
     assert.equal(served, built.digest, "the containerd store pushes the image it built, digest and all");
     assert.equal(dotenv(await readFile(join(shared, "push-output.env"), "utf8")).digest, served);
     assert.deepEqual((await artifact(shared, "push")).data.images, [{ image: `${repo}:v1`, digest: served }]);
+  });
+
+  test("examples/harness/build-scan-push.yaml: each Run step as Harness runs it on a VM", async () => {
+    const { dir, shared } = await workspace("example");
+    const pipeline = parse(await readFile(join(examplesDir, "harness", "build-scan-push.yaml"), "utf8")) as {
+      pipeline: { stages: { stage: HarnessStage }[] };
+    };
+    const stage = pipeline.pipeline.stages[0]?.stage as HarnessStage;
+    const secrets: Record<string, string> = { aws_access_key: ACCESS_KEY, aws_secret_key: SECRET_KEY };
+    const stageEnv: Record<string, string> = {};
+    for (const variable of stage.variables) {
+      stageEnv[variable.name] = variable.type === "Secret" ? (secrets[variable.value] ?? "") : variable.value;
+    }
+    const outputs: Record<string, Record<string, string>> = {};
+    // Harness expressions the example uses: the run's sequence id and an earlier step's output variable.
+    const expand = (value: string) =>
+      value
+        .replaceAll("<+pipeline.sequenceId>", "42")
+        .replace(
+          /<\+steps\.(\w+)\.output\.outputVariables\.(\w+)>/g,
+          (_, step: string, name: string) => outputs[step]?.[name] ?? "",
+        );
+    const standIns = await writeStandIns(join(dir, ".tools"));
+    const ecrEnv = ecrStepEnv(shared, "unused");
+    const machine = Object.fromEntries(
+      Object.entries(ecrEnv).filter(([name]) => name.startsWith("AWS_") || name === "NODE_EXTRA_CA_CERTS"),
+    );
+    for (const { step } of stage.spec.execution.steps) {
+      const env: Record<string, string> = {
+        PATH: standIns.path,
+        ...machine,
+        ...liteEngineEnv(shared, step.identifier),
+      };
+      for (const [name, value] of Object.entries(stageEnv)) env[name] = expand(value);
+      for (const [name, value] of Object.entries(step.spec.envVariables ?? {})) env[name] = expand(value);
+      // lite-engine reads a Run step's output variables from its shell once the command is done.
+      const outputFile = join(shared, `${step.identifier}-vars`);
+      const capture = (step.spec.outputVariables ?? []).map(
+        (v) => `printf '%s=%s\\n' ${v.name} "$${v.name}" >> "${outputFile}"`,
+      );
+      const result = await runStepCommands([step.spec.command, ...capture].join("\n"), dir, env);
+      assert.equal(result.code, 0, `${step.identifier}: ${result.stderr}`);
+      assertNoSecrets(result.stdout + result.stderr);
+      outputs[step.identifier] = dotenv(await readFile(outputFile, "utf8").catch(() => ""));
+    }
+    const digest = outputs.BuildOnly?.digest;
+    assert.match(digest ?? "", /^sha256:[a-f0-9]{64}$/);
+    assert.equal((await ecrServed("test-image:new-42")).digest, digest);
+    assert.match(await readFile(standIns.scanLog, "utf8"), /image\.tar/);
+    engineNames.push(`${ECR_HOST}/test-image:new-42`);
   });
 
   test("Kubernetes rows of the table: the kaniko-only variables are named as ignored, the repo joined", async () => {

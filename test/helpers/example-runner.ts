@@ -1,0 +1,67 @@
+/**
+ * Runs the pipelines in examples/ the way their runners would, with the real engine, buildx and a real
+ * registry: a folder of stand-ins on PATH (`buildx-step` is this build; `trivy`, which cannot be installed
+ * here, reads the tarball with skopeo, an independent reader, and records that it ran), and the commands
+ * run by `sh -c` in the step's environment.
+ */
+import { execFile } from "node:child_process";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { cliPath } from "./cli.js";
+
+const exec = promisify(execFile);
+
+export const examplesDir = join(cliPath, "..", "..", "..", "examples");
+
+export interface StandIns {
+  /** PATH with the stand-ins first. */
+  path: string;
+  /** Where the trivy stand-in records each tarball it scanned, one per line. */
+  scanLog: string;
+}
+
+/** Writes the `buildx-step` and `trivy` stand-ins into `dir`. */
+export async function writeStandIns(dir: string): Promise<StandIns> {
+  const bin = join(dir, "bin");
+  await mkdir(bin, { recursive: true });
+  const scanLog = join(dir, "scanned.log");
+  await writeFile(join(bin, "buildx-step"), `#!/bin/sh\nexec "${process.execPath}" "${cliPath}" "$@"\n`);
+  // trivy's `--input FILE` is the last argument; the stand-in fails as trivy would on an unreadable file.
+  await writeFile(
+    join(bin, "trivy"),
+    `#!/bin/sh\nfor last; do :; done\nskopeo inspect --raw "docker-archive:$last" >/dev/null || exit 1\necho "$last" >> "${scanLog}"\n`,
+  );
+  await chmod(join(bin, "buildx-step"), 0o755);
+  await chmod(join(bin, "trivy"), 0o755);
+  return { path: `${bin}:${process.env.PATH}`, scanLog };
+}
+
+export interface StepRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one step's commands with `sh -e -c`, in `cwd`, with only `env` (and PATH) set. */
+export async function runStepCommands(
+  commands: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<StepRun> {
+  try {
+    const { stdout, stderr } = await exec("sh", ["-e", "-c", commands], {
+      cwd,
+      env: { HOME: process.env.HOME, ...env },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof failed.code === "number" ? failed.code : 1,
+      stdout: failed.stdout ?? "",
+      stderr: failed.stderr ?? "",
+    };
+  }
+}
