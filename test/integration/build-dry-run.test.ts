@@ -247,6 +247,30 @@ test("a missing Dockerfile or context exits 2 naming the setting, before buildx 
   assert.match(noContext.stderr, /PLUGIN_CONTEXT: the build context .*nowhere is not a folder/);
 });
 
+test("PLUGIN_CONTEXT=app with no PLUGIN_DOCKERFILE and no ./Dockerfile builds app/Dockerfile, and says so", async () => {
+  const checkout = join(work.path, "checkout");
+  const app = await sampleContext(join(checkout, "app"));
+  const tar = join(work.path, "context-dockerfile.tar");
+  const result = await runCli(["--json"], {
+    cwd: checkout,
+    env: { PLUGIN_DRY_RUN: "true", PLUGIN_CONTEXT: "app", PLUGIN_TAR_PATH: tar, PLUGIN_BUILDX_LOAD: "false" },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /no Dockerfile in .*checkout: building with the context's app\/Dockerfile/);
+  assert.match(result.stderr, / --file app\/Dockerfile /);
+  assert.ok((tarEntry(tar, "index.json") as Index).manifests.length > 0);
+  // A ./Dockerfile of the working folder, or an explicit PLUGIN_DOCKERFILE, keeps today's meaning.
+  await writeFile(join(checkout, "Dockerfile"), "FROM scratch\nCOPY . /\n");
+  const own = await runCli([], {
+    cwd: checkout,
+    env: { PLUGIN_DRY_RUN: "true", PLUGIN_CONTEXT: "app", PLUGIN_BUILDX_LOAD: "false" },
+  });
+  assert.equal(own.code, 0, own.stderr);
+  assert.match(own.stderr, / --file Dockerfile /);
+  assert.doesNotMatch(own.stderr, /building with the context's/);
+  assert.ok(app.length > 0);
+});
+
 test("a tarball replaces the existing one when the build succeeded", async () => {
   const context = await sampleContext(join(work.path, "replace"));
   const tar = join(work.path, "replace.tar");
