@@ -6,7 +6,8 @@ import { after, before, test } from "node:test";
 import { normalizeEntryName, resolveLinkTarget } from "../../lib/archive/entry-name.js";
 import { indexTar } from "../../lib/archive/tar-index.js";
 import { UsageError } from "../../lib/errors.js";
-import { padBlock, paxRecords, ustarHeader, writeTar } from "../helpers/archive-fixtures.js";
+import { writeTar } from "../helpers/archive-fixtures.js";
+import { padBlock, paxRecords, ustarHeader } from "../helpers/raw-tar.js";
 import { tempDir } from "../helpers/tmp.js";
 
 let work: Awaited<ReturnType<typeof tempDir>>;
