@@ -58,7 +58,7 @@ interface LegacyConfig extends Partial<Platform> {
 }
 
 /** Normalises a path written in manifest.json the way entry names are (`./x` -> `x`). */
-function entryPath(path: string): string {
+export function entryPath(path: string): string {
   return path.replace(/^(\.\/)+/, "");
 }
 

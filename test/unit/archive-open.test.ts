@@ -360,6 +360,107 @@ test("engine 25+ docker save (index.json, manifest.json and repositories): the a
   assert.deepEqual(archive.images[0]?.names, ["docker.io/x/app:1"]);
 });
 
+/** A manifest.json entry for `image`, as buildx and docker save write it (blob paths). */
+function dockerEntry(image: ReturnType<typeof sampleImage>, tags: string[], layers = image.layers) {
+  return { Config: blobName(image.config), RepoTags: tags, Layers: layers.map(blobName) };
+}
+
+function indexEntry(image: ReturnType<typeof sampleImage>, name?: string) {
+  return {
+    mediaType: OCI_MANIFEST,
+    digest: image.manifest.digest,
+    size: image.manifest.size,
+    ...(name ? { annotations: { "io.containerd.image.name": name } } : {}),
+  };
+}
+
+test("manifest.json and index.json describing different images: refused as ambiguous", async () => {
+  const a = sampleImage({ seed: "agree-a" });
+  const b = sampleImage({ seed: "agree-b" });
+  const blobs = [...imageBlobs(a), ...imageBlobs(b)];
+  const layout = (entries: object[], manifestJson: object[]) =>
+    writeTar(tarPath(), [
+      ...ociLayoutItems(entries, blobs),
+      { name: "manifest.json", data: JSON.stringify(manifestJson) },
+    ]);
+
+  // What docker load and Trivy --input read (B) is not what index.json pushes (A).
+  await refused(
+    await layout([indexEntry(a, "docker.io/x/app:1")], [dockerEntry(b, ["x/app:1"])]),
+    new RegExp(
+      `is AMBIGUOUS .*manifest\\.json entry 0 \\(x/app:1\\) is config ${blobName(b.config)} .* which no image manifest of index\\.json has`,
+    ),
+  );
+  // The same blobs in another order are another image.
+  await refused(
+    await layout([indexEntry(a)], [dockerEntry(a, [], [...a.layers].reverse())]),
+    /manifest\.json entry 0 is config .* which no image manifest of index\.json has/,
+  );
+  // index.json lists an image that manifest.json readers never see.
+  await refused(
+    await layout(
+      [indexEntry(a, "docker.io/x/app:1"), indexEntry(b, "docker.io/x/other:1")],
+      [dockerEntry(b, ["x/other:1"])],
+    ),
+    new RegExp(
+      `index\\.json lists ${a.manifest.digest} \\(docker\\.io/x/app:1\\) but manifest\\.json has no entry`,
+    ),
+  );
+  // Both images in both files, but each file gives x/app:1 to another one.
+  await refused(
+    await layout(
+      [indexEntry(a, "docker.io/x/app:1"), indexEntry(b, "docker.io/x/other:1")],
+      [dockerEntry(a, ["x/other:1"]), dockerEntry(b, ["x/app:1"])],
+    ),
+    new RegExp(
+      `manifest\\.json entry 0 \\(x/other:1\\) gives x/other:1 to config ${blobName(a.config)}, but index\\.json gives x/other:1 to ${b.manifest.digest}`,
+    ),
+  );
+  await refused(
+    await layout([indexEntry(a)], [{ ...dockerEntry(a, []), Layers: ["blobs/sha256/nothing"] }]),
+    /manifest\.json entry 0 names layer blobs\/sha256\/nothing, which is not in the tarball/,
+  );
+});
+
+test("manifest.json for one platform of an index, and shared platforms: accepted, RepoTags on their own image", async () => {
+  const amd = sampleImage({ arch: "amd64", seed: "plat" });
+  const arm = sampleImage({ arch: "arm64", seed: "plat" });
+  const index = blob({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [
+      { ...indexEntry(amd), platform: { architecture: "amd64", os: "linux" } },
+      { ...indexEntry(arm), platform: { architecture: "arm64", os: "linux" } },
+    ],
+  });
+  // docker save of x/single:1 (a platform manifest alone) and x/multi:1 (an index with that manifest):
+  // one manifest.json entry serves both, tagged with the index's name only, as engine 26 writes it. The
+  // tag belongs to the image index.json gives it to, not to the first image that has the config.
+  const path = await writeTar(tarPath(), [
+    ...ociLayoutItems(
+      [
+        indexEntry(amd, "docker.io/x/single:1"),
+        {
+          mediaType: OCI_INDEX,
+          digest: index.digest,
+          size: index.size,
+          annotations: { "io.containerd.image.name": "docker.io/x/multi:1" },
+        },
+      ],
+      [...imageBlobs(amd), ...imageBlobs(arm), index],
+    ),
+    { name: "manifest.json", data: JSON.stringify([dockerEntry(amd, ["x/multi:1"])]) },
+  ]);
+  const archive = await openArchive(path);
+  assert.deepEqual(
+    archive.images.map((i) => [i.descriptor.digest, i.names]),
+    [
+      [amd.manifest.digest, ["docker.io/x/single:1"]],
+      [index.digest, ["docker.io/x/multi:1"]],
+    ],
+  );
+});
+
 test("a layout made by tar from a folder (./ names, folder entries) reads the same", async () => {
   const image = sampleImage({ seed: "dot" });
   const items = ociLayoutItems(
