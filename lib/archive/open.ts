@@ -112,7 +112,7 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
         plans.get(image) ??
         [...plans.entries()].find(([i]) => i.descriptor.digest === image.descriptor.digest)?.[1];
       if (!plan) throw archiveError(path, `has no image ${image.descriptor.digest}`);
-      return { blobs: [...plan.blobs], manifests: [...plan.manifests] };
+      return { blobs: [...plan.blobs], manifests: [...plan.manifests], foreign: [...(plan.foreign ?? [])] };
     },
     openBlob(digest) {
       return reader.openBlob(digest);

@@ -14,6 +14,11 @@ export interface RegistryOptions {
   tls?: boolean;
   /** Bearer-token auth: the registry's `auth.token` section (realm, service, issuer, rootcertbundle). */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /**
+   * Accept manifests whose foreign layers list http(s) URLs. docker-registry's default refuses every
+   * such URL (the manifest PUT fails), as some registries do.
+   */
+  allowForeignUrls?: boolean;
 }
 
 export interface RegistryServer {
@@ -153,6 +158,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       `  token: {realm: "${t.realm}", service: "${t.service}", issuer: "${t.issuer}", rootcertbundle: ${t.rootCertBundle}}`,
     );
   }
+  if (options.allowForeignUrls)
+    lines.push("validation:", "  manifests:", "    urls: {allow: ['^https?://']}");
   const configFile = join(dir, "config.yml");
   writeFileSync(configFile, `${lines.join("\n")}\n`);
   let output = "";

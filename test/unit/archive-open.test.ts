@@ -5,6 +5,8 @@ import { text } from "node:stream/consumers";
 import { after, before, test } from "node:test";
 import { openArchive } from "../../lib/archive/open.js";
 import { UsageError } from "../../lib/errors.js";
+import { inspectJson, inspectText } from "../../lib/modes/inspect.js";
+import { foreignLayersLine } from "../../lib/modes/push-only.js";
 import {
   blob,
   blobName,
@@ -458,6 +460,122 @@ test("manifest.json for one platform of an index, and shared platforms: accepted
       [amd.manifest.digest, ["docker.io/x/single:1"]],
       [index.digest, ["docker.io/x/multi:1"]],
     ],
+  );
+});
+
+test("foreign layers (non-distributable, with URLs): listed apart in the plan, not needed in the tarball", async () => {
+  const config = blob({ architecture: "amd64", os: "windows", rootfs: { type: "layers", diff_ids: [] } });
+  const local = blob("a layer the tarball holds");
+  const urls = ["https://mcr.example.com/windows/base.tar.gz"];
+  const foreignLayers = [
+    {
+      mediaType: "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+      digest: `sha256:${"a".repeat(64)}`,
+      size: 1000,
+      urls,
+    },
+    {
+      mediaType: "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+      digest: `sha256:${"b".repeat(64)}`,
+      size: 2000,
+      urls,
+    },
+    {
+      mediaType: "application/vnd.oci.image.layer.nondistributable.v1.tar",
+      digest: `sha256:${"c".repeat(64)}`,
+      size: 3000,
+      urls,
+    },
+    {
+      mediaType: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+      digest: `sha256:${"d".repeat(64)}`,
+      size: 4000,
+      urls,
+    },
+  ];
+  const manifest = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [
+      ...foreignLayers,
+      { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: local.digest, size: local.size },
+    ],
+  });
+  const top = { mediaType: OCI_MANIFEST, digest: manifest.digest, size: manifest.size };
+  const archive = await openArchive(
+    await writeTar(tarPath(), ociLayoutItems([top], [config, local, manifest])),
+  );
+  const [image] = archive.images;
+  assert.ok(image);
+  const plan = await archive.plan(image);
+  assert.deepEqual(
+    plan.blobs.map((b) => b.digest),
+    [config.digest, local.digest],
+  );
+  assert.deepEqual(plan.foreign, foreignLayers);
+  assert.equal(
+    image.size,
+    config.size + local.size + manifest.size,
+    "foreign layers are not in the tarball's size",
+  );
+  assert.ok(
+    plan.manifests[0]?.bytes.equals(manifest.bytes),
+    "the manifest, URLs included, is pushed unchanged",
+  );
+
+  const json = inspectJson(archive);
+  assert.deepEqual(json.images[0]?.manifests[0]?.layers[0], { ...foreignLayers[0], foreign: true });
+  assert.equal(json.images[0]?.manifests[0]?.layers[4]?.foreign, undefined);
+  const text = inspectText(archive);
+  assert.equal((text.match(/^ +foreign sha256:/gm) ?? []).length, 4);
+  assert.match(text, /not uploaded: fetched from https:\/\/mcr\.example\.com\/windows\/base\.tar\.gz/);
+  assert.match(
+    foreignLayersLine(plan.foreign ?? []),
+    /^4 foreign layers not uploaded: sha256:a{64} \(1.0 kB, from https:\/\/mcr/,
+  );
+
+  // Without URLs the registry needs the blob: the tarball must hold it.
+  const [firstForeign] = foreignLayers;
+  assert.ok(firstForeign);
+  const { urls: _urls, ...withoutUrls } = firstForeign;
+  const needsBlob = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [withoutUrls],
+  });
+  await refused(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems([{ ...top, digest: needsBlob.digest, size: needsBlob.size }], [config, needsBlob]),
+    ),
+    /has the non-distributable layer sha256:a{64} without URLs: a registry accepts the manifest only with that blob/,
+  );
+  const badUrls = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [{ ...firstForeign, urls: "https://x" }],
+  });
+  await refused(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems([{ ...top, digest: badUrls.digest, size: badUrls.size }], [config, badUrls]),
+    ),
+    /gives sha256:a{64} a malformed "urls"/,
   );
 });
 
