@@ -22,12 +22,17 @@ export function archiveError(path: string, problem: string, advice: string = REW
 
 /**
  * A tarball in which different readers would see different files (a scanner one image, the push
- * another): refused whatever this reader would have made of it. Exit code 2.
+ * another): refused whatever this reader would have made of it. Exit code 2. `level` says where the
+ * readers part: in the tar itself, or in the image documents (index.json, manifest.json, manifests).
  */
-export function ambiguousArchive(path: string, problem: string): UsageError {
+export function ambiguousArchive(path: string, problem: string, level: "tar" | "image" = "tar"): UsageError {
+  const readers =
+    level === "tar"
+      ? "different tar readers would see different files in it"
+      : "different image readers would see different images in it";
   return archiveError(
     path,
-    `is AMBIGUOUS (different tar readers would see different files in it, so what a scanner checked need not be what is pushed): ${problem}`,
+    `is AMBIGUOUS (${readers}, so what a scanner checked need not be what is pushed): ${problem}`,
     AMBIGUOUS_ADVICE,
   );
 }

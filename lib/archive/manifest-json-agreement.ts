@@ -62,6 +62,7 @@ export function reconcileManifestJson(
         throw ambiguousArchive(
           path,
           `${where} names ${what} ${file}, which is not in the tarball (${WHO_READS})`,
+          "image",
         );
       return found;
     };
@@ -74,6 +75,7 @@ export function reconcileManifestJson(
       throw ambiguousArchive(
         path,
         `${where} is config ${entry.Config} with layers ${entry.Layers.join(", ")}, which no image manifest of index.json has: ${WHO_READS}, so a scanner would check another image than the one pushed`,
+        "image",
       );
     }
     for (const owner of owners) described.add(owner);
@@ -87,6 +89,7 @@ export function reconcileManifestJson(
         throw ambiguousArchive(
           path,
           `${where} gives ${tag} to config ${entry.Config}, but index.json gives ${tag} to ${indexDigests}, which has no such manifest: ${WHO_READS}`,
+          "image",
         );
       }
       for (const image of namedByIndex.length > 0 ? agreeing : owners) image.names.add(tag);
@@ -104,6 +107,7 @@ export function reconcileManifestJson(
     throw ambiguousArchive(
       path,
       `index.json lists ${list} but manifest.json has no entry for any of its manifests: ${WHO_READS}, so a scanner reading manifest.json never sees what would be pushed`,
+      "image",
     );
   }
 }
