@@ -124,7 +124,8 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
       let platform = attestation ? undefined : formatPlatform(descriptor.platform);
       if (!attestation && !platform) {
         // Single-platform archives often give no platform in index.json: the config says it.
-        const { value: configDocument } = await reader.readJsonBlob<ConfigDocument>(config, label);
+        // Its top-level fields only: labels below may differ only in case.
+        const { value: configDocument } = await reader.readJsonBlob<ConfigDocument>(config, label, 1);
         platform = formatPlatform(configDocument as Partial<Platform>);
       }
       manifests.push({

@@ -188,3 +188,13 @@ export function manifestJsonDisagrees(a: HostileImage, b: HostileImage): Buffer 
     fileMember("manifest.json", manifestJson(b)),
   ]);
 }
+
+/**
+ * index.json with "manifests" naming A and "Manifests" naming B: JSON.parse reads A, Go's encoding/json
+ * (skopeo, containerd) matches both keys to one field and keeps the last, B. The tar itself is plain.
+ */
+export function caseFoldedIndexKeys(a: HostileImage, b: HostileImage): Buffer {
+  const [first, second] = [JSON.parse(indexJson(a)), JSON.parse(indexJson(b))];
+  const index = `${JSON.stringify(first).slice(0, -1)},"Manifests":${JSON.stringify(second.manifests)}}`;
+  return tarFile([OCI_LAYOUT, ...blobMembers(a, b), fileMember("index.json", index)]);
+}

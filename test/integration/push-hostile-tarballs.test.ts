@@ -16,6 +16,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
 import {
+  caseFoldedIndexKeys,
   fifoHidesLayout,
   globalHeaderRenames,
   type HostileImage,
@@ -244,6 +245,22 @@ describe("refused: tarballs that readers read differently", () => {
       (await skopeoSees("docker-archive", file)).json?.config.digest,
       b.config.digest,
       "what docker load and Trivy --input read",
+    );
+  });
+
+  test("index.json with 'manifests' (A) and 'Manifests' (B): skopeo's Go decoder keeps the last, B", async () => {
+    const file = await refusedAsAmbiguous(
+      "case-folded-keys",
+      caseFoldedIndexKeys(a, b),
+      /index\.json has the keys "manifests" and "Manifests" in one object/,
+    );
+    assert.equal((await skopeoSees("oci-archive", file)).digest, b.manifest.digest);
+    assert.deepEqual(
+      (
+        JSON.parse((await gnuTar(file, "index.json")).printed) as { manifests: { digest: string }[] }
+      ).manifests.map((m) => m.digest),
+      [a.manifest.digest],
+      "JSON.parse reads A",
     );
   });
 });

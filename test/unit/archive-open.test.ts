@@ -579,6 +579,75 @@ test("foreign layers (non-distributable, with URLs): listed apart in the plan, n
   );
 });
 
+test("JSON keys that Go's encoding/json folds into one: refused as ambiguous; maps and labels may differ in case", async () => {
+  const a = sampleImage({ seed: "fold-a" });
+  const b = sampleImage({ seed: "fold-b" });
+  const entry = (image: typeof a) => ({
+    mediaType: OCI_MANIFEST,
+    digest: image.manifest.digest,
+    size: image.manifest.size,
+  });
+  // JSON.parse keeps "manifests" (A); Go matches "Manifests" to the same field and keeps the last (B).
+  const twoIndexes = JSON.stringify({ schemaVersion: 2, manifests: [entry(a)], Manifests: [entry(b)] });
+  await refused(
+    await writeTar(tarPath(), [
+      ...ociLayoutItems([], [...imageBlobs(a), ...imageBlobs(b)]).filter((i) => i.name !== "index.json"),
+      { name: "index.json", data: twoIndexes },
+    ]),
+    /index\.json has the keys "manifests" and "Manifests" in one object: Go's encoding\/json .* takes the last/,
+  );
+  // The long s folds to "s" in Go: "layerſ" is "layers".
+  const doc = JSON.parse(a.manifest.bytes.toString());
+  const sneaky = blob(
+    `${JSON.stringify(doc).slice(0, -1)},"layer\u017f":${JSON.stringify(JSON.parse(b.manifest.bytes.toString()).layers)}}`,
+  );
+  await refused(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems(
+        [{ ...entry(a), digest: sneaky.digest, size: sneaky.size }],
+        [...imageBlobs(a), ...imageBlobs(b), sneaky],
+      ),
+    ),
+    /has the keys "layers" and "layer\u017f" in one object/,
+  );
+  // Annotations are a map to Go (keys matched exactly), and labels in a config are not read.
+  const labelled = blob({
+    architecture: "amd64",
+    os: "linux",
+    config: { Labels: { maintainer: "a", Maintainer: "b" } },
+    rootfs: { type: "layers", diff_ids: [] },
+  });
+  const manifest = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    annotations: { "x.title": "a", "X.Title": "b" },
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: labelled.digest,
+      size: labelled.size,
+    },
+    layers: [],
+  });
+  const archive = await openArchive(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems(
+        [
+          {
+            mediaType: OCI_MANIFEST,
+            digest: manifest.digest,
+            size: manifest.size,
+            annotations: { a: "1", A: "2" },
+          },
+        ],
+        [labelled, manifest],
+      ),
+    ),
+  );
+  assert.deepEqual(archive.images[0]?.platforms, ["linux/amd64"]);
+});
+
 test("a layout made by tar from a folder (./ names, folder entries) reads the same", async () => {
   const image = sampleImage({ seed: "dot" });
   const items = ociLayoutItems(
