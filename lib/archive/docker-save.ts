@@ -58,7 +58,7 @@ interface LegacyConfig extends Partial<Platform> {
 }
 
 /** Normalises a path written in manifest.json the way entry names are (`./x` -> `x`). */
-function entryPath(path: string): string {
+export function entryPath(path: string): string {
   return path.replace(/^(\.\/)+/, "");
 }
 
@@ -81,7 +81,8 @@ export async function legacyImage(
       `config ${entry.Config} does not match its digest ${named} (the file is corrupt)`,
     );
   }
-  const config = reader.parseJson<LegacyConfig>(configBytes, `config ${entry.Config}`);
+  // Its top-level fields and rootfs: labels further down may differ only in case.
+  const config = reader.parseJson<LegacyConfig>(configBytes, `config ${entry.Config}`, 2);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== entry.Layers.length) {
     throw archiveError(

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { archiveError } from "./errors.js";
+import { ambiguousArchive, archiveError } from "./errors.js";
+import { caseFoldedKeys } from "./json-keys.js";
 import type { TarEntry, TarIndex } from "./tar-index.js";
 import type { Descriptor } from "./types.js";
 
@@ -116,8 +117,12 @@ export class EntryReader {
     return buffer;
   }
 
-  /** Parses JSON bytes; an object is required. */
-  parseJson<T>(bytes: Buffer, what: string): T {
+  /**
+   * Parses JSON bytes; an object is required, and refused when Go's encoding/json would read another one
+   * (see json-keys.ts). `keyDepth` limits how deep that is checked: an image config holds free-form
+   * maps (labels) below the fields this reader uses, and those may differ only in case.
+   */
+  parseJson<T>(bytes: Buffer, what: string, keyDepth = Number.POSITIVE_INFINITY): T {
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString("utf8"));
@@ -126,6 +131,14 @@ export class EntryReader {
     }
     if (value === null || typeof value !== "object")
       throw archiveError(this.path, `${what} is not a JSON object`);
+    const folded = caseFoldedKeys(value, keyDepth);
+    if (folded) {
+      throw ambiguousArchive(
+        this.path,
+        `${what} has the keys "${folded[0]}" and "${folded[1]}" in one object: Go's encoding/json (docker, containerd, skopeo, Trivy) reads them as one field and takes the last, this reader takes "${folded[0]}" as written`,
+        "image",
+      );
+    }
     return value as T;
   }
 
@@ -138,7 +151,11 @@ export class EntryReader {
   }
 
   /** A JSON blob (manifest, index, config): present, of the claimed size, bounded, and matching its digest. */
-  async readJsonBlob<T>(descriptor: Descriptor, where: string): Promise<{ bytes: Buffer; value: T }> {
+  async readJsonBlob<T>(
+    descriptor: Descriptor,
+    where: string,
+    keyDepth = Number.POSITIVE_INFINITY,
+  ): Promise<{ bytes: Buffer; value: T }> {
     const entry = this.requireBlob(descriptor, where);
     const bytes = await this.readSmall(entry, `${descriptor.digest} (${descriptor.mediaType ?? "JSON"})`);
     const algorithm = descriptor.digest.split(":")[0] ?? "sha256";
@@ -148,7 +165,10 @@ export class EntryReader {
         `${entry.name} does not match its digest ${descriptor.digest} (the blob is corrupt)`,
       );
     }
-    return { bytes, value: this.parseJson<T>(bytes, `${entry.name} (${descriptor.mediaType ?? "JSON"})`) };
+    return {
+      bytes,
+      value: this.parseJson<T>(bytes, `${entry.name} (${descriptor.mediaType ?? "JSON"})`, keyDepth),
+    };
   }
 
   /** A blob's bytes as a stream over its byte range of the tar file. */

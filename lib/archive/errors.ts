@@ -5,9 +5,34 @@ export const REWRITE_ADVICE =
   "write it again (docker buildx build --output type=docker|oci,dest=FILE, or docker save -o FILE) and check that the copy is complete";
 
 /**
+ * What a user can do about an ambiguous tarball. It is not damaged (a copy that went wrong does not make
+ * one): it was written so that two readers see two images, so it is rebuilt by a known writer, then
+ * scanned and pushed as that one file.
+ */
+export const AMBIGUOUS_ADVICE =
+  "the file is not damaged, it was written this way; rebuild it with docker save, docker buildx build --output type=docker|oci,dest=FILE, or skopeo copy, then scan and push that new file";
+
+/**
  * A tarball that cannot be used as an image: bad input, so exit code 2, naming the file and what is wrong.
  * Raised while indexing and reading, before anything is pushed.
  */
 export function archiveError(path: string, problem: string, advice: string = REWRITE_ADVICE): UsageError {
   return new UsageError(`image tarball ${path}: ${problem}; ${advice}`, [path]);
+}
+
+/**
+ * A tarball in which different readers would see different files (a scanner one image, the push
+ * another): refused whatever this reader would have made of it. Exit code 2. `level` says where the
+ * readers part: in the tar itself, or in the image documents (index.json, manifest.json, manifests).
+ */
+export function ambiguousArchive(path: string, problem: string, level: "tar" | "image" = "tar"): UsageError {
+  const readers =
+    level === "tar"
+      ? "different tar readers would see different files in it"
+      : "different image readers would see different images in it";
+  return archiveError(
+    path,
+    `is AMBIGUOUS (${readers}, so what a scanner checked need not be what is pushed): ${problem}`,
+    AMBIGUOUS_ADVICE,
+  );
 }

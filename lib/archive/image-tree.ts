@@ -5,7 +5,14 @@
  */
 import type { EntryReader } from "./entry-reader.js";
 import { archiveError } from "./errors.js";
-import { ATTESTATION_MANIFEST, isIndex, isManifest, REFERENCE_TYPE_ANNOTATION } from "./media-types.js";
+import {
+  ATTESTATION_MANIFEST,
+  isForeignLayer,
+  isIndex,
+  isManifest,
+  isNonDistributable,
+  REFERENCE_TYPE_ANNOTATION,
+} from "./media-types.js";
 import { formatPlatform } from "./platform.js";
 import type { ArchiveManifest, Descriptor, Platform, PushPlan } from "./types.js";
 
@@ -45,7 +52,20 @@ function descriptorOf(value: Descriptor): Descriptor {
     size: value.size,
     ...(value.platform ? { platform: value.platform } : {}),
     ...(value.annotations ? { annotations: value.annotations } : {}),
+    ...(value.urls !== undefined ? { urls: value.urls } : {}),
   };
+}
+
+/** Whether a layer is foreign (see isForeignLayer); a malformed "urls" is refused. */
+function isForeign(layer: Descriptor, reader: EntryReader, label: string): boolean {
+  if (layer.urls === undefined) return false;
+  if (!Array.isArray(layer.urls) || layer.urls.some((url) => typeof url !== "string" || url === "")) {
+    throw archiveError(
+      reader.path,
+      `${label} gives ${layer.digest} a malformed "urls" (a list of URLs is expected)`,
+    );
+  }
+  return isForeignLayer(layer);
 }
 
 /** Walks the image whose top descriptor is `top` (as index.json records it). */
@@ -53,6 +73,7 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
   const manifests: ArchiveManifest[] = [];
   const pushManifests: PushPlan["manifests"] = [];
   const blobs = new Map<string, Descriptor>();
+  const foreign = new Map<string, Descriptor>();
   const seenManifests = new Set<string>();
 
   const visit = async (descriptor: Descriptor, where: string, depth: number): Promise<void> => {
@@ -86,6 +107,16 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
         if (typeof blob.mediaType !== "string" || blob.mediaType === "") {
           throw archiveError(reader.path, `${label} gives ${blob.digest} no media type`);
         }
+        if (blob !== config && isForeign(blob, reader, label)) {
+          foreign.set(blob.digest, blob);
+          continue;
+        }
+        if (isNonDistributable(blob.mediaType) && !reader.blobEntry(blob.digest)) {
+          throw archiveError(
+            reader.path,
+            `${label} has the non-distributable layer ${blob.digest} without URLs: a registry accepts the manifest only with that blob, and the tarball does not hold it`,
+          );
+        }
         reader.requireBlob(blob, label);
         blobs.set(blob.digest, blob);
       }
@@ -93,7 +124,8 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
       let platform = attestation ? undefined : formatPlatform(descriptor.platform);
       if (!attestation && !platform) {
         // Single-platform archives often give no platform in index.json: the config says it.
-        const { value: configDocument } = await reader.readJsonBlob<ConfigDocument>(config, label);
+        // Its top-level fields only: labels below may differ only in case.
+        const { value: configDocument } = await reader.readJsonBlob<ConfigDocument>(config, label, 1);
         platform = formatPlatform(configDocument as Partial<Platform>);
       }
       manifests.push({
@@ -123,10 +155,12 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
     pushManifests.reduce((sum, m) => sum + m.descriptor.size, 0) +
     [...blobs.values()].reduce((sum, b) => sum + b.size, 0);
   const topDescriptor = pushManifests[pushManifests.length - 1]?.descriptor ?? top;
+  // A digest that one manifest lists as a regular layer is uploaded, whatever another says of it.
+  for (const digest of blobs.keys()) foreign.delete(digest);
   return {
     descriptor: topDescriptor,
     manifests,
-    plan: { blobs: [...blobs.values()], manifests: pushManifests },
+    plan: { blobs: [...blobs.values()], manifests: pushManifests, foreign: [...foreign.values()] },
     platforms,
     size,
   };

@@ -11,6 +11,31 @@ export const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 /** An uncompressed layer, as the classic store's `docker save` holds them. */
 export const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
 
+/**
+ * Non-distributable ("foreign") layers: a registry may not hold them, the manifest lists URLs to fetch
+ * them from (Windows base layers). docker push and containerd skip uploading them.
+ * https://github.com/opencontainers/image-spec/blob/main/layer.md#non-distributable-layers
+ */
+export const NON_DISTRIBUTABLE_LAYERS: readonly string[] = [
+  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+];
+
+export function isNonDistributable(mediaType: string): boolean {
+  return NON_DISTRIBUTABLE_LAYERS.includes(mediaType);
+}
+
+/**
+ * A foreign layer: non-distributable and with URLs to fetch it from. It is not uploaded. Without URLs a
+ * registry accepts the manifest only when it holds the blob (distribution checks that it exists), so
+ * such a layer is pushed like any other.
+ */
+export function isForeignLayer(layer: { mediaType: string; urls?: string[] }): boolean {
+  return isNonDistributable(layer.mediaType) && Array.isArray(layer.urls) && layer.urls.length > 0;
+}
+
 export function isIndex(mediaType: string): boolean {
   return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
 }

@@ -12,11 +12,12 @@
  *   layers, digest = the one index.json records); before 25 no index.json, and a manifest is made (see
  *   docker-save.ts for which digest results).
  */
-import { configDigestOf, legacyImage, parseDockerManifest } from "./docker-save.js";
+import { legacyImage, parseDockerManifest } from "./docker-save.js";
 import { EntryReader } from "./entry-reader.js";
 import { archiveError } from "./errors.js";
 import { NameSet } from "./image-names.js";
 import { type ImageTree, walkImage } from "./image-tree.js";
+import { reconcileManifestJson } from "./manifest-json-agreement.js";
 import { indexTar } from "./tar-index.js";
 import type {
   ArchiveFormat,
@@ -69,12 +70,9 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
       }
       image.names.addAnnotations(descriptor.annotations);
     }
-    // manifest.json's RepoTags belong to the image whose (single) manifest has that config.
-    for (const entry of dockerEntries) {
-      const configDigest = configDigestOf(entry.Config.replace(/^(\.\/)+/, ""));
-      const owner = trees.find((t) => t.tree.manifests.some((m) => m.config.digest === configDigest));
-      for (const tag of entry.RepoTags ?? []) owner?.names.add(tag);
-    }
+    // A scanner may read manifest.json where the push reads index.json: they must describe the same
+    // images, and manifest.json's RepoTags then name the image they belong to.
+    if (manifestJson) reconcileManifestJson(reader, dockerEntries, trees);
   } else {
     if (dockerEntries.length === 0) throw archiveError(path, "manifest.json lists no images");
     const byDigest = new Map<string, { tree: ImageTree; names: NameSet }>();
@@ -114,7 +112,7 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
         plans.get(image) ??
         [...plans.entries()].find(([i]) => i.descriptor.digest === image.descriptor.digest)?.[1];
       if (!plan) throw archiveError(path, `has no image ${image.descriptor.digest}`);
-      return { blobs: [...plan.blobs], manifests: [...plan.manifests] };
+      return { blobs: [...plan.blobs], manifests: [...plan.manifests], foreign: [...(plan.foreign ?? [])] };
     },
     openBlob(digest) {
       return reader.openBlob(digest);

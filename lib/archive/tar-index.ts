@@ -4,15 +4,33 @@
  * Blobs are then read later as byte ranges of the file.
  *
  * Formats read: POSIX ustar (name + prefix), GNU (`././@LongLink` entries `L`/`K` for long names and link
- * names, base-256 sizes), and PAX extended headers (`x` for the next entry, `g` for all that follow)
- * with `path`, `linkpath` and `size`. Spec: https://pubs.opengroup.org/onlinepubs/9699919799/utilities/pax.html
- * and GNU tar's format notes: https://www.gnu.org/software/tar/manual/html_node/Standard.html
+ * names, base-256 sizes), and PAX extended headers (`x`) with `path`, `linkpath` and `size`.
+ * Spec: https://pubs.opengroup.org/onlinepubs/9699919799/utilities/pax.html and GNU tar's format notes:
+ * https://www.gnu.org/software/tar/manual/html_node/Standard.html
+ *
+ * Every tarball is treated as written by an attacker who wants a scanner to see one image and the push
+ * another. The readers that matter are Go's archive/tar (docker load, containerd, skopeo, Trivy through
+ * go-containerregistry; src/archive/tar/reader.go) and GNU tar; where they, or the first-match and
+ * last-match name lookups of image tools, would see different files, the tarball is refused as
+ * ambiguous rather than read one way. Sparse files, global headers that rename or resize, names given
+ * twice, data on entries that have none: see the checks below and in tar-header.ts, pax-records.ts and
+ * tar-names.ts.
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { normalizeEntryName, resolveLinkTarget, UnsafeEntryName } from "./entry-name.js";
-import { archiveError } from "./errors.js";
+import { ambiguousArchive, archiveError } from "./errors.js";
+import { checkPaxRecords, parsePaxRecords } from "./pax-records.js";
+import {
+  BLOCK,
+  checksumMatches,
+  type HeaderBlock,
+  isZeroBlock,
+  parseHeaderBlock,
+  readString,
+} from "./tar-header.js";
+import { EntryNames } from "./tar-names.js";
+import { ambiguous, corrupt, TarProblem } from "./tar-problem.js";
 
-const BLOCK = 512;
 /** Headers are read in chunks of this size, so that runs of small entries cost one read, not one each. */
 const CHUNK = 64 * 1024;
 /** Long names and PAX records are a few hundred bytes; more is not an image tarball. */
@@ -26,7 +44,7 @@ export interface TarEntry {
   type: TarEntryType;
   /** Where the entry's data starts in the tar file. */
   offset: number;
-  /** Bytes of data (0 for links and folders). */
+  /** Bytes of data (0 for everything but regular files). */
   size: number;
   /** For links: the archive path linked to (already resolved against the link's folder). */
   target?: string;
@@ -36,73 +54,36 @@ export interface TarIndex {
   path: string;
   /** The tar file's size in bytes. */
   fileSize: number;
-  /** Entries by normalised name (regular files, folders, links). */
+  /** Entries by normalised name (regular files, folders, links, devices). */
   entries: Map<string, TarEntry>;
   /** Follows links: the regular-file entry `name` stands for, or undefined when there is none. */
   file(name: string): TarEntry | undefined;
 }
 
-/** Reads a tar header's numeric field: octal text, or GNU base-256 when the top bit of the first byte is set. */
-function readNumber(block: Buffer, start: number, length: number): number {
-  const first = block[start] ?? 0;
-  if (first & 0x80) {
-    // Base-256, big-endian, the rest of the first byte's bits included; negative values are not sizes.
-    if (first & 0x40) return Number.NaN;
-    let value = first & 0x3f;
-    for (let i = start + 1; i < start + length; i++) value = value * 256 + (block[i] ?? 0);
-    return value;
-  }
-  const text = block
-    .subarray(start, start + length)
-    .toString("latin1")
-    .replace(/[\0 ]+$/, "")
-    .replace(/^[ ]+/, "");
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) return Number.NaN;
-  return Number.parseInt(text, 8);
-}
+/**
+ * The type flags an image tarball can hold. `7` (contiguous file) is a regular file to every reader.
+ * Any other flag (GNU dumpdirs, volume labels, multi-volume parts, vendor types) is refused: readers
+ * differ on whether it has data and on what it is.
+ */
+const TYPES: Record<string, TarEntryType> = {
+  "0": "file",
+  "\0": "file",
+  "7": "file",
+  "1": "hardlink",
+  "2": "symlink",
+  "3": "other",
+  "4": "other",
+  "5": "directory",
+  "6": "other",
+};
 
-function readString(block: Buffer, start: number, length: number): string {
-  const field = block.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? length : end).toString("utf8");
-}
-
-function isZeroBlock(block: Buffer): boolean {
-  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
-  return true;
-}
-
-/** The header checksum: the sum of its bytes with the checksum field read as spaces (unsigned or signed). */
-function checksumMatches(block: Buffer): boolean {
-  const recorded = readNumber(block, 148, 8);
-  if (Number.isNaN(recorded)) return false;
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
-    unsigned += byte;
-    signed += byte > 127 ? byte - 256 : byte;
-  }
-  return recorded === unsigned || recorded === signed;
-}
-
-/** PAX records: `"<length> <key>=<value>\n"`, the length counting the whole record. */
-function parsePax(data: Buffer): Record<string, string> {
-  const records: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    if (space === -1) break;
-    const length = Number.parseInt(data.subarray(at, space).toString("latin1"), 10);
-    if (!Number.isFinite(length) || length <= 0 || at + length > data.length) break;
-    const record = data.subarray(space + 1, at + length - 1).toString("utf8");
-    const equals = record.indexOf("=");
-    if (equals > 0) records[record.slice(0, equals)] = record.slice(equals + 1);
-    at += length;
-  }
-  return records;
-}
+const LABELS: Record<TarEntryType, string> = {
+  file: "regular file",
+  directory: "folder",
+  symlink: "symbolic link",
+  hardlink: "hard link",
+  other: "device or FIFO",
+};
 
 function padded(size: number): number {
   return Math.ceil(size / BLOCK) * BLOCK;
@@ -140,7 +121,8 @@ class HeaderReader {
 /**
  * Indexes the tar file at `path`. Refused with a UsageError naming the file: not a tar (a header whose
  * checksum is wrong), truncated (an entry's data runs past the end of the file, or the file ends where
- * a header should be), an entry whose name leaves the archive, or a file entry given twice.
+ * a header should be), an entry whose name leaves the archive, or an ambiguous tar (see the file's
+ * comment).
  */
 export async function indexTar(path: string): Promise<TarIndex> {
   let handle: FileHandle;
@@ -163,7 +145,7 @@ export async function indexTar(path: string): Promise<TarIndex> {
     if (stat.isDirectory())
       throw archiveError(path, "is a folder, not a tarball", "give the path of the tar file");
     if (!stat.isFile()) throw archiveError(path, "is not a regular file", "give the path of the tar file");
-    const entries = await readEntries(path, handle, stat.size);
+    const entries = await readEntries(handle, stat.size);
     return {
       path,
       fileSize: stat.size,
@@ -179,154 +161,238 @@ export async function indexTar(path: string): Promise<TarIndex> {
         return entry?.type === "file" ? entry : undefined;
       },
     };
+  } catch (error) {
+    if (error instanceof TarProblem) {
+      throw error.kind === "ambiguous"
+        ? ambiguousArchive(path, error.message)
+        : archiveError(path, error.message);
+    }
+    if (error instanceof UnsafeEntryName) {
+      throw archiveError(
+        path,
+        error.message,
+        "refusing to read it: rebuild the tarball with docker or buildx",
+      );
+    }
+    throw error;
   } finally {
     await handle.close();
   }
 }
 
-async function readEntries(
-  path: string,
-  handle: FileHandle,
-  fileSize: number,
-): Promise<Map<string, TarEntry>> {
+/** Headers read but not yet applied: they describe the next entry. */
+interface Pending {
+  pax?: { records: Map<string, string>; offset: number };
+  longName?: { value: string; offset: number };
+  longLink?: { value: string; offset: number };
+}
+
+/** The offset of the first pending header, and what it is, for messages. */
+function firstPending(pending: Pending): { what: string; offset: number } | undefined {
+  const found = [
+    pending.pax && { what: "PAX extended header", offset: pending.pax.offset },
+    pending.longName && { what: "GNU long name", offset: pending.longName.offset },
+    pending.longLink && { what: "GNU long link name", offset: pending.longLink.offset },
+  ].filter((x): x is { what: string; offset: number } => Boolean(x));
+  return found.sort((a, b) => a.offset - b.offset)[0];
+}
+
+/** An entry as every reader in use agrees to see it, before its name is normalised. */
+interface EntryHeader {
+  rawName: string;
+  rawLink: string;
+  type: TarEntryType;
+  size: number;
+}
+
+/**
+ * Applies the pending PAX records and GNU long names to a header, refusing where readers apply them
+ * differently: a PAX path and a GNU long name that disagree (Go's archive/tar takes the long name, GNU
+ * tar the PAX path), a PAX size that contradicts a non-zero size field, an unknown type flag, a trailing
+ * slash on anything but a folder, and data on anything but a regular file.
+ */
+function entryHeader(header: HeaderBlock, pending: Pending, offset: number): EntryHeader {
+  const pax = pending.pax?.records;
+  const paxPath = pax?.get("path");
+  const longName = pending.longName?.value;
+  if (paxPath !== undefined && longName !== undefined && paxPath !== longName) {
+    throw ambiguous(
+      `the entry at offset ${offset} is named "${paxPath}" by a PAX path and "${longName}" by a GNU long name: Go's archive/tar (docker, containerd, skopeo) takes the long name, GNU tar the PAX path`,
+    );
+  }
+  const paxLink = pax?.get("linkpath");
+  const longLink = pending.longLink?.value;
+  if (paxLink !== undefined && longLink !== undefined && paxLink !== longLink) {
+    throw ambiguous(
+      `the entry at offset ${offset} links to "${paxLink}" by a PAX linkpath and to "${longLink}" by a GNU long link name: Go's archive/tar takes the long link name, GNU tar the PAX linkpath`,
+    );
+  }
+  const rawName = paxPath ?? longName ?? header.name;
+  const rawLink = paxLink ?? longLink ?? header.linkname;
+
+  let size = header.size;
+  const paxSize = pax?.get("size");
+  if (paxSize !== undefined) {
+    // Writers put a size in PAX only when the field cannot hold it, and then leave the field 0 (Go, GNU tar).
+    const value = Number(paxSize);
+    if (header.size !== 0 && header.size !== value) {
+      throw ambiguous(
+        `entry "${rawName}" at offset ${offset} has ${header.size} bytes by its header and ${value} by its PAX size: readers that honour the PAX record and readers that do not find its data, and every entry after it, in different places`,
+      );
+    }
+    size = value;
+  }
+
+  if (header.typeflag === "S") {
+    throw ambiguous(
+      `entry "${rawName}" at offset ${offset} is a GNU sparse file (type S): its data is not its bytes, readers expand it differently, and image tarballs never hold sparse files`,
+    );
+  }
+  let type = TYPES[header.typeflag];
+  if (type === undefined) {
+    throw ambiguous(
+      `entry "${rawName}" at offset ${offset} has the type flag ${JSON.stringify(header.typeflag)}, which image tarballs never hold: readers differ on whether it has data and on what it is`,
+    );
+  }
+  if (rawName.endsWith("/") && type !== "directory") {
+    if (header.typeflag !== "\0") {
+      throw ambiguous(
+        `entry "${rawName}" at offset ${offset} ends with "/" but is a ${LABELS[type]}: Go's archive/tar keeps it a ${LABELS[type]} whose name ends with "/", GNU tar makes it a folder, and lookups that clean paths find it as "${rawName.replace(/\/+$/, "")}"`,
+      );
+    }
+    // The pre-POSIX way of writing a folder; Go's archive/tar and GNU tar both read it as one.
+    type = "directory";
+  }
+  if (type !== "file" && size !== 0) {
+    throw ambiguous(
+      `entry "${rawName}" at offset ${offset} is a ${LABELS[type]} whose header claims ${size} bytes of data: Go's archive/tar (docker, containerd, skopeo) gives it no data and reads those bytes as further entries, GNU tar skips them for links and devices`,
+    );
+  }
+  return { rawName, rawLink, type, size };
+}
+
+async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<string, TarEntry>> {
   const reader = new HeaderReader(handle, fileSize);
   const entries = new Map<string, TarEntry>();
-  const globalPax: Record<string, string> = {};
-  let pax: Record<string, string> = {};
-  let longName: string | undefined;
-  let longLink: string | undefined;
+  const names = new EntryNames();
+  let pending: Pending = {};
   let offset = 0;
   let sawHeader = false;
 
   const metaData = async (at: number, size: number, kind: string): Promise<Buffer> => {
     if (size > MAX_META_SIZE)
-      throw archiveError(path, `a ${kind} header of ${size} bytes at offset ${at} is not plausible`);
+      throw corrupt(`a ${kind} header of ${size} bytes at offset ${at - BLOCK} is not plausible`);
     if (at + size > fileSize)
-      throw archiveError(
-        path,
-        `truncated: the ${kind} header at offset ${at - BLOCK} runs past the end of the file`,
-      );
+      throw corrupt(`truncated: the ${kind} header at offset ${at - BLOCK} runs past the end of the file`);
     return Buffer.from(await reader.read(at, size));
   };
 
   for (;;) {
     if (offset + BLOCK > fileSize) {
-      if (!sawHeader) throw archiveError(path, `is not a tar file (${fileSize} bytes, no tar header)`);
+      if (!sawHeader) throw corrupt(`is not a tar file (${fileSize} bytes, no tar header)`);
       // A tar ends with zero blocks; a file that stops where the next header should be was cut short.
-      throw archiveError(
-        path,
-        `truncated: the file ends at byte ${fileSize} without the end-of-archive marker`,
-      );
+      throw corrupt(`truncated: the file ends at byte ${fileSize} without the end-of-archive marker`);
     }
     const block = await reader.read(offset, BLOCK);
     // End of archive (an empty tar is only that: it then lacks index.json/manifest.json, said later).
-    if (isZeroBlock(block)) break;
+    if (isZeroBlock(block)) {
+      const unapplied = firstPending(pending);
+      if (unapplied) {
+        throw corrupt(
+          `the ${unapplied.what} at offset ${unapplied.offset} describes no entry: the archive ends after it`,
+        );
+      }
+      // Two zero blocks end a tar. After a single one GNU tar stops reading, Go's archive/tar refuses
+      // the file and `tar --ignore-zeros` reads on: whatever follows would be seen by some readers only.
+      const next = offset + BLOCK;
+      if (next + BLOCK <= fileSize && !isZeroBlock(await reader.read(next, BLOCK))) {
+        throw ambiguous(
+          `a single zero block at offset ${offset} is followed by more data, not by a second zero block: GNU tar stops reading there, Go's archive/tar refuses the file, and tar --ignore-zeros reads on`,
+        );
+      }
+      break;
+    }
     if (!checksumMatches(block)) {
-      throw archiveError(
-        path,
+      throw corrupt(
         sawHeader
           ? `corrupt tar header at offset ${offset} (bad checksum)`
           : "is not a tar file (no valid tar header at its start)",
       );
     }
     sawHeader = true;
-    const typeflag = String.fromCharCode(block[156] ?? 0);
-    let size = readNumber(block, 124, 12);
-    if (Number.isNaN(size))
-      throw archiveError(path, `corrupt tar header at offset ${offset} (bad size field)`);
+    const header = parseHeaderBlock(block, offset);
     const dataOffset = offset + BLOCK;
 
-    if (typeflag === "x" || typeflag === "g") {
-      const records = parsePax(await metaData(dataOffset, size, "PAX"));
-      if (typeflag === "g") Object.assign(globalPax, records);
-      else pax = records;
-      offset = dataOffset + padded(size);
-      continue;
-    }
-    if (typeflag === "L" || typeflag === "K") {
-      const text = readString(await metaData(dataOffset, size, "GNU long name"), 0, size);
-      if (typeflag === "L") longName = text;
-      else longLink = text;
-      offset = dataOffset + padded(size);
-      continue;
-    }
-
-    const records = { ...globalPax, ...pax };
-    if (records.size !== undefined) {
-      const paxSize = Number(records.size);
-      if (!Number.isSafeInteger(paxSize) || paxSize < 0) {
-        throw archiveError(path, `corrupt PAX size "${records.size}" at offset ${offset}`);
-      }
-      size = paxSize;
-    }
-    let rawName = records.path ?? longName;
-    if (rawName === undefined) {
-      rawName = readString(block, 0, 100);
-      const magic = block.subarray(257, 263).toString("latin1");
-      // POSIX ustar splits long names into prefix + name; GNU's "ustar " header uses that area for times.
-      const prefix = magic === "ustar\0" ? readString(block, 345, 155) : "";
-      if (prefix) rawName = `${prefix}/${rawName}`;
-    }
-    const rawLink = records.linkpath ?? longLink ?? readString(block, 157, 100);
-    pax = {};
-    longName = undefined;
-    longLink = undefined;
-
-    // Old tars mark folders only by a trailing `/` on a regular-file header.
-    const oldStyleFolder = (typeflag === "0" || typeflag === "\0") && rawName.endsWith("/") && size === 0;
-    const type: TarEntryType = oldStyleFolder
-      ? "directory"
-      : typeflag === "0" || typeflag === "\0" || typeflag === "7"
-        ? "file"
-        : typeflag === "5"
-          ? "directory"
-          : typeflag === "2"
-            ? "symlink"
-            : typeflag === "1"
-              ? "hardlink"
-              : "other";
-    // Links, folders and devices have no data in the archive whatever their size field says.
-    const dataSize = type === "file" || type === "other" ? size : 0;
-    if (dataOffset + dataSize > fileSize) {
-      throw archiveError(
-        path,
-        `truncated: entry "${rawName}" needs ${dataSize} bytes at offset ${dataOffset} but the file has ${fileSize}`,
-      );
-    }
-
-    let name: string;
-    let target: string | undefined;
-    try {
-      name = normalizeEntryName(rawName);
-      if (type === "symlink") target = resolveLinkTarget(name, rawLink);
-      // Hard-link targets are archive paths, as entry names are.
-      if (type === "hardlink") target = normalizeEntryName(rawLink);
-    } catch (error) {
-      if (error instanceof UnsafeEntryName) {
-        throw archiveError(
-          path,
-          error.message,
-          "refusing to read it: rebuild the tarball with docker or buildx",
+    if (header.typeflag === "x" || header.typeflag === "g") {
+      const records = parsePaxRecords(await metaData(dataOffset, header.size, "PAX"), offset);
+      checkPaxRecords(records, header.typeflag, offset);
+      const unapplied = firstPending(pending);
+      if (header.typeflag === "g" && unapplied) {
+        throw ambiguous(
+          `the PAX global header at offset ${offset} comes between the ${unapplied.what} at offset ${unapplied.offset} and the entry it describes: Go's archive/tar forgets what came before it, GNU tar keeps it`,
         );
       }
-      throw error;
-    }
-    if (name !== "" && type !== "other") {
-      const previous = entries.get(name);
-      if (previous && previous.type !== "directory" && type !== "directory") {
-        // Tar extractors let the last copy win; two different blobs under one name is not something a
-        // registry push should pick between silently.
-        throw archiveError(path, `entry "${name}" appears twice`);
+      if (header.typeflag === "x") {
+        if (pending.pax) {
+          throw ambiguous(
+            `two PAX extended headers (offsets ${pending.pax.offset} and ${offset}) describe one entry: Go's archive/tar and GNU tar keep only the second, readers that merge them see other names or sizes`,
+          );
+        }
+        pending.pax = { records, offset };
       }
+      // A global header that passed the checks holds nothing that changes which file an entry is
+      // (comments, times, owners): there is nothing to apply.
+      offset = dataOffset + padded(header.size);
+      continue;
+    }
+    if (header.typeflag === "L" || header.typeflag === "K") {
+      const value = readString(await metaData(dataOffset, header.size, "GNU long name"), 0, header.size);
+      const key = header.typeflag === "L" ? "longName" : "longLink";
+      if (pending[key]) {
+        throw ambiguous(
+          `two GNU long ${header.typeflag === "L" ? "names" : "link names"} (offsets ${pending[key].offset} and ${offset}) describe one entry`,
+        );
+      }
+      pending[key] = { value, offset };
+      offset = dataOffset + padded(header.size);
+      continue;
+    }
+
+    const { rawName, rawLink, type, size } = entryHeader(header, pending, offset);
+    pending = {};
+    if (dataOffset + size > fileSize) {
+      throw corrupt(
+        `truncated: entry "${rawName}" needs ${size} bytes at offset ${dataOffset} but the file has ${fileSize}`,
+      );
+    }
+    const name = normalizeEntryName(rawName);
+    let target: string | undefined;
+    if (type === "symlink" || type === "hardlink") {
+      if (rawLink === "") throw corrupt(`the ${LABELS[type]} "${rawName}" at offset ${offset} has no target`);
+      // Symbolic links resolve from the link's folder.
+      target = resolveLinkTarget(name, rawLink);
+      if (type === "hardlink") {
+        // Tar resolves hard links from the archive's root; go-containerregistry (Trivy) resolves them
+        // like symbolic links, from the link's folder. Only where both give the same file is it one file.
+        const fromRoot = normalizeEntryName(rawLink);
+        if (fromRoot !== target) {
+          throw ambiguous(
+            `the hard link "${name}" -> "${rawLink}" is "${fromRoot}" to tar (from the archive's root) and "${target}" to go-containerregistry (from the link's folder)`,
+          );
+        }
+      }
+    }
+    names.claim(name, type);
+    if (name !== "") {
       entries.set(name, {
         name,
         type,
         offset: dataOffset,
-        size: dataSize,
+        size,
         ...(target !== undefined ? { target } : {}),
       });
     }
-    offset = dataOffset + padded(dataSize);
+    offset = dataOffset + padded(size);
   }
   return entries;
 }

@@ -7,6 +7,8 @@ export interface Descriptor {
   size: number;
   platform?: Platform;
   annotations?: Record<string, string>;
+  /** Where a non-distributable layer can be fetched from (descriptor.md "urls"). */
+  urls?: string[];
 }
 
 export interface Platform {
@@ -31,7 +33,7 @@ export interface ArchiveImage {
   descriptor: Descriptor;
   /** `os/arch[/variant]` of each runnable image (attestation manifests excluded). */
   platforms: string[];
-  /** Bytes of every blob and manifest the image is made of. */
+  /** Bytes of every blob and manifest of the image that the tarball holds (foreign layers are not counted). */
   size: number;
 }
 
@@ -41,6 +43,11 @@ export interface PushPlan {
   blobs: Descriptor[];
   /** Manifests with their exact bytes: children before the index; the last one is the image's top. */
   manifests: { descriptor: Descriptor; bytes: Buffer }[];
+  /**
+   * Foreign layers (non-distributable, with URLs), each once: not uploaded, as docker push and containerd
+   * do not; the registry serves the manifest that refers to them by URL. Absent: none.
+   */
+  foreign?: Descriptor[];
 }
 
 /** A tarball opened for reading: indexed once, then read by byte ranges, never extracted. */

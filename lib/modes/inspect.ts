@@ -2,6 +2,7 @@
  * `buildx-step inspect TAR`: the images in a tarball as a registry would serve them (names, the digest
  * each tag will resolve to, media type, platforms, size, layers). Reads tar headers and JSON only.
  */
+import { isForeignLayer } from "../archive/media-types.js";
 import { openArchive } from "../archive/open.js";
 import type { ArchiveFormat, ArchiveManifest, Descriptor, OpenedArchive } from "../archive/types.js";
 import { UsageError } from "../errors.js";
@@ -18,6 +19,9 @@ interface JsonDescriptor {
   digest: string;
   size: number;
   mediaType: string;
+  /** Foreign layers only: where pullers fetch them; they are not in the push. */
+  urls?: string[];
+  foreign?: true;
 }
 
 /** The JSON shape of `inspect --json` (issue 5): `format` and `images`, each with a `manifests` detail. */
@@ -42,7 +46,8 @@ export interface InspectJson {
 }
 
 function jsonDescriptor(d: Descriptor): JsonDescriptor {
-  return { digest: d.digest, size: d.size, mediaType: d.mediaType };
+  const foreign = isForeignLayer(d) ? { urls: d.urls, foreign: true as const } : {};
+  return { digest: d.digest, size: d.size, mediaType: d.mediaType, ...foreign };
 }
 
 export function inspectJson(archive: OpenedArchive): InspectJson {
@@ -73,7 +78,11 @@ function manifestLines(m: ArchiveManifest): string[] {
     : `${m.platform ?? "unknown platform"}  ${m.descriptor.digest}`;
   const row = (kind: string, d: Descriptor) =>
     `      ${kind.padEnd(7)} ${d.digest}  ${formatBytes(d.size).padStart(10)}  ${d.mediaType}`;
-  return [`    ${title}`, row("config", m.config), ...m.layers.map((layer) => row("layer", layer))];
+  const layerRow = (layer: Descriptor) =>
+    isForeignLayer(layer)
+      ? `${row("foreign", layer)}  (not uploaded: fetched from ${layer.urls?.join(" ")})`
+      : row("layer", layer);
+  return [`    ${title}`, row("config", m.config), ...m.layers.map(layerRow)];
 }
 
 /** The human-readable report: format, then per image its names, digest, media type, platforms, size, layers. */

@@ -1,4 +1,4 @@
-import type { ArchiveImage } from "../archive/types.js";
+import type { ArchiveImage, Descriptor } from "../archive/types.js";
 import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
@@ -39,6 +39,17 @@ export function mountSourcesFor(image: ArchiveImage, target: RepositoryName): st
   return [...sources];
 }
 
+/**
+ * The log line for foreign (non-distributable) layers, which are not uploaded: docker push and containerd
+ * skip them too, and pullers fetch them from the URLs the manifest lists.
+ */
+export function foreignLayersLine(foreign: Descriptor[]): string {
+  const list = foreign
+    .map((layer) => `${layer.digest} (${formatBytes(layer.size)}, from ${layer.urls?.join(" ") ?? "no URL"})`)
+    .join(", ");
+  return `${foreign.length} foreign layer${foreign.length === 1 ? "" : "s"} not uploaded: ${list}; they are non-distributable, the registry refers to them by URL`;
+}
+
 export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promise<StepResult> {
   // Through the engine when asked, and when there is no tarball: then the image is in the engine (the
   // plugin's push-only pushes PLUGIN_REPO:tag, or PLUGIN_SOURCE_IMAGE, from the engine).
@@ -60,6 +71,9 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
   const { archive, image } = await tarballSource(sourceTarPath, settings);
   mark(`${archive.path} indexed`);
   const plan = await archive.plan(image);
+  // Said before the push: a registry that does not allow foreign URLs refuses the manifest, and then this
+  // line explains why.
+  if (plan.foreign?.length) logger.info(foreignLayersLine(plan.foreign));
   const mountFrom = mountSourcesFor(image, target);
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
   await preparePush(settings, { logger, env: deps.env });
@@ -103,7 +117,7 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
     await client.close();
   }
   logger.info(
-    `pushed ${target.full} with tag${pushed.tags.length > 1 ? "s" : ""} ${pushed.tags.join(", ")} at ${pushed.digest} (${formatBytes(pushed.bytesUploaded)} uploaded, ${pushed.blobsSkipped} blobs already there${pushed.blobsMounted ? `, ${pushed.blobsMounted} mounted` : ""})`,
+    `pushed ${target.full} with tag${pushed.tags.length > 1 ? "s" : ""} ${pushed.tags.join(", ")} at ${pushed.digest} (${formatBytes(pushed.bytesUploaded)} uploaded, ${pushed.blobsSkipped} blobs already there${pushed.blobsMounted ? `, ${pushed.blobsMounted} mounted` : ""}${pushed.foreignSkipped.length ? `, ${pushed.foreignSkipped.length} foreign layer${pushed.foreignSkipped.length === 1 ? "" : "s"} not uploaded` : ""})`,
   );
   const result: StepResult = {
     mode: "push-only",

@@ -37,6 +37,8 @@ export interface PushImageResult {
   blobsUploaded: number;
   blobsSkipped: number;
   blobsMounted: number;
+  /** The plan's foreign layers: not uploaded, the registry serves the manifest that lists their URLs. */
+  foreignSkipped: Descriptor[];
 }
 
 /** Some tags were written before a failure: says which, since those now point at the new image. */
@@ -101,6 +103,7 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
     blobsUploaded: 0,
     blobsSkipped: 0,
     blobsMounted: 0,
+    foreignSkipped: [...(plan.foreign ?? [])],
   };
   progress({
     type: "push-start",

@@ -1,7 +1,8 @@
 /**
  * Hand-made image tarballs for unit tests, written with tar-stream: OCI layouts, docker-archive
- * manifest.json, legacy `docker save` layouts, and deliberately broken ones. Blobs are real content
- * with real digests, so what the archive reader reports can be checked against values computed here.
+ * manifest.json, legacy `docker save` layouts, and deliberately broken ones (headers written byte by
+ * byte are in raw-tar.ts). Blobs are real content with real digests, so what the archive reader
+ * reports can be checked against values computed here.
  */
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -120,58 +121,4 @@ export function ociLayoutItems(entries: object[], blobs: Blob[]): TarItem[] {
 
 export function imageBlobs(image: SampleImage): Blob[] {
   return [image.config, ...image.layers, image.manifest];
-}
-
-/**
- * A ustar header built by hand, for cases tar-stream does not write: GNU base-256 sizes, PAX `size`
- * records, headers in front of sparse data. `size` goes into the size field as octal unless
- * `base256` is set; the checksum is computed.
- */
-export function ustarHeader(
-  name: string,
-  size: number,
-  options: { typeflag?: string; base256?: boolean } = {},
-): Buffer {
-  const header = Buffer.alloc(512);
-  header.write(name, 0, 100, "utf8");
-  header.write("0000644\0", 100);
-  header.write("0000000\0", 108);
-  header.write("0000000\0", 116);
-  if (options.base256) {
-    // GNU: top bit of the first byte set, the value big-endian in the remaining 11 bytes.
-    header[124] = 0x80;
-    let value = size;
-    for (let i = 135; i > 124; i--) {
-      header[i] = value % 256;
-      value = Math.floor(value / 256);
-    }
-  } else {
-    header.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
-  }
-  header.write("00000000000\0", 136);
-  header.write("        ", 148);
-  header.write(options.typeflag ?? "0", 156);
-  header.write("ustar\0", 257);
-  header.write("00", 263);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
-  return header;
-}
-
-/** A PAX extended header's data: `"<length> <key>=<value>\n"` records. */
-export function paxRecords(records: Record<string, string>): Buffer {
-  let out = "";
-  for (const [key, value] of Object.entries(records)) {
-    const body = ` ${key}=${value}\n`;
-    let length = body.length + 1;
-    while (`${length}${body}`.length !== length) length++;
-    out += `${length}${body}`;
-  }
-  return Buffer.from(out);
-}
-
-/** Data padded to the 512-byte tar block. */
-export function padBlock(data: Buffer): Buffer {
-  return Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
 }

@@ -18,6 +18,11 @@ export interface RegistryOptions {
   port?: number;
   /** Host names the TLS certificate is also valid for (a test maps them to 127.0.0.1). */
   names?: string[];
+  /**
+   * Accept manifests whose foreign layers list http(s) URLs. docker-registry's default refuses every
+   * such URL (the manifest PUT fails), as some registries do.
+   */
+  allowForeignUrls?: boolean;
 }
 
 export interface RegistryServer {
@@ -161,6 +166,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       `  token: {realm: "${t.realm}", service: "${t.service}", issuer: "${t.issuer}", rootcertbundle: ${t.rootCertBundle}}`,
     );
   }
+  if (options.allowForeignUrls)
+    lines.push("validation:", "  manifests:", "    urls: {allow: ['^https?://']}");
   const configFile = join(dir, "config.yml");
   writeFileSync(configFile, `${lines.join("\n")}\n`);
   let output = "";

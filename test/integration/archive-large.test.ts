@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openArchive } from "../../lib/archive/open.js";
 import { indexTar } from "../../lib/archive/tar-index.js";
-import { blob, blobName, ustarHeader } from "../helpers/archive-fixtures.js";
+import { blob, blobName } from "../helpers/archive-fixtures.js";
+import { ustarHeader } from "../helpers/raw-tar.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const GIB = 1024 * 1024 * 1024;

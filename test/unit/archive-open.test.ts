@@ -5,6 +5,8 @@ import { text } from "node:stream/consumers";
 import { after, before, test } from "node:test";
 import { openArchive } from "../../lib/archive/open.js";
 import { UsageError } from "../../lib/errors.js";
+import { inspectJson, inspectText } from "../../lib/modes/inspect.js";
+import { foreignLayersLine } from "../../lib/modes/push-only.js";
 import {
   blob,
   blobName,
@@ -358,6 +360,292 @@ test("engine 25+ docker save (index.json, manifest.json and repositories): the a
   assert.equal(archive.format, "docker-save");
   assert.equal(archive.images[0]?.descriptor.digest, image.manifest.digest);
   assert.deepEqual(archive.images[0]?.names, ["docker.io/x/app:1"]);
+});
+
+/** A manifest.json entry for `image`, as buildx and docker save write it (blob paths). */
+function dockerEntry(image: ReturnType<typeof sampleImage>, tags: string[], layers = image.layers) {
+  return { Config: blobName(image.config), RepoTags: tags, Layers: layers.map(blobName) };
+}
+
+function indexEntry(image: ReturnType<typeof sampleImage>, name?: string) {
+  return {
+    mediaType: OCI_MANIFEST,
+    digest: image.manifest.digest,
+    size: image.manifest.size,
+    ...(name ? { annotations: { "io.containerd.image.name": name } } : {}),
+  };
+}
+
+test("manifest.json and index.json describing different images: refused as ambiguous", async () => {
+  const a = sampleImage({ seed: "agree-a" });
+  const b = sampleImage({ seed: "agree-b" });
+  const blobs = [...imageBlobs(a), ...imageBlobs(b)];
+  const layout = (entries: object[], manifestJson: object[]) =>
+    writeTar(tarPath(), [
+      ...ociLayoutItems(entries, blobs),
+      { name: "manifest.json", data: JSON.stringify(manifestJson) },
+    ]);
+
+  // What docker load and Trivy --input read (B) is not what index.json pushes (A).
+  await refused(
+    await layout([indexEntry(a, "docker.io/x/app:1")], [dockerEntry(b, ["x/app:1"])]),
+    new RegExp(
+      `is AMBIGUOUS .*manifest\\.json entry 0 \\(x/app:1\\) is config ${blobName(b.config)} .* which no image manifest of index\\.json has`,
+    ),
+  );
+  // The same blobs in another order are another image.
+  await refused(
+    await layout([indexEntry(a)], [dockerEntry(a, [], [...a.layers].reverse())]),
+    /manifest\.json entry 0 is config .* which no image manifest of index\.json has/,
+  );
+  // index.json lists an image that manifest.json readers never see.
+  await refused(
+    await layout(
+      [indexEntry(a, "docker.io/x/app:1"), indexEntry(b, "docker.io/x/other:1")],
+      [dockerEntry(b, ["x/other:1"])],
+    ),
+    new RegExp(
+      `index\\.json lists ${a.manifest.digest} \\(docker\\.io/x/app:1\\) but manifest\\.json has no entry`,
+    ),
+  );
+  // Both images in both files, but each file gives x/app:1 to another one.
+  await refused(
+    await layout(
+      [indexEntry(a, "docker.io/x/app:1"), indexEntry(b, "docker.io/x/other:1")],
+      [dockerEntry(a, ["x/other:1"]), dockerEntry(b, ["x/app:1"])],
+    ),
+    new RegExp(
+      `manifest\\.json entry 0 \\(x/other:1\\) gives x/other:1 to config ${blobName(a.config)}, but index\\.json gives x/other:1 to ${b.manifest.digest}`,
+    ),
+  );
+  await refused(
+    await layout([indexEntry(a)], [{ ...dockerEntry(a, []), Layers: ["blobs/sha256/nothing"] }]),
+    /manifest\.json entry 0 names layer blobs\/sha256\/nothing, which is not in the tarball/,
+  );
+});
+
+test("manifest.json for one platform of an index, and shared platforms: accepted, RepoTags on their own image", async () => {
+  const amd = sampleImage({ arch: "amd64", seed: "plat" });
+  const arm = sampleImage({ arch: "arm64", seed: "plat" });
+  const index = blob({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [
+      { ...indexEntry(amd), platform: { architecture: "amd64", os: "linux" } },
+      { ...indexEntry(arm), platform: { architecture: "arm64", os: "linux" } },
+    ],
+  });
+  // docker save of x/single:1 (a platform manifest alone) and x/multi:1 (an index with that manifest):
+  // one manifest.json entry serves both, tagged with the index's name only, as engine 26 writes it. The
+  // tag belongs to the image index.json gives it to, not to the first image that has the config.
+  const path = await writeTar(tarPath(), [
+    ...ociLayoutItems(
+      [
+        indexEntry(amd, "docker.io/x/single:1"),
+        {
+          mediaType: OCI_INDEX,
+          digest: index.digest,
+          size: index.size,
+          annotations: { "io.containerd.image.name": "docker.io/x/multi:1" },
+        },
+      ],
+      [...imageBlobs(amd), ...imageBlobs(arm), index],
+    ),
+    { name: "manifest.json", data: JSON.stringify([dockerEntry(amd, ["x/multi:1"])]) },
+  ]);
+  const archive = await openArchive(path);
+  assert.deepEqual(
+    archive.images.map((i) => [i.descriptor.digest, i.names]),
+    [
+      [amd.manifest.digest, ["docker.io/x/single:1"]],
+      [index.digest, ["docker.io/x/multi:1"]],
+    ],
+  );
+});
+
+test("foreign layers (non-distributable, with URLs): listed apart in the plan, not needed in the tarball", async () => {
+  const config = blob({ architecture: "amd64", os: "windows", rootfs: { type: "layers", diff_ids: [] } });
+  const local = blob("a layer the tarball holds");
+  const urls = ["https://mcr.example.com/windows/base.tar.gz"];
+  const foreignLayers = [
+    {
+      mediaType: "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+      digest: `sha256:${"a".repeat(64)}`,
+      size: 1000,
+      urls,
+    },
+    {
+      mediaType: "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+      digest: `sha256:${"b".repeat(64)}`,
+      size: 2000,
+      urls,
+    },
+    {
+      mediaType: "application/vnd.oci.image.layer.nondistributable.v1.tar",
+      digest: `sha256:${"c".repeat(64)}`,
+      size: 3000,
+      urls,
+    },
+    {
+      mediaType: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+      digest: `sha256:${"d".repeat(64)}`,
+      size: 4000,
+      urls,
+    },
+  ];
+  const manifest = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [
+      ...foreignLayers,
+      { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: local.digest, size: local.size },
+    ],
+  });
+  const top = { mediaType: OCI_MANIFEST, digest: manifest.digest, size: manifest.size };
+  const archive = await openArchive(
+    await writeTar(tarPath(), ociLayoutItems([top], [config, local, manifest])),
+  );
+  const [image] = archive.images;
+  assert.ok(image);
+  const plan = await archive.plan(image);
+  assert.deepEqual(
+    plan.blobs.map((b) => b.digest),
+    [config.digest, local.digest],
+  );
+  assert.deepEqual(plan.foreign, foreignLayers);
+  assert.equal(
+    image.size,
+    config.size + local.size + manifest.size,
+    "foreign layers are not in the tarball's size",
+  );
+  assert.ok(
+    plan.manifests[0]?.bytes.equals(manifest.bytes),
+    "the manifest, URLs included, is pushed unchanged",
+  );
+
+  const json = inspectJson(archive);
+  assert.deepEqual(json.images[0]?.manifests[0]?.layers[0], { ...foreignLayers[0], foreign: true });
+  assert.equal(json.images[0]?.manifests[0]?.layers[4]?.foreign, undefined);
+  const text = inspectText(archive);
+  assert.equal((text.match(/^ +foreign sha256:/gm) ?? []).length, 4);
+  assert.match(text, /not uploaded: fetched from https:\/\/mcr\.example\.com\/windows\/base\.tar\.gz/);
+  assert.match(
+    foreignLayersLine(plan.foreign ?? []),
+    /^4 foreign layers not uploaded: sha256:a{64} \(1.0 kB, from https:\/\/mcr/,
+  );
+
+  // Without URLs the registry needs the blob: the tarball must hold it.
+  const [firstForeign] = foreignLayers;
+  assert.ok(firstForeign);
+  const { urls: _urls, ...withoutUrls } = firstForeign;
+  const needsBlob = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [withoutUrls],
+  });
+  await refused(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems([{ ...top, digest: needsBlob.digest, size: needsBlob.size }], [config, needsBlob]),
+    ),
+    /has the non-distributable layer sha256:a{64} without URLs: a registry accepts the manifest only with that blob/,
+  );
+  const badUrls = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [{ ...firstForeign, urls: "https://x" }],
+  });
+  await refused(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems([{ ...top, digest: badUrls.digest, size: badUrls.size }], [config, badUrls]),
+    ),
+    /gives sha256:a{64} a malformed "urls"/,
+  );
+});
+
+test("JSON keys that Go's encoding/json folds into one: refused as ambiguous; maps and labels may differ in case", async () => {
+  const a = sampleImage({ seed: "fold-a" });
+  const b = sampleImage({ seed: "fold-b" });
+  const entry = (image: typeof a) => ({
+    mediaType: OCI_MANIFEST,
+    digest: image.manifest.digest,
+    size: image.manifest.size,
+  });
+  // JSON.parse keeps "manifests" (A); Go matches "Manifests" to the same field and keeps the last (B).
+  const twoIndexes = JSON.stringify({ schemaVersion: 2, manifests: [entry(a)], Manifests: [entry(b)] });
+  await refused(
+    await writeTar(tarPath(), [
+      ...ociLayoutItems([], [...imageBlobs(a), ...imageBlobs(b)]).filter((i) => i.name !== "index.json"),
+      { name: "index.json", data: twoIndexes },
+    ]),
+    /index\.json has the keys "manifests" and "Manifests" in one object: Go's encoding\/json .* takes the last/,
+  );
+  // The long s folds to "s" in Go: "layerſ" is "layers".
+  const doc = JSON.parse(a.manifest.bytes.toString());
+  const sneaky = blob(
+    `${JSON.stringify(doc).slice(0, -1)},"layer\u017f":${JSON.stringify(JSON.parse(b.manifest.bytes.toString()).layers)}}`,
+  );
+  await refused(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems(
+        [{ ...entry(a), digest: sneaky.digest, size: sneaky.size }],
+        [...imageBlobs(a), ...imageBlobs(b), sneaky],
+      ),
+    ),
+    /has the keys "layers" and "layer\u017f" in one object/,
+  );
+  // Annotations are a map to Go (keys matched exactly), and labels in a config are not read.
+  const labelled = blob({
+    architecture: "amd64",
+    os: "linux",
+    config: { Labels: { maintainer: "a", Maintainer: "b" } },
+    rootfs: { type: "layers", diff_ids: [] },
+  });
+  const manifest = blob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    annotations: { "x.title": "a", "X.Title": "b" },
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: labelled.digest,
+      size: labelled.size,
+    },
+    layers: [],
+  });
+  const archive = await openArchive(
+    await writeTar(
+      tarPath(),
+      ociLayoutItems(
+        [
+          {
+            mediaType: OCI_MANIFEST,
+            digest: manifest.digest,
+            size: manifest.size,
+            annotations: { a: "1", A: "2" },
+          },
+        ],
+        [labelled, manifest],
+      ),
+    ),
+  );
+  assert.deepEqual(archive.images[0]?.platforms, ["linux/amd64"]);
 });
 
 test("a layout made by tar from a folder (./ names, folder entries) reads the same", async () => {
