@@ -1,5 +1,5 @@
 /**
- * Which login the plugin's cloud wrappers would make for the run's GCR or GAR registry, decided from the
+ * Which login the plugin's cloud wrappers would make for the run's GCR, GAR or ACR registry, decided from the
  * settings alone (no request is made here), so that bad input is refused before anything runs and the
  * credential source knows what to do when the registry's host is first asked for.
  *
@@ -7,6 +7,9 @@
  *   (decoded when given in base64); else `ACCESS_TOKEN` as `oauth2accesstoken`. The key comes first, as in
  *   the plugin: the wrapper passes the key as DOCKER_PASSWORD and drone-buildx logs in with a password
  *   before it considers an access token.
+ * - ACR (drone-buildx-acr): `SERVICE_PRINCIPAL_CLIENT_ID`/`_SECRET` as user and password; else, with
+ *   `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, the service principal's Azure AD token exchanged at the
+ *   registry for a refresh token (see acr-login.ts), which needs `CLIENT_ID` and `TENANT_ID`.
  *
  * An explicit `PLUGIN_USERNAME`/`PLUGIN_PASSWORD` for the same registry wins over all of these (drone-buildx
  * reads PLUGIN_PASSWORD before the DOCKER_PASSWORD its wrappers set), so then nothing here is used or checked.
@@ -23,12 +26,28 @@ import { credentialHost } from "./hosts.js";
 export const GOOGLE_JSON_KEY_USER = "_json_key";
 /** The user name GCR and Artifact Registry take with an OAuth access token. */
 export const GOOGLE_ACCESS_TOKEN_USER = "oauth2accesstoken";
+/** The user name that tells ACR the password is one of its refresh tokens (Azure/acr docs/AAD-OAuth.md). */
+export const ACR_REFRESH_TOKEN_USER = "00000000-0000-0000-0000-000000000000";
+
 /** How a setting is named in messages: as the user set it (see lib/config/provenance.ts). */
 export type SettingNamer = (key: SettingKey) => string;
 
 export type CloudLogin =
   /** A user and password known from the settings. */
-  { kind: "static"; registry: CloudRegistry; credential: Credential; via: string };
+  | { kind: "static"; registry: CloudRegistry; credential: Credential; via: string }
+  /** An Azure AD token for the service principal, exchanged at the registry for an ACR refresh token. */
+  | {
+      kind: "azure-ad";
+      registry: CloudRegistry;
+      tenantId: string;
+      clientId: string;
+      authorityHost: string;
+      /** secret */
+      clientSecret?: string;
+      /** base64 (or plain) PEM with the certificate and its private key. secret */
+      clientCertificate?: string;
+      via: string;
+    };
 
 export interface CloudLoginDecision {
   /** The login for the registry; undefined when the settings give none (other sources are asked). */
@@ -39,8 +58,23 @@ export interface CloudLoginDecision {
 
 type CloudSettings = Pick<
   Settings,
-  "registry" | "repo" | "registryType" | "password" | "jsonKey" | "accessToken"
+  | "registry"
+  | "repo"
+  | "registryType"
+  | "password"
+  | "jsonKey"
+  | "accessToken"
+  | "clientId"
+  | "clientSecret"
+  | "clientCertificate"
+  | "tenantId"
+  | "servicePrincipalClientId"
+  | "servicePrincipalClientSecret"
+  | "azureAuthorityHost"
 >;
+
+/** Azure AD's rule for tenant ids: letters, digits, `-` and `.` (a GUID or a domain name). */
+const TENANT_ID = /^[A-Za-z0-9.-]+$/;
 
 function googleLogin(
   settings: CloudSettings,
@@ -85,9 +119,105 @@ function googleLogin(
   return { warnings };
 }
 
+/** `AZURE_AUTHORITY_HOST` as the base of token URLs: https only, as Azure's SDK demands of it. */
+function authorityBase(value: string, name: SettingNamer): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new UsageError(
+      `${name("azureAuthorityHost")} "${value}" is not a URL: give the Azure AD endpoint, e.g. https://login.microsoftonline.com`,
+      [primaryEnvName("azureAuthorityHost")],
+    );
+  }
+  if (url.protocol !== "https:" || url.search || url.hash || url.username || url.password) {
+    throw new UsageError(
+      `${name("azureAuthorityHost")} "${value}" must be a plain https URL (client secrets are never sent in clear): e.g. https://login.microsoftonline.com`,
+      [primaryEnvName("azureAuthorityHost")],
+    );
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: SettingNamer): CloudLoginDecision {
+  const warnings: string[] = [];
+  const user = settings.servicePrincipalClientId;
+  const password = settings.servicePrincipalClientSecret;
+  if (user || password) {
+    if (!user || !password) {
+      const missing = user ? "servicePrincipalClientSecret" : "servicePrincipalClientId";
+      throw new UsageError(
+        `${name(user ? "servicePrincipalClientId" : "servicePrincipalClientSecret")} is set but ${name(missing)} is not: the ACR login takes both (a user and its password), or neither`,
+        [primaryEnvName(missing)],
+      );
+    }
+    return {
+      login: {
+        kind: "static",
+        registry,
+        credential: { username: user, password },
+        via: `${name("servicePrincipalClientId")}/${name("servicePrincipalClientSecret")}`,
+      },
+      warnings,
+    };
+  }
+  const secret = settings.clientSecret;
+  const certificate = settings.clientCertificate;
+  if (!secret && !certificate) {
+    if (settings.clientId || settings.tenantId) {
+      // drone-buildx-acr falls back to Azure's DefaultAzureCredential (managed identity, workload identity,
+      // the Azure CLI's login), which needs Azure's SDK and the machine's Azure set-up.
+      warnings.push(
+        `${name(settings.clientId ? "clientId" : "tenantId")} is set but neither ${name("clientSecret")} nor ${name("clientCertificate")}: the plugin would then try Azure's default credentials (managed identity, Azure CLI), which buildx-step does not; give a secret or a certificate, or a docker login for ${registry.host} in PLUGIN_CONFIG`,
+      );
+    }
+    return { warnings };
+  }
+  const missing: SettingKey[] = [];
+  if (!settings.tenantId?.trim()) missing.push("tenantId");
+  if (!settings.clientId?.trim()) missing.push("clientId");
+  const given = name(secret ? "clientSecret" : "clientCertificate");
+  if (!secret) {
+    throw new UsageError(
+      `${given}: logging in to ACR with a service principal's certificate is not supported yet; give its CLIENT_SECRET, or SERVICE_PRINCIPAL_CLIENT_ID/SERVICE_PRINCIPAL_CLIENT_SECRET`,
+      [primaryEnvName("clientCertificate")],
+    );
+  }
+  if (missing.length > 0) {
+    throw new UsageError(
+      `${given} is set, so the ACR login gets an Azure AD token for the service principal, which needs ${missing.map(name).join(" and ")}: set ${missing.length > 1 ? "them" : "it"} (the plugin fails the same way: "${missing[0] === "tenantId" ? "tenantId" : "clientId"} cannot be empty for AAD authentication")`,
+      missing.map(primaryEnvName),
+    );
+  }
+  const tenantId = settings.tenantId?.trim() ?? "";
+  if (!TENANT_ID.test(tenantId)) {
+    throw new UsageError(
+      `${name("tenantId")} "${tenantId}" is not a tenant id: give the tenant's GUID or its domain (letters, digits, "-" and ".")`,
+      [primaryEnvName("tenantId")],
+    );
+  }
+  if (secret && certificate) {
+    warnings.push(
+      `${name("clientCertificate")} is not used: ${name("clientSecret")} is, as in the plugin (Azure's environment credential takes the secret first)`,
+    );
+  }
+  return {
+    login: {
+      kind: "azure-ad",
+      registry,
+      tenantId,
+      clientId: settings.clientId?.trim() ?? "",
+      authorityHost: authorityBase(settings.azureAuthorityHost, name),
+      ...(secret ? { clientSecret: secret } : { clientCertificate: certificate }),
+      via: `${name("clientId")} + ${given} + ${name("tenantId")}`,
+    },
+    warnings,
+  };
+}
+
 /**
  * The login the settings give for the run's cloud registry (see the file comment). Throws UsageError for
- * settings that cannot give one (a key that is no key). Pure.
+ * settings that cannot give one (a key that is no key, a service principal without tenant). Pure.
  */
 export function cloudLoginOf(
   settings: CloudSettings,
@@ -98,8 +228,7 @@ export function cloudLoginOf(
   // PLUGIN_USERNAME/PLUGIN_PASSWORD for this very registry come first (resolve.ts).
   if (settings.password && credentialHost(settings.registry) === registry.host)
     return { registry, warnings: [] };
-  // ACR's logins are not made here yet: its registry is left to the other sources.
-  if (registry.kind === "acr") return { registry, warnings: [] };
-  const decision = googleLogin(settings, registry, name);
+  const decision =
+    registry.kind === "acr" ? acrLogin(settings, registry, name) : googleLogin(settings, registry, name);
   return { ...decision, registry };
 }

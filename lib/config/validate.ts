@@ -178,7 +178,7 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       }
     }
   }
-  // -- the cloud registry's login (GCR, GAR): a key that cannot log in is bad input, not a refused push
+  // -- the cloud registry's login (GCR, GAR, ACR): settings that cannot log in are bad input, not a refused push
   try {
     cloudLoginOf(settings, name);
   } catch (error) {

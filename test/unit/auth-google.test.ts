@@ -16,6 +16,9 @@ const KEY = `{
 }
 `;
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+/** The user and password a decided login gives, when the settings give them as they are. */
+const credentialOf = (decided: ReturnType<typeof cloudLoginOf>) =>
+  decided.login?.kind === "static" ? decided.login.credential : undefined;
 
 test("a JSON key is used as given; base64 of it is decoded (one line, or wrapped at 76 as base64 writes it)", () => {
   assert.deepEqual(decodeJsonKey(KEY), { ok: true, form: "json", text: KEY });
@@ -81,16 +84,25 @@ test("GCR/GAR login: the key as _json_key, else the access token as oauth2access
   const base = { registry: "gcr.io/my-project", repo: "test-image" };
   const keyLogin = cloudLoginOf(testSettings({ ...base, jsonKey: b64(KEY) }));
   assert.equal(keyLogin.login?.kind, "static");
-  assert.deepEqual(keyLogin.login?.credential, { username: "_json_key", password: KEY });
+  assert.deepEqual(credentialOf(keyLogin), {
+    username: "_json_key",
+    password: KEY,
+  });
   assert.equal(keyLogin.login?.registry.host, "gcr.io");
   assert.equal(keyLogin.login?.via, "PLUGIN_JSON_KEY (base64)");
   assert.deepEqual(keyLogin.warnings, []);
 
   const tokenLogin = cloudLoginOf(testSettings({ ...base, accessToken: "ya29.token" }));
-  assert.deepEqual(tokenLogin.login?.credential, { username: "oauth2accesstoken", password: "ya29.token" });
+  assert.deepEqual(credentialOf(tokenLogin), {
+    username: "oauth2accesstoken",
+    password: "ya29.token",
+  });
 
   const both = cloudLoginOf(testSettings({ ...base, jsonKey: KEY, accessToken: "ya29.token" }));
-  assert.deepEqual(both.login?.credential, { username: "_json_key", password: KEY });
+  assert.deepEqual(credentialOf(both), {
+    username: "_json_key",
+    password: KEY,
+  });
   assert.match(both.warnings.join("\n"), /ACCESS_TOKEN is not used: PLUGIN_JSON_KEY is/);
 
   assert.equal(cloudLoginOf(testSettings(base)).login, undefined, "nothing given: other sources are asked");
