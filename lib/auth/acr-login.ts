@@ -1,9 +1,11 @@
 /**
  * The ACR login of drone-buildx-acr for a service principal: an Azure AD access token by the client
- * credentials grant (azure-ad-token.ts), exchanged at the registry's `/oauth2/exchange` for an ACR refresh
+ * credentials grant (azure-ad-token.ts), with the principal's secret or a client assertion signed with its
+ * certificate (client-assertion.ts, loaded only for a certificate), exchanged at the registry's `/oauth2/exchange` for an ACR refresh
  * token (acr-exchange.ts), which logs in as the null-GUID user. Loaded only when such a login is asked for:
  * no other run pays for it. Every secret and token is registered with the logger before it is sent or kept.
  */
+import { UsageError } from "../errors.js";
 import { trustedCas, verifiesCertificate } from "../registry/transport.js";
 import { exchangeForAcrRefreshToken } from "./acr-exchange.js";
 import { aadTokenEndpoint, type ClientProof, requestAadToken } from "./azure-ad-token.js";
@@ -24,10 +26,20 @@ export interface AcrLoginContext {
   timeoutMs?: number;
 }
 
-/** How the service principal proves itself to Azure AD. */
-async function proofFor(login: AzureAdLogin): Promise<ClientProof> {
+/** How the service principal proves itself to Azure AD: its secret, or an assertion signed with its certificate. */
+async function proofFor(
+  login: AzureAdLogin,
+  endpoint: URL,
+  addSecret: AcrLoginContext["addSecret"],
+): Promise<ClientProof> {
   if (login.clientSecret) return { secret: login.clientSecret };
-  throw new Error("a service principal login without a client secret");
+  const { clientAssertion, parseClientCertificate } = await import("./client-assertion.js");
+  const parsed = parseClientCertificate(login.clientCertificate ?? "");
+  // Checked with the other settings before the run (checkCloudLogin): this only fails if called around it.
+  if (!parsed.ok) throw new UsageError(`CLIENT_CERTIFICATE ${parsed.reason}`, ["CLIENT_CERTIFICATE"]);
+  const assertion = clientAssertion(parsed.value, { clientId: login.clientId, audience: endpoint.href });
+  addSecret(assertion);
+  return { assertion };
 }
 
 /** Logs in to the registry as the service principal: the null-GUID user and an ACR refresh token. */
@@ -39,7 +51,7 @@ export async function acrLogin(login: AzureAdLogin, context: AcrLoginContext): P
   context.info(
     `logging in to ${host} as service principal ${login.clientId}: Azure AD token from ${endpoint.origin} (tenant ${login.tenantId}), exchanged at https://${host}/oauth2/exchange`,
   );
-  const proof = await proofFor(login);
+  const proof = await proofFor(login, endpoint, context.addSecret);
   const aadToken = await requestAadToken({
     endpoint,
     clientId: login.clientId,

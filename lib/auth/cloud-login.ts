@@ -177,12 +177,6 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
   if (!settings.tenantId?.trim()) missing.push("tenantId");
   if (!settings.clientId?.trim()) missing.push("clientId");
   const given = name(secret ? "clientSecret" : "clientCertificate");
-  if (!secret) {
-    throw new UsageError(
-      `${given}: logging in to ACR with a service principal's certificate is not supported yet; give its CLIENT_SECRET, or SERVICE_PRINCIPAL_CLIENT_ID/SERVICE_PRINCIPAL_CLIENT_SECRET`,
-      [primaryEnvName("clientCertificate")],
-    );
-  }
   if (missing.length > 0) {
     throw new UsageError(
       `${given} is set, so the ACR login gets an Azure AD token for the service principal, which needs ${missing.map(name).join(" and ")}: set ${missing.length > 1 ? "them" : "it"} (the plugin fails the same way: "${missing[0] === "tenantId" ? "tenantId" : "clientId"} cannot be empty for AAD authentication")`,
@@ -231,4 +225,24 @@ export function cloudLoginOf(
   const decision =
     registry.kind === "acr" ? acrLogin(settings, registry, name) : googleLogin(settings, registry, name);
   return { ...decision, registry };
+}
+
+/**
+ * Checks the settings of the run's cloud login as far as they can be without a request: cloudLoginOf's
+ * checks, and the certificate of a service principal (read and matched to its key; client-assertion.ts is
+ * loaded only when there is one). Throws UsageError naming the setting, never quoting a secret.
+ */
+export async function checkCloudLogin(
+  settings: CloudSettings,
+  name: SettingNamer = primaryEnvName,
+): Promise<void> {
+  const { login } = cloudLoginOf(settings, name);
+  if (login?.kind !== "azure-ad" || !login.clientCertificate) return;
+  const { parseClientCertificate } = await import("./client-assertion.js");
+  const parsed = parseClientCertificate(login.clientCertificate);
+  if (!parsed.ok) {
+    throw new UsageError(`${name("clientCertificate")} ${parsed.reason}`, [
+      primaryEnvName("clientCertificate"),
+    ]);
+  }
 }

@@ -7,7 +7,7 @@
 import { constants } from "node:fs";
 import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { cloudLoginOf } from "../auth/cloud-login.js";
+import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
 import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
 import { settingName } from "./provenance.js";
@@ -180,7 +180,7 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
   }
   // -- the cloud registry's login (GCR, GAR, ACR): settings that cannot log in are bad input, not a refused push
   try {
-    cloudLoginOf(settings, name);
+    await checkCloudLogin(settings, name);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     problems.push({ message: error.message, subjects: [...error.subjects] });

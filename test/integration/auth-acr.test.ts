@@ -2,7 +2,8 @@
 // Push step on a VM (harness-core PluginSettingUtils getACRStepInfoEnvVariables; the rows of section 6 of
 // research/harness-contract.md): the service principal's secret gets an Azure AD token from a fake Azure AD
 // (HTTPS, its own CA), which the registry's /oauth2/exchange turns into a refresh token, the password of
-// the null-GUID user of a real registry (htpasswd, TLS) behind a TLS front that answers the exchange.
+// the null-GUID user of a real registry (htpasswd, TLS) behind a TLS front that answers the exchange. A
+// certificate connector's CLIENT_CERTIFICATE (base64 PEM) signs a client assertion that the fake verifies.
 //
 // *.azurecr.io cannot be reached from here, so the registry is on loopback and PLUGIN_REGISTRY_TYPE=ACR
 // says what it is (the ACR wrapper sets ACR itself); AZURE_AUTHORITY_HOST points at the fake Azure AD and
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type AcrFront, startAcrFront } from "../helpers/acr-front.js";
 import { runCli } from "../helpers/cli.js";
+import { type ClientCertificateFiles, makeClientCertificate } from "../helpers/client-certificate.js";
 import { type FakeAzureAd, MANAGEMENT_SCOPE, startFakeAzureAd } from "../helpers/fake-azure-ad.js";
 import { buildTarball, registryManifest, sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
@@ -28,6 +30,8 @@ const CLIENT_SECRET = `client-Secret~${randomBytes(8).toString("hex")}`;
 const NO_ROLE_ID = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const NO_ROLE_SECRET = `no-Role-Secret~${randomBytes(8).toString("hex")}`;
 const REFRESH_TOKEN = `acr-Refresh-Token-${randomBytes(12).toString("hex")}`;
+/** A principal that proves itself with a certificate. */
+const CERT_CLIENT_ID = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
 const SP_USER = "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 const SP_PASSWORD = `sp-Password-${randomBytes(8).toString("hex")}`;
 
@@ -40,17 +44,27 @@ let tarball: string;
 let context: string;
 let certDir: string;
 let emptyDockerConfig: string;
+let certificate: ClientCertificateFiles;
+let otherCertificate: ClientCertificateFiles;
 
 before(async () => {
   work = await tempDir("auth-acr-");
+  certificate = makeClientCertificate(work.path, "ci-principal");
+  otherCertificate = makeClientCertificate(work.path, "unknown-principal");
   aad = await startFakeAzureAd({
     apps: [
       { tenant: TENANT, clientId: CLIENT_ID, secret: CLIENT_SECRET },
       { tenant: TENANT, clientId: NO_ROLE_ID, secret: NO_ROLE_SECRET },
+      { tenant: TENANT, clientId: CERT_CLIENT_ID, certificatePem: certificate.certificatePem },
     ],
   });
   registry = await startRegistry({ auth: { username: ACR_USER, password: REFRESH_TOKEN }, tls: true });
-  front = await startAcrFront({ registry, aad, refreshToken: REFRESH_TOKEN, clientsWithRole: [CLIENT_ID] });
+  front = await startAcrFront({
+    registry,
+    aad,
+    refreshToken: REFRESH_TOKEN,
+    clientsWithRole: [CLIENT_ID, CERT_CLIENT_ID],
+  });
   spRegistry = await startRegistry({ auth: { username: SP_USER, password: SP_PASSWORD }, tls: true });
   certDir = join(work.path, "certs");
   await mkdir(certDir);
@@ -73,7 +87,17 @@ after(async () => {
 /** Every secret of the run, and the tokens it obtains: none may be printed. */
 function assertNoSecret(output: string) {
   const tokens = [...aad.issued.keys()];
-  for (const secret of [CLIENT_SECRET, NO_ROLE_SECRET, REFRESH_TOKEN, SP_PASSWORD, ...tokens]) {
+  const assertions = aad.requests.map((r) => r.form.client_assertion ?? "").filter(Boolean);
+  const keys = [certificate, otherCertificate].flatMap((c) => [c.base64, c.keyPem.split("\n")[1] ?? ""]);
+  for (const secret of [
+    CLIENT_SECRET,
+    NO_ROLE_SECRET,
+    REFRESH_TOKEN,
+    SP_PASSWORD,
+    ...tokens,
+    ...assertions,
+    ...keys,
+  ]) {
     assert.ok(!output.includes(secret), `a secret leaked: ${output}`);
   }
 }
@@ -260,4 +284,66 @@ test("no TENANT_ID (or CLIENT_ID) with a client secret exits 2 before anything r
   assert.match(neither.stderr, /needs TENANT_ID and CLIENT_ID: set them/);
   assert.deepEqual(since(from), { aad: [], exchanges: [] });
   assertNoSecret(noTenant.stdout + noTenant.stderr + neither.stdout + neither.stderr);
+});
+
+/** Harness's ACR row for a certificate connector: CLIENT_CERTIFICATE instead of CLIENT_SECRET. */
+async function certificateStep(name: string, value: string, extra: Record<string, string>) {
+  const env: Record<string, string> = await acrStep(front.host, name, {
+    ...pushOnly(),
+    CLIENT_ID: CERT_CLIENT_ID,
+    CLIENT_CERTIFICATE: value,
+    ...extra,
+  });
+  delete env.CLIENT_SECRET;
+  return env;
+}
+
+test("ACR / VM with CLIENT_CERTIFICATE: a client assertion signed with its key, which Azure AD verifies", async () => {
+  const from = mark();
+  const env = await certificateStep("acr-certificate", certificate.base64, { PLUGIN_REPO: "cert-image" });
+  const result = await runCli([], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const { aad: asked, exchanges } = since(from);
+  assert.equal(asked.length, 1);
+  const request = asked[0];
+  assert.equal(request?.outcome, "ok", JSON.stringify(request));
+  assert.equal(request?.form.client_secret, undefined);
+  assert.equal(request?.form.client_assertion_type, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  assert.equal(request?.form.scope, MANAGEMENT_SCOPE);
+  assert.deepEqual(request?.assertion?.header, {
+    alg: "RS256",
+    typ: "JWT",
+    x5t: Buffer.from(certificate.sha1Hex, "hex").toString("base64url"),
+  });
+  const claims = request?.assertion?.claims ?? {};
+  assert.equal(claims.aud, `${aad.url}/${TENANT}/oauth2/v2.0/token`);
+  assert.equal(claims.iss, CERT_CLIENT_ID);
+  assert.equal(claims.sub, CERT_CLIENT_ID);
+  assert.equal(exchanges.length, 1);
+  await assertPublished(env, `${front.host}/cert-image:new-1`, `${ACR_USER}:${REFRESH_TOKEN}`);
+  assertNoSecret(result.stdout + result.stderr);
+});
+
+test("a certificate Azure AD does not know for the principal exits 1 with Azure AD's reason", async () => {
+  const env = await certificateStep("acr-unknown-certificate", otherCertificate.base64, {
+    PLUGIN_REPO: "x-image",
+  });
+  const result = await runCli([], { env });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /refused the service principal: HTTP 401 invalid_client: AADSTS700027/);
+  assertNoSecret(result.stdout + result.stderr);
+});
+
+test("a certificate that cannot sign an assertion (an EC key) exits 2 before anything runs, naming CLIENT_CERTIFICATE", async () => {
+  const ec = makeClientCertificate(work.path, "ec-principal", { keyType: "ec" });
+  const from = mark();
+  const env = await certificateStep("acr-ec-certificate", ec.base64, {});
+  const result = await runCli([], { env });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(
+    result.stderr,
+    /CLIENT_CERTIFICATE holds an EC key: Azure AD takes certificate credentials with RSA keys only/,
+  );
+  assert.ok(!result.stderr.includes(ec.base64.slice(0, 40)), result.stderr);
+  assert.deepEqual(since(from), { aad: [], exchanges: [] });
 });

@@ -63,6 +63,26 @@ test("ACR: CLIENT_ID + CLIENT_SECRET + TENANT_ID plan an Azure AD login at the a
   );
 });
 
+test("ACR: CLIENT_CERTIFICATE instead of the secret plans the same login; with both, the secret is used", () => {
+  const decided = acr({ clientId: "app-id", tenantId: "tenant-id", clientCertificate: "PEM in base64" });
+  assert.equal(decided.login?.kind, "azure-ad");
+  assert.equal(decided.login?.kind === "azure-ad" && decided.login.clientCertificate, "PEM in base64");
+  assert.equal(decided.login?.kind === "azure-ad" && decided.login.clientSecret, undefined);
+  assert.equal(decided.login?.via, "CLIENT_ID + CLIENT_CERTIFICATE + TENANT_ID");
+  const both = acr({ ...SP, clientCertificate: "PEM in base64" });
+  assert.equal(both.login?.kind === "azure-ad" && both.login.clientSecret, "s3cret");
+  assert.equal(both.login?.kind === "azure-ad" && both.login.clientCertificate, undefined);
+  assert.match(
+    both.warnings.join("\n"),
+    /CLIENT_CERTIFICATE is not used: CLIENT_SECRET is, as in the plugin/,
+  );
+  assertUsage(
+    () => acr({ clientId: "app-id", clientCertificate: "PEM in base64" }),
+    /^CLIENT_CERTIFICATE is set, .* needs TENANT_ID/,
+    ["TENANT_ID"],
+  );
+});
+
 test("ACR: a secret without tenant or client id is bad input naming what is missing, as the plugin refuses it", () => {
   assertUsage(
     () => acr({ ...SP, tenantId: undefined }),
