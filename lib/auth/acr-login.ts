@@ -1,7 +1,7 @@
 /**
  * The ACR login of drone-buildx-acr for a service principal: an Azure AD access token by the client
- * credentials grant (azure-ad-token.ts), with the principal's secret or a client assertion signed with its
- * certificate (client-assertion.ts, loaded only for a certificate), exchanged at the registry's `/oauth2/exchange` for an ACR refresh
+ * credentials grant (azure-ad-token.ts), with the CI's OIDC token as a federated assertion, the principal's
+ * secret, or an assertion signed with its certificate (client-assertion.ts, loaded only for one), exchanged at the registry's `/oauth2/exchange` for an ACR refresh
  * token (acr-exchange.ts), which logs in as the null-GUID user. Loaded only when such a login is asked for:
  * no other run pays for it. Every secret and token is registered with the logger before it is sent or kept.
  */
@@ -26,12 +26,14 @@ export interface AcrLoginContext {
   timeoutMs?: number;
 }
 
-/** How the service principal proves itself to Azure AD: its secret, or an assertion signed with its certificate. */
+/** How the service principal proves itself to Azure AD: an OIDC token, its secret, or an assertion signed with its certificate. */
 async function proofFor(
   login: AzureAdLogin,
   endpoint: URL,
   addSecret: AcrLoginContext["addSecret"],
 ): Promise<ClientProof> {
+  // Workload identity federation: the CI's OIDC token is the assertion (drone-buildx-acr's OIDC path).
+  if (login.federatedToken) return { assertion: login.federatedToken };
   if (login.clientSecret) return { secret: login.clientSecret };
   const { clientAssertion, parseClientCertificate } = await import("./client-assertion.js");
   const parsed = parseClientCertificate(login.clientCertificate ?? "");
@@ -46,6 +48,7 @@ async function proofFor(
 export async function acrLogin(login: AzureAdLogin, context: AcrLoginContext): Promise<Credential> {
   context.addSecret(login.clientSecret);
   context.addSecret(login.clientCertificate);
+  context.addSecret(login.federatedToken);
   const host = login.registry.host;
   const endpoint = aadTokenEndpoint(login.authorityHost, login.tenantId);
   context.info(

@@ -7,9 +7,11 @@
  *   (decoded when given in base64); else `ACCESS_TOKEN` as `oauth2accesstoken`. The key comes first, as in
  *   the plugin: the wrapper passes the key as DOCKER_PASSWORD and drone-buildx logs in with a password
  *   before it considers an access token.
- * - ACR (drone-buildx-acr): `SERVICE_PRINCIPAL_CLIENT_ID`/`_SECRET` as user and password; else, with
- *   `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, the service principal's Azure AD token exchanged at the
- *   registry for a refresh token (see acr-login.ts), which needs `CLIENT_ID` and `TENANT_ID`.
+ * - ACR (drone-buildx-acr): `SERVICE_PRINCIPAL_CLIENT_ID`/`_SECRET` as user and password; else the service
+ *   principal's Azure AD token, exchanged at the registry for a refresh token (see acr-login.ts), which
+ *   needs `CLIENT_ID` and `TENANT_ID`: with `PLUGIN_OIDC_TOKEN_ID` as a federated client assertion when
+ *   the token and both ids are set (the wrapper's OIDC path, tried first), else with `CLIENT_SECRET` or,
+ *   failing that, `CLIENT_CERTIFICATE`.
  *
  * An explicit `PLUGIN_USERNAME`/`PLUGIN_PASSWORD` for the same registry wins over all of these (drone-buildx
  * reads PLUGIN_PASSWORD before the DOCKER_PASSWORD its wrappers set), so then nothing here is used or checked.
@@ -46,6 +48,8 @@ export type CloudLogin =
       clientSecret?: string;
       /** base64 (or plain) PEM with the certificate and its private key. secret */
       clientCertificate?: string;
+      /** An OIDC token of the CI (`PLUGIN_OIDC_TOKEN_ID`) that Azure AD trusts for the principal. secret */
+      federatedToken?: string;
       via: string;
     };
 
@@ -71,6 +75,7 @@ type CloudSettings = Pick<
   | "servicePrincipalClientId"
   | "servicePrincipalClientSecret"
   | "azureAuthorityHost"
+  | "oidcTokenId"
 >;
 
 /** Azure AD's rule for tenant ids: letters, digits, `-` and `.` (a GUID or a domain name). */
@@ -163,12 +168,15 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
   }
   const secret = settings.clientSecret;
   const certificate = settings.clientCertificate;
-  if (!secret && !certificate) {
-    if (settings.clientId || settings.tenantId) {
+  // drone-buildx-acr takes the OIDC path first, whenever the token, the client id and the tenant are all set.
+  const federated = Boolean(settings.oidcTokenId && settings.clientId?.trim() && settings.tenantId?.trim());
+  if (!federated && !secret && !certificate) {
+    if (settings.clientId || settings.tenantId || settings.oidcTokenId) {
       // drone-buildx-acr falls back to Azure's DefaultAzureCredential (managed identity, workload identity,
       // the Azure CLI's login), which needs Azure's SDK and the machine's Azure set-up.
+      const given = settings.clientId ? "clientId" : settings.tenantId ? "tenantId" : "oidcTokenId";
       warnings.push(
-        `${name(settings.clientId ? "clientId" : "tenantId")} is set but neither ${name("clientSecret")} nor ${name("clientCertificate")}: the plugin would then try Azure's default credentials (managed identity, Azure CLI), which buildx-step does not; give a secret or a certificate, or a docker login for ${registry.host} in PLUGIN_CONFIG`,
+        `${name(given)} is set but neither ${name("clientSecret")} nor ${name("clientCertificate")} (nor ${name("oidcTokenId")} with both ${name("clientId")} and ${name("tenantId")}): the plugin would then try Azure's default credentials (managed identity, Azure CLI), which buildx-step does not; give a secret, a certificate or an OIDC token, or a docker login for ${registry.host} in PLUGIN_CONFIG`,
       );
     }
     return { warnings };
@@ -176,7 +184,7 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
   const missing: SettingKey[] = [];
   if (!settings.tenantId?.trim()) missing.push("tenantId");
   if (!settings.clientId?.trim()) missing.push("clientId");
-  const given = name(secret ? "clientSecret" : "clientCertificate");
+  const given = name(federated ? "oidcTokenId" : secret ? "clientSecret" : "clientCertificate");
   if (missing.length > 0) {
     throw new UsageError(
       `${given} is set, so the ACR login gets an Azure AD token for the service principal, which needs ${missing.map(name).join(" and ")}: set ${missing.length > 1 ? "them" : "it"} (the plugin fails the same way: "${missing[0] === "tenantId" ? "tenantId" : "clientId"} cannot be empty for AAD authentication")`,
@@ -190,11 +198,21 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
       [primaryEnvName("tenantId")],
     );
   }
-  if (secret && certificate) {
+  const unused: SettingKey[] = federated
+    ? (["clientSecret", "clientCertificate"] as const).filter((key) => settings[key])
+    : secret && certificate
+      ? ["clientCertificate"]
+      : [];
+  for (const key of unused) {
     warnings.push(
-      `${name("clientCertificate")} is not used: ${name("clientSecret")} is, as in the plugin (Azure's environment credential takes the secret first)`,
+      `${name(key)} is not used: ${given} is, as in the plugin (${federated ? "it takes the OIDC path first" : "Azure's environment credential takes the secret first"})`,
     );
   }
+  const proof = federated
+    ? { federatedToken: settings.oidcTokenId }
+    : secret
+      ? { clientSecret: secret }
+      : { clientCertificate: certificate };
   return {
     login: {
       kind: "azure-ad",
@@ -202,7 +220,7 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
       tenantId,
       clientId: settings.clientId?.trim() ?? "",
       authorityHost: authorityBase(settings.azureAuthorityHost, name),
-      ...(secret ? { clientSecret: secret } : { clientCertificate: certificate }),
+      ...proof,
       via: `${name("clientId")} + ${given} + ${name("tenantId")}`,
     },
     warnings,

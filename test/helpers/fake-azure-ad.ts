@@ -31,6 +31,12 @@ export interface FakeAzureApp {
   secret?: string;
   /** The application's certificate (PEM): its key signs the client assertions. */
   certificatePem?: string;
+  /**
+   * OIDC tokens of a CI that the application's federated credential trusts (workload identity federation):
+   * such a token is the client assertion itself. Azure AD checks its issuer, subject and audience against
+   * the federated credential; here the token is simply known.
+   */
+  federatedTokens?: string[];
 }
 
 /** A client assertion as the endpoint read it. */
@@ -209,6 +215,7 @@ export async function startFakeAzureAd(options: { apps: FakeAzureApp[] }): Promi
       if (form.client_assertion_type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
         throw new AadError(400, "invalid_request", "AADSTS50027", "client_assertion_type is not jwt-bearer.");
       }
+      if (app.federatedTokens?.includes(form.client_assertion)) return app;
       checkAssertion(app, tenant, form.client_assertion, record);
       return app;
     }

@@ -30,6 +30,9 @@ const CLIENT_SECRET = `client-Secret~${randomBytes(8).toString("hex")}`;
 const NO_ROLE_ID = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const NO_ROLE_SECRET = `no-Role-Secret~${randomBytes(8).toString("hex")}`;
 const REFRESH_TOKEN = `acr-Refresh-Token-${randomBytes(12).toString("hex")}`;
+/** A principal whose federated credential trusts the CI's OIDC token (workload identity federation). */
+const OIDC_CLIENT_ID = "2e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c9b";
+const OIDC_TOKEN = `eyJhbGciOiJSUzI1NiJ9.ci-Oidc-Token-${randomBytes(8).toString("hex")}.sig`;
 /** A principal that proves itself with a certificate. */
 const CERT_CLIENT_ID = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
 const SP_USER = "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -56,6 +59,7 @@ before(async () => {
       { tenant: TENANT, clientId: CLIENT_ID, secret: CLIENT_SECRET },
       { tenant: TENANT, clientId: NO_ROLE_ID, secret: NO_ROLE_SECRET },
       { tenant: TENANT, clientId: CERT_CLIENT_ID, certificatePem: certificate.certificatePem },
+      { tenant: TENANT, clientId: OIDC_CLIENT_ID, federatedTokens: [OIDC_TOKEN] },
     ],
   });
   registry = await startRegistry({ auth: { username: ACR_USER, password: REFRESH_TOKEN }, tls: true });
@@ -63,7 +67,7 @@ before(async () => {
     registry,
     aad,
     refreshToken: REFRESH_TOKEN,
-    clientsWithRole: [CLIENT_ID, CERT_CLIENT_ID],
+    clientsWithRole: [CLIENT_ID, CERT_CLIENT_ID, OIDC_CLIENT_ID],
   });
   spRegistry = await startRegistry({ auth: { username: SP_USER, password: SP_PASSWORD }, tls: true });
   certDir = join(work.path, "certs");
@@ -346,4 +350,35 @@ test("a certificate that cannot sign an assertion (an EC key) exits 2 before any
   );
   assert.ok(!result.stderr.includes(ec.base64.slice(0, 40)), result.stderr);
   assert.deepEqual(since(from), { aad: [], exchanges: [] });
+});
+
+test("ACR with an OIDC token: PLUGIN_OIDC_TOKEN_ID is the federated client assertion, before the secret (as in the plugin)", async () => {
+  // Harness's OIDC connector (newer harness-core, UNVERIFIED in code: research/harness-contract.md 1.3) sends
+  // AZURE_CLIENT_ID, AZURE_TENANT_ID and PLUGIN_OIDC_TOKEN_ID; a secret that is also set is not used.
+  const from = mark();
+  const env: Record<string, string> = await acrStep(front.host, "acr-oidc", {
+    ...pushOnly(),
+    PLUGIN_REPO: "oidc-image",
+    AZURE_CLIENT_ID: OIDC_CLIENT_ID,
+    AZURE_TENANT_ID: TENANT,
+    PLUGIN_OIDC_TOKEN_ID: OIDC_TOKEN,
+    CLIENT_SECRET: `unused-Secret-${randomBytes(4).toString("hex")}`,
+  });
+  delete env.CLIENT_ID;
+  delete env.TENANT_ID;
+  const result = await runCli([], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const { aad: asked } = since(from);
+  assert.equal(asked.length, 1);
+  assert.deepEqual(asked[0]?.form, {
+    grant_type: "client_credentials",
+    client_id: OIDC_CLIENT_ID,
+    scope: MANAGEMENT_SCOPE,
+    client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    client_assertion: OIDC_TOKEN,
+  });
+  assert.match(result.stderr, /CLIENT_SECRET is not used: PLUGIN_OIDC_TOKEN_ID is, as in the plugin/);
+  await assertPublished(env, `${front.host}/oidc-image:new-1`, `${ACR_USER}:${REFRESH_TOKEN}`);
+  assertNoSecret(result.stdout + result.stderr);
+  assert.ok(!result.stderr.includes(env.CLIENT_SECRET ?? "-"), result.stderr);
 });

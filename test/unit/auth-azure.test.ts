@@ -83,6 +83,25 @@ test("ACR: CLIENT_CERTIFICATE instead of the secret plans the same login; with b
   );
 });
 
+test("ACR: PLUGIN_OIDC_TOKEN_ID with both ids is the plugin's first path, a federated assertion", () => {
+  const decided = acr({ ...SP, oidcTokenId: "ci.oidc.token", clientCertificate: "PEM" });
+  assert.equal(decided.login?.kind === "azure-ad" && decided.login.federatedToken, "ci.oidc.token");
+  assert.equal(decided.login?.kind === "azure-ad" && decided.login.clientSecret, undefined);
+  assert.equal(decided.login?.via, "CLIENT_ID + PLUGIN_OIDC_TOKEN_ID + TENANT_ID");
+  assert.match(decided.warnings.join("\n"), /CLIENT_SECRET is not used: PLUGIN_OIDC_TOKEN_ID is/);
+  assert.match(decided.warnings.join("\n"), /CLIENT_CERTIFICATE is not used: PLUGIN_OIDC_TOKEN_ID is/);
+  // Without both ids the plugin does not take the OIDC path: the secret's path (which needs the tenant too),
+  // or Azure's default credentials (a warning here).
+  assertUsage(
+    () => acr({ clientId: "app-id", clientSecret: "s3cret", oidcTokenId: "ci.oidc.token" }),
+    /^CLIENT_SECRET is set, .* needs TENANT_ID/,
+    ["TENANT_ID"],
+  );
+  const tokenOnly = acr({ clientId: "app-id", oidcTokenId: "ci.oidc.token" });
+  assert.equal(tokenOnly.login, undefined);
+  assert.match(tokenOnly.warnings.join("\n"), /nor PLUGIN_OIDC_TOKEN_ID with both CLIENT_ID and TENANT_ID/);
+});
+
 test("ACR: a secret without tenant or client id is bad input naming what is missing, as the plugin refuses it", () => {
   assertUsage(
     () => acr({ ...SP, tenantId: undefined }),
