@@ -5,13 +5,17 @@
  * 1. `PLUGIN_USERNAME`/`PLUGIN_PASSWORD` for `PLUGIN_REGISTRY` (Docker Hub when unset);
  * 2. the base-image login (`PLUGIN_BASE_IMAGE_USERNAME`/`_PASSWORD`) for `PLUGIN_BASE_IMAGE_REGISTRY`;
  * 3. an ECR token for the run's ECR registry (see ecr.ts), unless 1 already gave a login for it;
- * 4. `PLUGIN_CONFIG` (auths, credHelpers, credsStore);
- * 5. the user's docker config (`DOCKER_CONFIG` or `~/.docker/config.json`), with its helpers;
- * 6. nothing: anonymous.
+ * 4. the cloud login for the run's GCR, GAR or ACR registry (`PLUGIN_JSON_KEY`, `ACCESS_TOKEN`, an Azure
+ *    service principal: see cloud-login.ts), for that registry's host only, unless 1 already gave a login
+ *    for it; ACR's service principal is exchanged for a registry token on first use (acr-login.ts);
+ * 5. `PLUGIN_CONFIG` (auths, credHelpers, credsStore);
+ * 6. the user's docker config (`DOCKER_CONFIG` or `~/.docker/config.json`), with its helpers;
+ * 7. nothing: anonymous.
  */
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import type { AwsCredentialProvider } from "./aws-credentials.js";
+import { type CloudLogin, cloudLoginOf } from "./cloud-login.js";
 import { CredentialHelperMissing, getFromCredentialHelper } from "./cred-helper.js";
 import type { Credential, CredentialSource } from "./credential.js";
 import {
@@ -107,6 +111,30 @@ async function fromDockerConfig(
   return stored;
 }
 
+/** The credential of a cloud login, its secrets registered with the logger first. */
+async function cloudCredential(
+  login: CloudLogin,
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<Credential> {
+  logger.debug(`credentials for ${login.registry.host}: ${login.via} (${login.registry.because})`);
+  if (login.kind === "static") {
+    logger.addSecret(login.credential.password);
+    return login.credential;
+  }
+  // Loaded on use: only a run that logs in to ACR as a service principal needs the token requests.
+  const { acrLogin } = await import("./acr-login.js");
+  return acrLogin(login, {
+    addSecret: (v) => logger.addSecret(v),
+    mask: logger.mask,
+    info: (m) => logger.info(m),
+    registryCa: settings.registryCa,
+    insecure: settings.insecure,
+    env,
+  });
+}
+
 /**
  * The run's credential source. Config files are read once, on first use; each host is looked up once
  * (a helper is run once per host); every secret found is registered with the logger before it is returned.
@@ -141,6 +169,7 @@ export function credentialSourceFor(
     })();
     return configs;
   };
+  let cloud: ReturnType<typeof cloudLoginOf> | undefined;
   const warned = new Set<string>();
   const answers = new Map<string, Promise<Credential | undefined>>();
 
@@ -155,6 +184,12 @@ export function credentialSourceFor(
         mask: logger.mask,
         settings,
       });
+    }
+    // Settings were validated (lib/config/validate.ts), so deciding cannot fail here for a CLI run.
+    cloud ??= cloudLoginOf(settings);
+    if (cloud.registry && host === cloud.registry.host) {
+      for (const warning of cloud.warnings) logger.warn(warning);
+      if (cloud.login) return cloudCredential(cloud.login, settings, env, logger);
     }
     for (const loaded of await loadConfigs()) {
       const found = await fromDockerConfig(loaded, host, env, logger, warned);

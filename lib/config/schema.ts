@@ -578,7 +578,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "string",
     env: env("PLUGIN_OIDC_TOKEN_ID"),
     secret: true,
-    summary: "OIDC token for AssumeRoleWithWebIdentity",
+    summary: "OIDC token: ECR's AssumeRoleWithWebIdentity, or ACR's Azure AD federated credential",
   },
   { key: "awsProfile", kind: "string", env: env("PLUGIN_AWS_PROFILE"), summary: "AWS shared-config profile" },
   {

@@ -7,6 +7,7 @@
 import { constants } from "node:fs";
 import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
 import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
 import { settingName } from "./provenance.js";
@@ -176,6 +177,13 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
         add(`${name("config")} is neither docker config JSON nor the path of an existing file`, "config");
       }
     }
+  }
+  // -- the cloud registry's login (GCR, GAR, ACR): settings that cannot log in are bad input, not a refused push
+  try {
+    await checkCloudLogin(settings, name);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.push({ message: error.message, subjects: [...error.subjects] });
   }
   return problems;
 }

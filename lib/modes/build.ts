@@ -12,6 +12,7 @@
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { cloudLoginOf } from "../auth/cloud-login.js";
 import type { CredentialSource } from "../auth/credential.js";
 import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
@@ -138,7 +139,10 @@ function needsPreparePush(settings: Settings): boolean {
 /** Whether the build needs logins written for it; without any, buildx uses the user's own docker config. */
 function needsLogins(settings: Settings): boolean {
   if (settings.password || settings.baseImagePassword || settings.config) return true;
-  return ecrRegistryOf(settings) !== undefined;
+  if (ecrRegistryOf(settings) !== undefined) return true;
+  // A GCR/GAR login from the settings (or, for ACR, settings worth a warning when the login is asked for).
+  const cloud = cloudLoginOf(settings);
+  return cloud.login !== undefined || cloud.warnings.length > 0;
 }
 
 /** The registry the artifact file names: PLUGIN_REGISTRY when given, else the host in PLUGIN_REPO. */

@@ -32,6 +32,9 @@ export interface RegistryServer {
   url: string;
   /** The CA's PEM file (with tls). */
   caFile?: string;
+  /** The server's certificate (for 127.0.0.1 and localhost, signed by the CA) and key (with tls). */
+  certFile?: string;
+  keyFile?: string;
   /** The folder the registry stores blobs in. */
   storage: string;
   dir: string;
@@ -147,9 +150,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     `  addr: ${host}`,
   ];
   let caFile: string | undefined;
+  let certFile: string | undefined;
+  let keyFile: string | undefined;
   if (options.tls) {
     const certs = makeCertificates(dir, options.names);
     caFile = certs.ca;
+    certFile = certs.cert;
+    keyFile = certs.key;
     lines.push(`  tls: {certificate: ${certs.cert}, key: ${certs.key}}`);
   }
   if (options.auth) {
@@ -184,6 +191,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     host,
     url,
     caFile,
+    certFile,
+    keyFile,
     storage,
     dir,
     async stop() {

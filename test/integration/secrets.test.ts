@@ -1,4 +1,5 @@
-// Every mode, run with secrets set (registry passwords, a docker config, AWS keys, an OIDC token), succeeding
+// Every mode, run with secrets set (registry passwords, a docker config, AWS keys, an OIDC token, a Google
+// service account key, an Azure service principal's secret and certificate), succeeding
 // and failing: no secret may appear in stdout, stderr, the output files, the files left in the temporary
 // folder, or the arguments of any process the tool started. Processes are seen through wrappers first on
 // PATH: `docker` (buildx runs as `docker buildx`) and the credential helper log their argv, then do the work.
@@ -7,8 +8,11 @@ import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { type AcrFront, startAcrFront } from "../helpers/acr-front.js";
 import { runCli } from "../helpers/cli.js";
+import { type ClientCertificateFiles, makeClientCertificate } from "../helpers/client-certificate.js";
 import { ACCOUNT_ID, type FakeAws, startFakeAws } from "../helpers/fake-aws.js";
+import { type FakeAzureAd, startFakeAzureAd } from "../helpers/fake-azure-ad.js";
 import { sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -22,11 +26,28 @@ const ACCESS_KEY = "AKIASECRETSTEST0001";
 const SECRET_KEY = "aws-Secret-Key-k1l2m3";
 const ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/secrets-test`;
 const OIDC_TOKEN = "eyJoaWRkZW4iOiJ0b2tlbiJ9.oidc-Secret-Token.n4o5";
+/** A Google service account key (short, on one line: htpasswd's limit). */
+const JSON_KEY = JSON.stringify({
+  type: "service_account",
+  private_key_id: "json-Key-Secret-p6q7",
+  project_id: "p",
+});
+const TENANT = "secrets-tenant";
+const CLIENT_ID = "secrets-client";
+const CERT_CLIENT_ID = "secrets-cert-client";
+const CLIENT_SECRET = "azure-Client-Secret-r8s9";
+const ACR_REFRESH_TOKEN = "acr-Refresh-Token-t0u1";
+const ACR_USER = "00000000-0000-0000-0000-000000000000";
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let registry: RegistryServer;
 let ecrRegistry: RegistryServer;
 let aws: FakeAws;
+let gcrRegistry: RegistryServer;
+let acrRegistry: RegistryServer;
+let aad: FakeAzureAd;
+let acrFront: AcrFront;
+let certificate: ClientCertificateFiles;
 let bin: string;
 let argvLog: string;
 let context: string;
@@ -42,6 +63,21 @@ before(async () => {
     users: { [ACCESS_KEY]: SECRET_KEY },
     roles: { [ROLE]: {} },
     webIdentityTokens: [OIDC_TOKEN],
+  });
+  gcrRegistry = await startRegistry({ auth: { username: "_json_key", password: JSON_KEY }, tls: true });
+  certificate = makeClientCertificate(work.path, "secrets-principal");
+  aad = await startFakeAzureAd({
+    apps: [
+      { tenant: TENANT, clientId: CLIENT_ID, secret: CLIENT_SECRET },
+      { tenant: TENANT, clientId: CERT_CLIENT_ID, certificatePem: certificate.certificatePem },
+    ],
+  });
+  acrRegistry = await startRegistry({ auth: { username: ACR_USER, password: ACR_REFRESH_TOKEN }, tls: true });
+  acrFront = await startAcrFront({
+    registry: acrRegistry,
+    aad,
+    refreshToken: ACR_REFRESH_TOKEN,
+    clientsWithRole: [CLIENT_ID, CERT_CLIENT_ID],
   });
   context = await sampleContext(join(work.path, "ctx"));
   bin = join(work.path, "bin");
@@ -76,6 +112,10 @@ before(async () => {
 });
 
 after(async () => {
+  await acrFront?.stop();
+  await acrRegistry?.stop();
+  await aad?.stop();
+  await gcrRegistry?.stop();
   await aws?.stop();
   await registry?.stop();
   await ecrRegistry?.stop();
@@ -92,6 +132,14 @@ function secrets(): string[] {
     ECR_PASSWORD,
     SECRET_KEY,
     OIDC_TOKEN,
+    JSON_KEY,
+    "json-Key-Secret-p6q7",
+    CLIENT_SECRET,
+    ACR_REFRESH_TOKEN,
+    certificate.base64,
+    certificate.keyPem.split("\n")[1] ?? "",
+    ...aad.issued.keys(),
+    ...aad.requests.map((r) => r.form.client_assertion ?? "").filter(Boolean),
   ];
   for (const key of aws.keys.values()) {
     if (key.sessionToken) plain.push(key.secretAccessKey, key.sessionToken);
@@ -102,6 +150,9 @@ function secrets(): string[] {
     `cfg:${CONFIG_SECRET}`,
     `AWS:${ECR_PASSWORD}`,
     `store-user:${STORE_SECRET}`,
+    JSON_KEY,
+    `_json_key:${JSON_KEY}`,
+    `${ACR_USER}:${ACR_REFRESH_TOKEN}`,
   ].map((pair) => Buffer.from(pair).toString("base64"));
   return [...plain, ...encoded];
 }
@@ -319,4 +370,81 @@ test("ECR in every mode, with assumed-role and web-identity credentials, leaks n
   assert.match(refused.stderr, /InvalidSignatureException/);
   assertNothingLeaked(refused);
   assert.ok(!refused.stderr.includes(`${SECRET_KEY}-wrong`));
+});
+
+/** The GCR step's login: a key in base64, for a loopback registry that PLUGIN_REGISTRY_TYPE calls GCR. */
+function gcrSettings(repository: string): Record<string, string> {
+  return {
+    PLUGIN_REGISTRY_TYPE: "GCR",
+    PLUGIN_REGISTRY: `${gcrRegistry.host}/project`,
+    PLUGIN_REPO: repository,
+    PLUGIN_REGISTRY_CA: gcrRegistry.caFile ?? "",
+    PLUGIN_JSON_KEY: Buffer.from(JSON_KEY).toString("base64"),
+  };
+}
+
+/** The ACR step's login: a service principal's secret or certificate, Azure AD and the exchange faked. */
+function acrSettings(repository: string, proof: Record<string, string>): Record<string, string> {
+  return {
+    PLUGIN_REGISTRY_TYPE: "ACR",
+    PLUGIN_REGISTRY: acrFront.host,
+    PLUGIN_REPO: repository,
+    PLUGIN_REGISTRY_CA: acrRegistry.caFile ?? "",
+    AZURE_AUTHORITY_HOST: aad.url,
+    NODE_EXTRA_CA_CERTS: aad.caFile,
+    TENANT_ID: TENANT,
+    ...proof,
+  };
+}
+
+test("GCR and ACR logins in every mode leak no key, secret, certificate or token", async () => {
+  const secret = { CLIENT_ID, CLIENT_SECRET };
+  const cert = { CLIENT_ID: CERT_CLIENT_ID, CLIENT_CERTIFICATE: certificate.base64 };
+  const gcrBuilt = await run({ ...build(), ...gcrSettings("secrets/gcr-built") });
+  assert.equal(gcrBuilt.code, 0, gcrBuilt.stderr);
+  assertNothingLeaked(gcrBuilt);
+  await assertTempConfigRemoved(gcrBuilt);
+
+  const acrBuilt = await run({ ...build(), ...acrSettings("secrets/acr-built", secret) });
+  assert.equal(acrBuilt.code, 0, acrBuilt.stderr);
+  assertNothingLeaked(acrBuilt);
+  await assertTempConfigRemoved(acrBuilt);
+
+  const tarball = join(work.path, "secrets-cloud.tar");
+  const built = await run({
+    ...build(),
+    ...gcrSettings("secrets/gcr-dry"),
+    PLUGIN_DRY_RUN: "true",
+    PLUGIN_TAR_PATH: tarball,
+  });
+  assert.equal(built.code, 0, built.stderr);
+  assertNothingLeaked(built);
+
+  const pushes: [string, Record<string, string>][] = [
+    ["gcr", gcrSettings("secrets/gcr-pushed")],
+    ["acr-secret", acrSettings("secrets/acr-secret", secret)],
+    ["acr-certificate", acrSettings("secrets/acr-certificate", cert)],
+  ];
+  for (const [name, settings] of pushes) {
+    for (const via of ["registry", "daemon"]) {
+      const result = await run({
+        ...settings,
+        PLUGIN_PUSH_ONLY: "true",
+        PLUGIN_SOURCE_TAR_PATH: tarball,
+        PLUGIN_PUSH_VIA: via,
+      });
+      assert.equal(result.code, 0, `${name} via ${via}: ${result.stderr}`);
+      assertNothingLeaked(result);
+    }
+  }
+
+  const refused = await run({
+    ...acrSettings("secrets/acr-refused", { CLIENT_ID, CLIENT_SECRET: `${CLIENT_SECRET}-wrong` }),
+    PLUGIN_PUSH_ONLY: "true",
+    PLUGIN_SOURCE_TAR_PATH: tarball,
+  });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /AADSTS7000215/);
+  assertNothingLeaked(refused);
+  assert.ok(!refused.stderr.includes(`${CLIENT_SECRET}-wrong`));
 });

@@ -129,6 +129,23 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     [/PLUGIN_CONFIG is neither/],
     ["PLUGIN_CONFIG"],
   ],
+  [
+    "a GCR key that is no key",
+    { PLUGIN_REGISTRY: "gcr.io/my-project", PLUGIN_REPO: "app", PLUGIN_JSON_KEY: "my-Key-Text" },
+    [/^PLUGIN_JSON_KEY is neither the key's JSON nor standard base64 of it/, /^(?!.*my-Key-Text)/s],
+    ["PLUGIN_JSON_KEY"],
+  ],
+  [
+    "an Artifact Registry key that is base64 of no JSON, named as the variable that gave it",
+    {
+      PLUGIN_REGISTRY: "us-docker.pkg.dev/my-project",
+      PLUGIN_REGISTRY_TYPE: "gar",
+      PLUGIN_REPO: "repo/app",
+      GOOGLE_CREDENTIALS: Buffer.from("key text").toString("base64"),
+    },
+    [/^GOOGLE_CREDENTIALS is base64, but of something that is not the key's JSON/],
+    ["PLUGIN_JSON_KEY"],
+  ],
 ];
 
 for (const [name, env, patterns, subjects] of INVALID) {
