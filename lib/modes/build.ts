@@ -17,6 +17,7 @@ import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
+import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
@@ -183,6 +184,8 @@ interface BuildState {
   builder?: string;
   created: string;
   progress: ReturnType<typeof progressMode>;
+  /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
+  envArgs: EnvBuildArgs;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -196,11 +199,14 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     builder: state.builder,
     created: state.created,
     sshKeyFile: state.settings.sshAgentKey ? join(state.workDir, "ssh-key") : undefined,
+    envBuildArgs: state.envArgs.names,
   });
   state.logger.info(`+ docker ${args.map(shellQuote).join(" ")}`);
   // buildx's own live view needs the terminal itself; `auto` means a person watches.
   await state.runner.stream(args, {
     ...state.command,
+    // Only the build reads them: the builder's and the engine's commands keep the run's own environment.
+    env: { ...state.command.env, ...state.envArgs.env },
     what: "docker buildx build",
     terminal: state.progress === "auto",
   });
@@ -248,6 +254,9 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
         logger.addSecret(settings.sshAgentKey);
         await writeFile(join(workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
       }
+      const envArgs = envBuildArgs(settings, env, { proxies: true });
+      for (const secret of envArgs.secrets) logger.addSecret(secret);
+      for (const note of envArgs.notes) logger.info(note);
       const command: DockerCommandOptions = { env: childEnv, cwd, signal: scope.signal, mask: logger.mask };
       const state: BuildState = {
         plan,
@@ -259,6 +268,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
         workDir,
         created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
         progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
+        envArgs,
       };
       // The engine's own builder needs nothing (but a builder the user named); only a created one needs
       // the lifecycle code.

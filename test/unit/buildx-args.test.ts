@@ -65,7 +65,6 @@ const table: Row[] = [
     settings: {
       target: "release",
       buildArgs: ["A=1", "B=x,y"],
-      buildArgsFromEnv: ["HTTP_PROXY", "GIT_SHA"],
       secret: "id=raw,src=/run/raw",
       secretsFromEnv: ["npm=NPM_TOKEN"],
       secretsFromFile: ["cert=/etc/cert.pem"],
@@ -90,6 +89,7 @@ const table: Row[] = [
       imageRefs: ["reg.example/app:1.0", "reg.example/app:latest"],
       builder: "buildx-step-1234",
       sshKeyFile: "/tmp/w/ssh-key",
+      envBuildArgs: ["HTTP_PROXY", "GIT_SHA"],
     },
     args: [
       "buildx",
