@@ -5,9 +5,11 @@
  * the build failed or the run was stopped.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 import { builderBootstrapArgs, builderCreateArgs, builderRemoveArgs, createdDriver } from "./builder-args.js";
+import { builderEnvOpts } from "./builder-env-opts.js";
 import type { CleanupScope } from "./cleanup.js";
 import type { DockerCommandOptions, DockerRunner } from "./runner.js";
 
@@ -31,6 +33,8 @@ export function builderName(
 }
 
 export interface BuilderContext {
+  /** The run's environment: its proxies and HARNESS_CA_PATH become driver options. */
+  env: NodeJS.ProcessEnv;
   runner: DockerRunner;
   scope: CleanupScope;
   command: DockerCommandOptions;
@@ -50,7 +54,20 @@ export async function prepareBuilder(
   const driver = createdDriver(settings);
   if (!driver) return settings.builderName?.trim() || undefined;
   const name = builderName(settings);
-  const createArgs = builderCreateArgs(settings, name);
+  const fromEnv = builderEnvOpts(driver, context.env, settings.builderDriverOpts);
+  for (const warning of fromEnv.warnings) context.warn(warning);
+  for (const note of fromEnv.notes) context.info(note);
+  const caPath = context.env.HARNESS_CA_PATH;
+  if (caPath && driver === "docker-container" && !existsSync(caPath)) {
+    // As the plugin warns; the option is passed all the same.
+    context.warn(`HARNESS_CA_PATH is set to ${caPath}, but there is no such file`);
+  }
+  const createArgs = builderCreateArgs(settings, {
+    name,
+    driverOpts: settings.builderDriverOpts,
+    envOpts: fromEnv.opts,
+    configFile: settings.builderConfig,
+  });
   context.info(`creating builder ${name} (driver ${driver})`);
   await context.runner.capture(createArgs, { ...context.command, what: "docker buildx create" });
   context.scope.add(async () => {

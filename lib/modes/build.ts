@@ -275,6 +275,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
       if (createdDriver(settings)) {
         const { prepareBuilder } = await import("../buildx/builder.js");
         state.builder = await prepareBuilder(settings, {
+          env,
           runner,
           scope,
           command,
