@@ -11,7 +11,7 @@ import { UsageError } from "../errors.js";
 import { builderBootstrapArgs, builderCreateArgs, builderRemoveArgs, createdDriver } from "./builder-args.js";
 import { builderEnvOpts } from "./builder-env-opts.js";
 import type { CleanupScope } from "./cleanup.js";
-import type { DockerCommandOptions, DockerRunner } from "./runner.js";
+import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "./runner.js";
 
 /** buildx's rule for builder names. */
 const BUILDER_NAME = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
@@ -42,10 +42,34 @@ export interface BuilderContext {
   warn: (message: string) => void;
 }
 
+/** One set of driver options to create the builder with, and the setting it comes from. */
+export interface DriverOptAttempt {
+  setting: "PLUGIN_BUILDER_DRIVER_OPTS_NEW" | "PLUGIN_BUILDER_DRIVER_OPTS";
+  driverOpts: readonly string[];
+}
+
+/**
+ * The driver option sets to try, in order. As in the plugin (drone-buildx docker.go, `Exec`): with
+ * PLUGIN_BUILDER_DRIVER_OPTS_NEW, a builder made with it first; when its create or its bootstrap fails,
+ * one made with PLUGIN_BUILDER_DRIVER_OPTS (also when that is empty: buildx's defaults). Pure.
+ */
+export function driverOptAttempts(
+  settings: Pick<Settings, "builderDriverOpts" | "builderDriverOptsNew">,
+): DriverOptAttempt[] {
+  const fallback: DriverOptAttempt = {
+    setting: "PLUGIN_BUILDER_DRIVER_OPTS",
+    driverOpts: settings.builderDriverOpts,
+  };
+  if (settings.builderDriverOptsNew.length === 0) return [fallback];
+  return [{ setting: "PLUGIN_BUILDER_DRIVER_OPTS_NEW", driverOpts: settings.builderDriverOptsNew }, fallback];
+}
+
 /**
  * The `--builder` for the build: undefined for the current builder, the user's `PLUGIN_BUILDER_NAME` with
  * the docker driver, or a builder created now (its removal registered with the scope first, so that a
- * failed bootstrap removes it too).
+ * failed bootstrap removes it too). A builder that does not start with PLUGIN_BUILDER_DRIVER_OPTS_NEW is
+ * removed at once and made again with PLUGIN_BUILDER_DRIVER_OPTS (the plugin leaves the failed one behind,
+ * and then cannot make the second under a name the user gave, which buildx refuses to reuse).
  */
 export async function prepareBuilder(
   settings: Settings,
@@ -54,23 +78,66 @@ export async function prepareBuilder(
   const driver = createdDriver(settings);
   if (!driver) return settings.builderName?.trim() || undefined;
   const name = builderName(settings);
-  const fromEnv = builderEnvOpts(driver, context.env, settings.builderDriverOpts);
-  for (const warning of fromEnv.warnings) context.warn(warning);
-  for (const note of fromEnv.notes) context.info(note);
+  // Every attempt's argv first: bad input (a remote driver without endpoint) fails before anything exists.
+  const attempts = driverOptAttempts(settings).map((attempt) => {
+    const fromEnv = builderEnvOpts(driver, context.env, attempt.driverOpts);
+    const args = builderCreateArgs(settings, {
+      name,
+      driverOpts: attempt.driverOpts,
+      envOpts: fromEnv.opts,
+      configFile: settings.builderConfig,
+    });
+    return { ...attempt, fromEnv, args };
+  });
   const caPath = context.env.HARNESS_CA_PATH;
   if (caPath && driver === "docker-container" && !existsSync(caPath)) {
     // As the plugin warns; the option is passed all the same.
     context.warn(`HARNESS_CA_PATH is set to ${caPath}, but there is no such file`);
   }
-  const createArgs = builderCreateArgs(settings, {
-    name,
-    driverOpts: settings.builderDriverOpts,
-    envOpts: fromEnv.opts,
-    configFile: settings.builderConfig,
-  });
-  context.info(`creating builder ${name} (driver ${driver})`);
+  const said = new Set<string>();
+  const sayOnce = (line: string, say: (line: string) => void) => {
+    if (!said.has(line)) say(line);
+    said.add(line);
+  };
+
+  for (const [index, attempt] of attempts.entries()) {
+    for (const warning of attempt.fromEnv.warnings) sayOnce(warning, context.warn);
+    for (const note of attempt.fromEnv.notes) sayOnce(note, context.info);
+    const next = attempts[index + 1];
+    const opts =
+      attempt.setting === "PLUGIN_BUILDER_DRIVER_OPTS_NEW" ? ", PLUGIN_BUILDER_DRIVER_OPTS_NEW" : "";
+    context.info(`creating builder ${name} (driver ${driver}${opts})`);
+    try {
+      await startBuilder(name, attempt.args, context, { removeOnFailure: next !== undefined });
+      return name;
+    } catch (error) {
+      const stopped = context.command.signal?.aborted === true;
+      if (!next || stopped || !(error instanceof DockerCommandFailure)) throw error;
+      const fallback =
+        next.driverOpts.length > 0 ? next.setting : `${next.setting} (not set: buildx's default options)`;
+      context.warn(
+        `the builder did not start with ${attempt.setting}: ${error.message}; creating it again with ${fallback}, as the plugin does`,
+      );
+    }
+  }
+  throw new Error("prepareBuilder: no driver options to try");
+}
+
+/**
+ * Creates and bootstraps the builder. Its removal is registered with the scope as soon as it exists;
+ * `removeOnFailure` removes it at once when it does not start (another attempt follows under its name).
+ */
+async function startBuilder(
+  name: string,
+  createArgs: readonly string[],
+  context: BuilderContext,
+  options: { removeOnFailure: boolean },
+): Promise<void> {
   await context.runner.capture(createArgs, { ...context.command, what: "docker buildx create" });
-  context.scope.add(async () => {
+  let removed = false;
+  const remove = async () => {
+    if (removed) return;
+    removed = true;
     try {
       // Not the run's signal: removal must still run when the run was stopped.
       await context.runner.capture(builderRemoveArgs(name), {
@@ -82,10 +149,15 @@ export async function prepareBuilder(
     } catch (error) {
       context.warn(`could not remove builder ${name}: ${(error as Error).message}`);
     }
-  });
-  await context.runner.stream(builderBootstrapArgs(name), {
-    ...context.command,
-    what: `bootstrapping builder ${name} (docker buildx inspect --bootstrap)`,
-  });
-  return name;
+  };
+  context.scope.add(remove);
+  try {
+    await context.runner.stream(builderBootstrapArgs(name), {
+      ...context.command,
+      what: `bootstrapping builder ${name} (docker buildx inspect --bootstrap)`,
+    });
+  } catch (error) {
+    if (options.removeOnFailure && context.command.signal?.aborted !== true) await remove();
+    throw error;
+  }
 }
