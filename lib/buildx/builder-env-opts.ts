@@ -24,6 +24,7 @@
  *   builder through PLUGIN_REGISTRY_CA instead (buildkitd.toml, which buildx copies into the builder).
  */
 import type { CreatedDriver } from "./builder-args.js";
+import { csvField, csvFields } from "./csv.js";
 import { hasUrlCredentials, pluginEnvValue } from "./plugin-env.js";
 
 export interface BuilderEnvOpts {
@@ -31,34 +32,6 @@ export interface BuilderEnvOpts {
   opts: string[];
   warnings: string[];
   notes: string[];
-}
-
-/** A CSV field as buildx reads a `--driver-opt`: quoted when it holds a comma, a quote or a line break. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/** The CSV fields of one `--driver-opt` (buildx splits `a=1,b=2` into two options). */
-function csvFields(value: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const char = value[i];
-    if (quoted) {
-      if (char === '"' && value[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ",") {
-      fields.push(field);
-      field = "";
-    } else field += char;
-  }
-  fields.push(field);
-  return fields;
 }
 
 /** The option keys (`image`, `network`, `env.http_proxy`) the user's driver options set. */

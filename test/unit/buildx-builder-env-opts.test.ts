@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { builderCreateArgs } from "../../lib/buildx/builder-args.js";
-import { builderEnvOpts, csvField, driverOptKeys } from "../../lib/buildx/builder-env-opts.js";
+import { builderEnvOpts, driverOptKeys } from "../../lib/buildx/builder-env-opts.js";
+import { csvField, csvFields } from "../../lib/buildx/csv.js";
 import { testSettings } from "../helpers/settings.js";
 
 const proxyEnv = {
@@ -125,4 +126,5 @@ test("CSV quoting as buildx reads a driver option", () => {
   assert.equal(csvField("env.a=b"), "env.a=b");
   assert.equal(csvField("env.a=b,c"), '"env.a=b,c"');
   assert.equal(csvField('env.a=say "x"'), '"env.a=say ""x"""');
+  assert.deepEqual(csvFields('a=1,"b=2,3",c=""""'), ["a=1", "b=2,3", 'c="']);
 });
