@@ -6,10 +6,19 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
-import { builderBootstrapArgs, builderCreateArgs, builderRemoveArgs, createdDriver } from "./builder-args.js";
+import {
+  builderBootstrapArgs,
+  builderCreateArgs,
+  builderRemoveArgs,
+  type CreatedDriver,
+  createdDriver,
+} from "./builder-args.js";
 import { builderEnvOpts } from "./builder-env-opts.js";
+import { builderTlsConfig, buildRegistryHosts } from "./buildkitd-config.js";
 import type { CleanupScope } from "./cleanup.js";
 import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "./runner.js";
 
@@ -37,6 +46,8 @@ export interface BuilderContext {
   env: NodeJS.ProcessEnv;
   runner: DockerRunner;
   scope: CleanupScope;
+  /** The run's temporary folder (removed when the run ends): the builder's buildkitd.toml goes there. */
+  workDir: string;
   command: DockerCommandOptions;
   info: (message: string) => void;
   warn: (message: string) => void;
@@ -78,6 +89,7 @@ export async function prepareBuilder(
   const driver = createdDriver(settings);
   if (!driver) return settings.builderName?.trim() || undefined;
   const name = builderName(settings);
+  const configFile = await builderConfigFile(settings, driver, context);
   // Every attempt's argv first: bad input (a remote driver without endpoint) fails before anything exists.
   const attempts = driverOptAttempts(settings).map((attempt) => {
     const fromEnv = builderEnvOpts(driver, context.env, attempt.driverOpts);
@@ -85,7 +97,7 @@ export async function prepareBuilder(
       name,
       driverOpts: attempt.driverOpts,
       envOpts: fromEnv.opts,
-      configFile: settings.builderConfig,
+      configFile,
     });
     return { ...attempt, fromEnv, args };
   });
@@ -121,6 +133,46 @@ export async function prepareBuilder(
     }
   }
   throw new Error("prepareBuilder: no driver options to try");
+}
+
+/**
+ * The buildkitd.toml to create the builder with: PLUGIN_BUILDER_CONFIG as it is, or a file in the run's
+ * folder with the sections PLUGIN_REGISTRY_CA / PLUGIN_INSECURE ask for (after the user's content).
+ */
+async function builderConfigFile(
+  settings: Settings,
+  driver: CreatedDriver,
+  context: BuilderContext,
+): Promise<string | undefined> {
+  const own = settings.builderConfig;
+  if (!settings.registryCa && !settings.insecure) return own;
+  if (driver === "remote") {
+    context.info(
+      "PLUGIN_REGISTRY_CA and PLUGIN_INSECURE do not reach a remote builder: its BuildKit reads its own buildkitd.toml, where the registry must be configured",
+    );
+    return own;
+  }
+  const userConfig = own ? await readFile(own, "utf8") : undefined;
+  const tls = builderTlsConfig(settings, userConfig, { cwd: context.command.cwd ?? process.cwd() });
+  for (const host of tls.theirs) {
+    context.warn(
+      `PLUGIN_BUILDER_CONFIG configures the registry ${host}: its section is used as it is, and PLUGIN_REGISTRY_CA / PLUGIN_INSECURE are not added for ${host}`,
+    );
+  }
+  if (tls.text === undefined) {
+    if (buildRegistryHosts(settings).length === 0) {
+      context.info(
+        "PLUGIN_REGISTRY_CA and PLUGIN_INSECURE apply to the registries of PLUGIN_REPO, PLUGIN_REGISTRY and PLUGIN_BASE_IMAGE_REGISTRY, and none of them names one other than Docker Hub: not used",
+      );
+    }
+    return own;
+  }
+  const file = join(context.workDir, "buildkitd.toml");
+  await writeFile(file, tls.text);
+  context.info(
+    `the builder's buildkitd.toml${own ? " (PLUGIN_BUILDER_CONFIG's, extended)" : ""}: ${tls.added.map((host) => `[registry."${host}"]`).join(", ")} for PLUGIN_REGISTRY_CA / PLUGIN_INSECURE`,
+  );
+  return file;
 }
 
 /**

@@ -278,12 +278,21 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
           env,
           runner,
           scope,
+          workDir,
           command,
           info: (m) => logger.info(m),
           warn: (m) => logger.warn(m),
         });
       } else {
         state.builder = settings.builderName?.trim() || undefined;
+        if (settings.registryCa || settings.insecure) {
+          const { adviseOnRegistryTls } = await import("../buildx/engine-registry-advice.js");
+          await adviseOnRegistryTls(settings, {
+            env,
+            info: (m) => logger.info(m),
+            warn: (m) => logger.warn(m),
+          });
+        }
       }
       if (preparesPush) await (await auth()).preparePush(settings, { logger, cwd });
       return build(state, resolved, env, classicStore);

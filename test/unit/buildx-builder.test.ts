@@ -57,6 +57,7 @@ function harness(fails: (args: readonly string[]) => boolean): Harness {
         env: {},
         runner,
         scope,
+        workDir: "/nonexistent/not-written-without-ca",
         command: { env: {}, signal: controller.signal },
         info: (m) => infos.push(m),
         warn: (m) => warnings.push(m),
