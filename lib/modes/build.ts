@@ -5,28 +5,21 @@
  * logins come from lib/auth.
  *
  * Order of a run: every input checked, the engine's image store included for a tarball (exit 2, nothing
- * changed) → logins in a temporary DOCKER_CONFIG → a builder when the driver needs one → the build (on the
- * classic store: `--load`, then the tarball saved from the engine) → the tarball moved into place →
- * results written. Undo actions (builder, temporary files) run however the run ends.
+ * changed) → logins in a temporary DOCKER_CONFIG and a builder when the driver needs one (build-session.ts,
+ * shared with bake) → the build (on the classic store: `--load`, then the tarball saved from the engine) →
+ * the tarball moved into place → results written. Undo actions (builder, temporary files) run however the run ends.
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { CredentialSource } from "../auth/credential.js";
-import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
-import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
+import type { CleanupScope } from "../buildx/cleanup.js";
 import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import {
-  DockerCommandFailure,
-  type DockerCommandOptions,
-  type DockerRunner,
-  dockerRunner,
-} from "../buildx/runner.js";
+import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "../buildx/runner.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -34,15 +27,10 @@ import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
+import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 
-// The credentials (AWS SDK), the engine client (dockerode) and the archive reader are loaded only by the
-// runs that use them: a cached build must not pay a second of start-up for them.
-const auth = () =>
-  Promise.all([
-    import("../auth/resolve.js"),
-    import("../auth/temp-docker-config.js"),
-    import("../auth/prepare-push.js"),
-  ]).then(([resolveModule, temp, prepare]) => ({ ...resolveModule, ...temp, ...prepare }));
+// The engine client (dockerode) and the archive reader are loaded only by the runs that use them: a
+// cached build must not pay for them.
 const daemon = () =>
   Promise.all([import("../daemon/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
@@ -125,31 +113,6 @@ async function checkBuildInputs(
       ["PLUGIN_BUILDER_CONFIG"],
     );
   }
-}
-
-/** Whether the push needs the registry prepared (ECR repository, policies) or those settings checked. */
-function needsPreparePush(settings: Settings): boolean {
-  return (
-    ecrRegistryOf(settings) !== undefined ||
-    settings.createRepository ||
-    Boolean(settings.lifecyclePolicy || settings.repositoryPolicy)
-  );
-}
-
-/** Whether the build needs logins written for it; without any, buildx uses the user's own docker config. */
-function needsLogins(settings: Settings): boolean {
-  if (settings.password || settings.baseImagePassword || settings.config) return true;
-  return ecrRegistryOf(settings) !== undefined;
-}
-
-/** The registry the artifact file names: PLUGIN_REGISTRY when given, else the host in PLUGIN_REPO. */
-function artifactRegistry(resolved: ResolvedSettings): string | undefined {
-  const source = resolved.sources.registry;
-  if (source && source.kind !== "default" && resolved.settings.registry) return resolved.settings.registry;
-  const first = resolved.settings.repo?.split("/")[0];
-  return first && /[.:]|^localhost$/.test(first) && resolved.settings.repo?.includes("/")
-    ? first
-    : resolved.settings.registry;
 }
 
 /** Where the classic store's fallback saves from: every name the image got, or its ID when it has none. */
@@ -237,70 +200,41 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   for (const warning of plan.warnings) logger.warn(warning);
   for (const note of plan.notes) logger.info(note);
 
-  const runner = deps.runner ?? dockerRunner;
-  const result = await withCleanup(
-    async (scope) => {
-      const workDir = await mkdtemp(join(tmpdir(), "buildx-step-build-"));
-      scope.add(() => rm(workDir, { recursive: true, force: true }));
-      const childEnv: NodeJS.ProcessEnv = { ...env };
-      if (needsLogins(settings)) {
-        const { credentialSourceFor, writeTempDockerConfig } = await auth();
-        const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
-        const config = await writeTempDockerConfig({ settings, source: credentials, env, logger, cwd });
-        scope.add(() => config.remove());
-        Object.assign(childEnv, config.env);
-      }
+  // Pure, and before anything runs: proxy credentials are masked from the first line on.
+  const envArgs = envBuildArgs(settings, env, { proxies: true });
+  for (const secret of envArgs.secrets) logger.addSecret(secret);
+  for (const note of envArgs.notes) logger.info(note);
+
+  const result = await withBuildSession(
+    settings,
+    {
+      logger,
+      env,
+      cwd,
+      runner: deps.runner,
+      credentials: deps.credentials,
+      handleSignals: deps.handleSignals,
+    },
+    { preparesPush },
+    async (session) => {
       if (settings.sshAgentKey) {
         logger.addSecret(settings.sshAgentKey);
-        await writeFile(join(workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
+        await writeFile(join(session.workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
       }
-      const envArgs = envBuildArgs(settings, env, { proxies: true });
-      for (const secret of envArgs.secrets) logger.addSecret(secret);
-      for (const note of envArgs.notes) logger.info(note);
-      const command: DockerCommandOptions = { env: childEnv, cwd, signal: scope.signal, mask: logger.mask };
       const state: BuildState = {
         plan,
         settings,
-        scope,
-        command,
-        runner,
+        scope: session.scope,
+        command: session.command,
+        runner: session.runner,
         logger,
-        workDir,
+        workDir: session.workDir,
+        builder: session.builder,
         created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
         progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
         envArgs,
       };
-      // The engine's own builder needs nothing (but a builder the user named); only a created one needs
-      // the lifecycle code.
-      if (createdDriver(settings)) {
-        const { prepareBuilder } = await import("../buildx/builder.js");
-        state.builder = await prepareBuilder(settings, {
-          env,
-          runner,
-          scope,
-          workDir,
-          command,
-          info: (m) => logger.info(m),
-          warn: (m) => logger.warn(m),
-        });
-      } else {
-        state.builder = settings.builderName?.trim() || undefined;
-        if (settings.registryCa || settings.insecure) {
-          const { adviseOnRegistryTls } = await import("../buildx/engine-registry-advice.js");
-          await adviseOnRegistryTls(settings, {
-            env,
-            info: (m) => logger.info(m),
-            warn: (m) => logger.warn(m),
-          });
-        }
-      }
-      if (preparesPush) await (await auth()).preparePush(settings, { logger, cwd });
       return build(state, resolved, env, classicStore);
-    },
-    {
-      handleSignals: deps.handleSignals,
-      onSignal: (signal) => logger.warn(`${signal}: stopping the build and cleaning up`),
-      onCleanupError: (error) => logger.warn(`cleanup: ${(error as Error).message}`),
     },
   );
 
