@@ -19,7 +19,12 @@ import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "../buildx/runner.js";
+import {
+  commandLine,
+  DockerCommandFailure,
+  type DockerCommandOptions,
+  type DockerRunner,
+} from "../buildx/runner.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -131,11 +136,6 @@ async function tarballDigest(path: string): Promise<string | undefined> {
   return digests.size === 1 ? [...digests][0] : undefined;
 }
 
-/** An argument as a shell would need it, for the command line shown in the log. */
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
-}
-
 interface BuildState {
   plan: BuildRunPlan;
   settings: Settings;
@@ -164,7 +164,7 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     sshKeyFile: state.settings.sshAgentKey ? join(state.workDir, "ssh-key") : undefined,
     envBuildArgs: state.envArgs.names,
   });
-  state.logger.info(`+ docker ${args.map(shellQuote).join(" ")}`);
+  state.logger.info(`+ ${commandLine(args)}`);
   // buildx's own live view needs the terminal itself; `auto` means a person watches.
   await state.runner.stream(args, {
     ...state.command,
