@@ -27,15 +27,9 @@ export interface EnvBuildArgs {
   secrets: string[];
 }
 
-export interface EnvBuildArgOptions {
-  /** Forward the proxies (the classic build does; bake does not, as in the plugin). */
-  proxies: boolean;
-}
-
 export function envBuildArgs(
   settings: Pick<Settings, "buildArgs" | "buildArgsFromEnv">,
   env: NodeJS.ProcessEnv,
-  options: EnvBuildArgOptions,
 ): EnvBuildArgs {
   const result: EnvBuildArgs = { names: [], env: {}, notes: [], secrets: [] };
   // What the plugin's prefix match compares against: `KEY=VALUE` for every build arg so far.
@@ -58,7 +52,7 @@ export function envBuildArgs(
     if (proxy) result.secrets.push(...urlCredentialSecrets(found.value));
   };
 
-  if (options.proxies) for (const name of PROXY_VARIABLES) add(name, true);
+  for (const name of PROXY_VARIABLES) add(name, true);
   for (const name of settings.buildArgsFromEnv) add(name.trim(), false);
   return result;
 }

@@ -201,7 +201,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   for (const note of plan.notes) logger.info(note);
 
   // Pure, and before anything runs: proxy credentials are masked from the first line on.
-  const envArgs = envBuildArgs(settings, env, { proxies: true });
+  const envArgs = envBuildArgs(settings, env);
   for (const secret of envArgs.secrets) logger.addSecret(secret);
   for (const note of envArgs.notes) logger.info(note);
 

@@ -7,8 +7,6 @@ import { envBuildArgs } from "../../lib/buildx/env-build-args.js";
 import { hasUrlCredentials, pluginEnvValue, urlCredentialSecrets } from "../../lib/buildx/plugin-env.js";
 import { testSettings } from "../helpers/settings.js";
 
-const classic = { proxies: true };
-
 test("the plugin's lookup: the name, then upper case, then HARNESS_; empty counts as unset", () => {
   assert.deepEqual(pluginEnvValue({ http_proxy: "a", HTTP_PROXY: "b" }, "http_proxy"), {
     value: "a",
@@ -26,15 +24,11 @@ test("the plugin's lookup: the name, then upper case, then HARNESS_; empty count
 });
 
 test("proxies: http, https, no_proxy in that order, each as name and NAME, values in the environment only", () => {
-  const result = envBuildArgs(
-    testSettings(),
-    {
-      http_proxy: "http://proxy.corp:3128",
-      HTTPS_PROXY: "http://secure.corp:3129",
-      HARNESS_NO_PROXY: "localhost,.corp",
-    },
-    classic,
-  );
+  const result = envBuildArgs(testSettings(), {
+    http_proxy: "http://proxy.corp:3128",
+    HTTPS_PROXY: "http://secure.corp:3129",
+    HARNESS_NO_PROXY: "localhost,.corp",
+  });
   assert.deepEqual(result.names, [
     "http_proxy",
     "HTTP_PROXY",
@@ -66,7 +60,7 @@ test("a user build arg that starts with the name, NAME or HARNESS_NAME keeps the
     "HARNESS_HTTP_PROXY=z",
     "HTTP_PROXY_EXTRA=1",
   ]) {
-    const result = envBuildArgs(testSettings({ buildArgs: [arg] }), env, classic);
+    const result = envBuildArgs(testSettings({ buildArgs: [arg] }), env);
     assert.deepEqual(result.names, ["https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"], arg);
   }
 });
@@ -78,7 +72,6 @@ test("PLUGIN_BUILD_ARGS_FROM_ENV after the proxies: name and NAME, once when upp
       buildArgsFromEnv: ["git_sha", "BUILD_ID", "missing", "HTTP_PROXY", "VERSION", "git_sha"],
     }),
     { http_proxy: "http://p:1", GIT_SHA: "abc123", HARNESS_BUILD_ID: "42", missing: "" },
-    classic,
   );
   assert.deepEqual(result.names, ["http_proxy", "HTTP_PROXY", "git_sha", "GIT_SHA", "BUILD_ID"]);
   assert.deepEqual(result.env, {
@@ -94,19 +87,8 @@ test("PLUGIN_BUILD_ARGS_FROM_ENV after the proxies: name and NAME, once when upp
   ]);
 });
 
-test("bake: no proxies, PLUGIN_BUILD_ARGS_FROM_ENV only", () => {
-  const result = envBuildArgs(
-    testSettings({ buildArgsFromEnv: ["A"] }),
-    { http_proxy: "http://p:1", A: "1" },
-    {
-      proxies: false,
-    },
-  );
-  assert.deepEqual(result.names, ["A"]);
-});
-
 test("credentials in a proxy URL are secrets to mask; detection with or without a scheme", () => {
-  const result = envBuildArgs(testSettings(), { https_proxy: "http://bob:s%40cret@proxy:3128/" }, classic);
+  const result = envBuildArgs(testSettings(), { https_proxy: "http://bob:s%40cret@proxy:3128/" });
   assert.deepEqual(result.secrets, ["s%40cret", "s@cret"]);
   assert.equal(hasUrlCredentials("http://bob:pw@proxy:3128"), true);
   assert.equal(hasUrlCredentials("bob:pw@proxy:3128"), true);
@@ -120,7 +102,7 @@ test("credentials in a proxy URL are secrets to mask; detection with or without 
 test("golden argv: the names after the user's build args, no value anywhere on the command line", () => {
   const settings = testSettings({ buildArgs: ["A=1"], autoLabel: false, pullImage: false });
   const env = { http_proxy: "http://bob:pw@proxy:3128", GIT_SHA: "deadbeef" };
-  const fromEnv = envBuildArgs({ ...settings, buildArgsFromEnv: ["GIT_SHA"] }, env, classic);
+  const fromEnv = envBuildArgs({ ...settings, buildArgsFromEnv: ["GIT_SHA"] }, env);
   const args = buildxBuildArgs(settings, {
     output: { kind: "push" },
     dockerfile: "Dockerfile",
