@@ -5,8 +5,9 @@
  * PLUGIN_CACHE_TO alike:
  * - path style: `,use_path_style=true` appended to each `type=s3` entry (BuildKit's S3 cache then addresses
  *   `endpoint/bucket/...`, which MinIO and other S3-compatible stores need);
- * - TLS: `,tls_insecure_skip_verify=true` appended to every entry, whatever its type (stock BuildKit reads
- *   this attribute nowhere and ignores it; Harness's own BuildKit image reads it for its cache);
+ * - TLS: `,tls_insecure_skip_verify=true` appended to every entry, whatever its type (moby/buildkit reads
+ *   this attribute nowhere and ignores it; the plugin added it for Harness's cache, presumably read by
+ *   Harness's own BuildKit image, whose source was not found);
  * - an entry that sets the attribute already keeps its value; when that value is `false` the run says that
  *   the setting did not change it, as the plugin prints.
  *
