@@ -5,7 +5,8 @@
  * (https://docs.docker.com/reference/cli/docker/buildx/build/); the order here is this project's own.
  *
  * No secret value is ever part of the list: `PLUGIN_SECRETS_FROM_ENV` becomes `--secret id=X,env=NAME`
- * and `PLUGIN_BUILD_ARGS_FROM_ENV` becomes `--build-arg NAME`, both read by buildx from its environment.
+ * and the build args from the environment (proxies, `PLUGIN_BUILD_ARGS_FROM_ENV`: env-build-args.ts) become
+ * `--build-arg NAME`, both read by buildx from its environment.
  */
 import type { OutputFormat, RunContext, Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
@@ -39,6 +40,8 @@ export interface BuildPlan {
   created: string;
   /** A file holding PLUGIN_SSH_AGENT_KEY, for `--ssh default=FILE`. */
   sshKeyFile?: string;
+  /** Build args buildx reads from its environment (`envBuildArgs`), after the user's. */
+  envBuildArgs?: readonly string[];
 }
 
 const OCI_LABEL_PREFIX = "org.opencontainers.image";
@@ -125,7 +128,7 @@ export function buildxBuildArgs(settings: Settings, plan: BuildPlan): string[] {
   if (settings.target) args.push("--target", settings.target);
   for (const arg of settings.buildArgs) args.push("--build-arg", arg);
   // A name alone: buildx takes the value from its environment.
-  for (const name of settings.buildArgsFromEnv) args.push("--build-arg", name);
+  for (const name of plan.envBuildArgs ?? []) args.push("--build-arg", name);
   for (const secret of secretArgs(settings)) args.push("--secret", secret);
   if (plan.sshKeyFile) args.push("--ssh", `default=${plan.sshKeyFile}`);
   const labels = settings.autoLabel

@@ -23,16 +23,27 @@ export function createdDriver(settings: Pick<Settings, "builderDriver">): Create
   );
 }
 
-/** `docker buildx create ...` for a builder named `name`. */
+/** What one `docker buildx create` of this run's builder is made of, beside the driver. */
+export interface BuilderCreateOptions {
+  name: string;
+  /** The user's driver options for this attempt: PLUGIN_BUILDER_DRIVER_OPTS_NEW or PLUGIN_BUILDER_DRIVER_OPTS. */
+  driverOpts: readonly string[];
+  /** Driver options from the run's environment (builder-env-opts.ts), after the user's. */
+  envOpts?: readonly string[];
+  /** The buildkitd.toml to start BuildKit with. */
+  configFile?: string;
+}
+
+/** `docker buildx create ...` for this run's builder. */
 export function builderCreateArgs(
-  settings: Pick<Settings, "builderDriver" | "builderDriverOpts" | "builderRemoteConn" | "builderConfig">,
-  name: string,
+  settings: Pick<Settings, "builderDriver" | "builderRemoteConn">,
+  options: BuilderCreateOptions,
 ): string[] {
   const driver = createdDriver(settings);
   if (!driver) throw new Error("builderCreateArgs: the docker driver has no builder to create");
-  const args = ["buildx", "create", "--name", name, "--driver", driver];
-  for (const option of settings.builderDriverOpts) args.push("--driver-opt", option);
-  if (settings.builderConfig) args.push("--buildkitd-config", settings.builderConfig);
+  const args = ["buildx", "create", "--name", options.name, "--driver", driver];
+  for (const option of [...options.driverOpts, ...(options.envOpts ?? [])]) args.push("--driver-opt", option);
+  if (options.configFile) args.push("--buildkitd-config", options.configFile);
   if (driver === "remote") {
     const endpoint = settings.builderRemoteConn?.trim() ?? "";
     if (endpoint === "") {

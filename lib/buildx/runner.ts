@@ -57,6 +57,17 @@ export interface DockerRunner {
 }
 
 const DOCKER = "docker";
+
+/** An argument as a shell would need it. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
+/** `docker ...args` as the log shows it: each argument quoted where a shell would need it. */
+export function commandLine(args: readonly string[]): string {
+  return [DOCKER, ...args].map(shellQuote).join(" ");
+}
+
 const KILL_GRACE_MS = 5_000;
 
 /** Writes whole lines only, masked; the unfinished rest waits for its newline (or `flush`). */

@@ -270,14 +270,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bool",
     env: env("PLUGIN_INSECURE"),
     default: false,
-    summary: "plain HTTP or unverified TLS to the registry",
+    summary:
+      "plain HTTP or unverified TLS to the registry (a created builder gets it in its buildkitd.toml; the docker driver needs the engine's insecure-registries)",
   },
   {
     key: "registryCa",
     kind: "string",
     env: env("PLUGIN_REGISTRY_CA"),
     path: true,
-    summary: "PEM file with the registry's CA",
+    summary:
+      "PEM file with the registry's CA (a created builder gets it in its buildkitd.toml; the docker driver needs /etc/docker/certs.d/HOST/ca.crt)",
   },
   {
     key: "baseImageRegistry",
@@ -343,7 +345,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "list",
     env: env("PLUGIN_BUILD_ARGS_FROM_ENV"),
     default: [],
-    summary: "names of environment variables passed as build args (NAME, NAME_IN_UPPER_CASE, HARNESS_NAME)",
+    summary:
+      "environment variables passed as build args name and NAME (value of name, NAME or HARNESS_NAME), through buildx's environment",
   },
   {
     key: "secret",
@@ -479,7 +482,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     form: "semicolon",
     env: env("PLUGIN_BAKE_OPTIONS"),
     default: [],
-    summary: "bake targets and options (; list)",
+    summary: "bake targets and options (; list); --push and --load are left out (PLUGIN_DRY_RUN decides)",
   },
 
   // -- builder

@@ -75,6 +75,15 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       );
     }
   }
+  if (settings.bakeFile && settings.pushOnly) {
+    // The plugin refuses this as well ("conflict: Bake mode (PLUGIN_BAKE_FILE) and Push-only mode
+    // (PLUGIN_PUSH_ONLY) cannot be used together"), after its builder is made; here before anything runs.
+    add(
+      `${name("bakeFile")} and ${name("pushOnly")} cannot be used together: bake builds the bake file's targets, push-only pushes an image built before; unset one of them`,
+      "bakeFile",
+      "pushOnly",
+    );
+  }
   if (!["docker", "oci"].includes(settings.outputFormat)) {
     add(
       `${name("outputFormat")} is "${settings.outputFormat}": the tarball format is docker or oci`,
@@ -107,8 +116,9 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     );
   }
 
-  // -- the image
-  const needsRepo = settings.pushOnly || !settings.dryRun || settings.load;
+  // -- the image (a bake file names its own images; with push-only too it is refused above)
+  const bakes = Boolean(settings.bakeFile);
+  const needsRepo = !bakes && (settings.pushOnly || !settings.dryRun || settings.load);
   if (settings.repo === undefined || settings.repo.trim() === "") {
     if (needsRepo) {
       const why = settings.pushOnly
@@ -137,12 +147,18 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       "tags",
     );
   }
-  if (!settings.pushOnly && settings.tags.length === 0 && !settings.dryRun) {
+  if (!settings.pushOnly && !bakes && settings.tags.length === 0 && !settings.dryRun) {
     add(`${name("tags")} is empty: set at least one tag (the default is latest)`, "tags");
   }
 
   // -- files that must exist
-  for (const key of ["registryCa", "builderConfig", "lifecyclePolicy", "repositoryPolicy"] as const) {
+  for (const key of [
+    "registryCa",
+    "builderConfig",
+    "bakeFile",
+    "lifecyclePolicy",
+    "repositoryPolicy",
+  ] as const) {
     const file = settings[key];
     if (!file) continue;
     const info = await statOrUndefined(file);

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { secretArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
+import { cacheEntries } from "../buildx/cache-entries.js";
 import type { OutputFormat, ResolvedSettings, Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 import type { ModeName } from "../outputs/result.js";
@@ -126,6 +127,11 @@ export function planBuild(resolved: ResolvedSettings, options: PlanOptions): Bui
 
   // Validates the secret forms now, not halfway through the run.
   secretArgs(settings);
+
+  // -- PLUGIN_PATH_STYLE, PLUGIN_CACHE_TLS_INSECURE: attributes of the cache entries
+  const cache = cacheEntries(settings);
+  settings = { ...settings, cacheFrom: cache.cacheFrom, cacheTo: cache.cacheTo };
+  notes.push(...cache.notes);
 
   // -- the inputs, as buildx reads them: `--file` relative to the working folder, not to the context
   // (https://docs.docker.com/reference/cli/docker/buildx/build/#file). The plugin passes its default

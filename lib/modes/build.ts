@@ -5,27 +5,25 @@
  * logins come from lib/auth.
  *
  * Order of a run: every input checked, the engine's image store included for a tarball (exit 2, nothing
- * changed) → logins in a temporary DOCKER_CONFIG → a builder when the driver needs one → the build (on the
- * classic store: `--load`, then the tarball saved from the engine) → the tarball moved into place →
- * results written. Undo actions (builder, temporary files) run however the run ends.
+ * changed) → logins in a temporary DOCKER_CONFIG and a builder when the driver needs one (build-session.ts,
+ * shared with bake) → the build (on the classic store: `--load`, then the tarball saved from the engine) →
+ * the tarball moved into place → results written. Undo actions (builder, temporary files) run however the run ends.
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { cloudLoginOf } from "../auth/cloud-login.js";
 import type { CredentialSource } from "../auth/credential.js";
-import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
-import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
+import type { CleanupScope } from "../buildx/cleanup.js";
+import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
 import {
+  commandLine,
   DockerCommandFailure,
   type DockerCommandOptions,
   type DockerRunner,
-  dockerRunner,
 } from "../buildx/runner.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
@@ -34,15 +32,10 @@ import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
+import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 
-// The credentials (AWS SDK), the engine client (dockerode) and the archive reader are loaded only by the
-// runs that use them: a cached build must not pay a second of start-up for them.
-const auth = () =>
-  Promise.all([
-    import("../auth/resolve.js"),
-    import("../auth/temp-docker-config.js"),
-    import("../auth/prepare-push.js"),
-  ]).then(([resolveModule, temp, prepare]) => ({ ...resolveModule, ...temp, ...prepare }));
+// The engine client (dockerode) and the archive reader are loaded only by the runs that use them: a
+// cached build must not pay for them.
 const daemon = () =>
   Promise.all([import("../daemon/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
@@ -127,34 +120,6 @@ async function checkBuildInputs(
   }
 }
 
-/** Whether the push needs the registry prepared (ECR repository, policies) or those settings checked. */
-function needsPreparePush(settings: Settings): boolean {
-  return (
-    ecrRegistryOf(settings) !== undefined ||
-    settings.createRepository ||
-    Boolean(settings.lifecyclePolicy || settings.repositoryPolicy)
-  );
-}
-
-/** Whether the build needs logins written for it; without any, buildx uses the user's own docker config. */
-function needsLogins(settings: Settings): boolean {
-  if (settings.password || settings.baseImagePassword || settings.config) return true;
-  if (ecrRegistryOf(settings) !== undefined) return true;
-  // A GCR/GAR login from the settings (or, for ACR, settings worth a warning when the login is asked for).
-  const cloud = cloudLoginOf(settings);
-  return cloud.login !== undefined || cloud.warnings.length > 0;
-}
-
-/** The registry the artifact file names: PLUGIN_REGISTRY when given, else the host in PLUGIN_REPO. */
-function artifactRegistry(resolved: ResolvedSettings): string | undefined {
-  const source = resolved.sources.registry;
-  if (source && source.kind !== "default" && resolved.settings.registry) return resolved.settings.registry;
-  const first = resolved.settings.repo?.split("/")[0];
-  return first && /[.:]|^localhost$/.test(first) && resolved.settings.repo?.includes("/")
-    ? first
-    : resolved.settings.registry;
-}
-
 /** Where the classic store's fallback saves from: every name the image got, or its ID when it has none. */
 function namesToSave(plan: BuildRunPlan, metadata: Record<string, unknown>): string[] {
   if (plan.imageRefs.length > 0) return plan.imageRefs;
@@ -171,11 +136,6 @@ async function tarballDigest(path: string): Promise<string | undefined> {
   return digests.size === 1 ? [...digests][0] : undefined;
 }
 
-/** An argument as a shell would need it, for the command line shown in the log. */
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
-}
-
 interface BuildState {
   plan: BuildRunPlan;
   settings: Settings;
@@ -187,6 +147,8 @@ interface BuildState {
   builder?: string;
   created: string;
   progress: ReturnType<typeof progressMode>;
+  /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
+  envArgs: EnvBuildArgs;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -200,11 +162,14 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     builder: state.builder,
     created: state.created,
     sshKeyFile: state.settings.sshAgentKey ? join(state.workDir, "ssh-key") : undefined,
+    envBuildArgs: state.envArgs.names,
   });
-  state.logger.info(`+ docker ${args.map(shellQuote).join(" ")}`);
+  state.logger.info(`+ ${commandLine(args)}`);
   // buildx's own live view needs the terminal itself; `auto` means a person watches.
   await state.runner.stream(args, {
     ...state.command,
+    // Only the build reads them: the builder's and the engine's commands keep the run's own environment.
+    env: { ...state.command.env, ...state.envArgs.env },
     what: "docker buildx build",
     terminal: state.progress === "auto",
   });
@@ -235,56 +200,41 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   for (const warning of plan.warnings) logger.warn(warning);
   for (const note of plan.notes) logger.info(note);
 
-  const runner = deps.runner ?? dockerRunner;
-  const result = await withCleanup(
-    async (scope) => {
-      const workDir = await mkdtemp(join(tmpdir(), "buildx-step-build-"));
-      scope.add(() => rm(workDir, { recursive: true, force: true }));
-      const childEnv: NodeJS.ProcessEnv = { ...env };
-      if (needsLogins(settings)) {
-        const { credentialSourceFor, writeTempDockerConfig } = await auth();
-        const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
-        const config = await writeTempDockerConfig({ settings, source: credentials, env, logger, cwd });
-        scope.add(() => config.remove());
-        Object.assign(childEnv, config.env);
-      }
+  // Pure, and before anything runs: proxy credentials are masked from the first line on.
+  const envArgs = envBuildArgs(settings, env);
+  for (const secret of envArgs.secrets) logger.addSecret(secret);
+  for (const note of envArgs.notes) logger.info(note);
+
+  const result = await withBuildSession(
+    settings,
+    {
+      logger,
+      env,
+      cwd,
+      runner: deps.runner,
+      credentials: deps.credentials,
+      handleSignals: deps.handleSignals,
+    },
+    { preparesPush },
+    async (session) => {
       if (settings.sshAgentKey) {
         logger.addSecret(settings.sshAgentKey);
-        await writeFile(join(workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
+        await writeFile(join(session.workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
       }
-      const command: DockerCommandOptions = { env: childEnv, cwd, signal: scope.signal, mask: logger.mask };
       const state: BuildState = {
         plan,
         settings,
-        scope,
-        command,
-        runner,
+        scope: session.scope,
+        command: session.command,
+        runner: session.runner,
         logger,
-        workDir,
+        workDir: session.workDir,
+        builder: session.builder,
         created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
         progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
+        envArgs,
       };
-      // The engine's own builder needs nothing (but a builder the user named); only a created one needs
-      // the lifecycle code.
-      if (createdDriver(settings)) {
-        const { prepareBuilder } = await import("../buildx/builder.js");
-        state.builder = await prepareBuilder(settings, {
-          runner,
-          scope,
-          command,
-          info: (m) => logger.info(m),
-          warn: (m) => logger.warn(m),
-        });
-      } else {
-        state.builder = settings.builderName?.trim() || undefined;
-      }
-      if (preparesPush) await (await auth()).preparePush(settings, { logger, cwd });
       return build(state, resolved, env, classicStore);
-    },
-    {
-      handleSignals: deps.handleSignals,
-      onSignal: (signal) => logger.warn(`${signal}: stopping the build and cleaning up`),
-      onCleanupError: (error) => logger.warn(`cleanup: ${(error as Error).message}`),
     },
   );
 

@@ -20,6 +20,12 @@ export async function runStep(resolved: ResolvedSettings, context: StepContext):
     await runPushOnly(settings, { logger: context.logger, env: context.env });
     return 0;
   }
+  // PLUGIN_BAKE_FILE switches the build to bake (validation refuses it beside push-only).
+  if (settings.bakeFile) {
+    const { runBake } = await import("./bake.js");
+    await runBake(resolved, { logger: context.logger, env: context.env });
+    return 0;
+  }
   const { runBuild } = await import("./build.js");
   await runBuild(resolved, {
     logger: context.logger,

@@ -18,4 +18,6 @@ export interface StepResult {
   digestPreserved?: boolean;
   /** Registry the image went to, as given in the settings (for the artifact file). */
   registry?: string;
+  /** Bake: each target's digest (null when buildx reported none), by target name. */
+  targets?: Record<string, string | null>;
 }

@@ -118,3 +118,32 @@ test("remote without PLUGIN_BUILDER_REMOTE_CONN: exit 2, no builder created", as
   assert.match(result.stderr, /PLUGIN_BUILDER_REMOTE_CONN/);
   assert.equal(await builderExists(name), false);
 });
+
+test("PLUGIN_BUILDER_DRIVER_OPTS_NEW that does not boot: removed, made again with PLUGIN_BUILDER_DRIVER_OPTS (the plugin's fallback)", async () => {
+  const context = await sampleContext(join(work.path, "opts-new"));
+  const name = unique();
+  const result = await runCli([], {
+    cwd: context,
+    env: {
+      PLUGIN_DRY_RUN: "true",
+      PLUGIN_BUILDER_DRIVER: "docker-container",
+      PLUGIN_BUILDER_NAME: name,
+      PLUGIN_BUILDER_DRIVER_OPTS_NEW: "image=buildx-step.invalid/buildkit:new",
+      PLUGIN_BUILDER_DRIVER_OPTS: "image=buildx-step.invalid/buildkit:old",
+    },
+  });
+  // No BuildKit image can be pulled here: the second builder fails too, and that failure is the run's.
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(`creating builder ${name} \\(driver docker-container, PLUGIN_BUILDER_DRIVER_OPTS_NEW\\)`),
+  );
+  assert.match(
+    result.stderr,
+    /warning: the builder did not start with PLUGIN_BUILDER_DRIVER_OPTS_NEW: .*buildkit:new.*; creating it again with PLUGIN_BUILDER_DRIVER_OPTS, as the plugin does/,
+  );
+  assert.match(result.stderr, new RegExp(`creating builder ${name} \\(driver docker-container\\)\\n`));
+  assert.match(result.stderr, /error: bootstrapping builder .*buildkit:old/);
+  assert.equal(result.stderr.match(new RegExp(`removed builder ${name}`, "g"))?.length, 2);
+  assert.equal(await builderExists(name), false);
+});

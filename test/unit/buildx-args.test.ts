@@ -65,7 +65,6 @@ const table: Row[] = [
     settings: {
       target: "release",
       buildArgs: ["A=1", "B=x,y"],
-      buildArgsFromEnv: ["HTTP_PROXY", "GIT_SHA"],
       secret: "id=raw,src=/run/raw",
       secretsFromEnv: ["npm=NPM_TOKEN"],
       secretsFromFile: ["cert=/etc/cert.pem"],
@@ -90,6 +89,7 @@ const table: Row[] = [
       imageRefs: ["reg.example/app:1.0", "reg.example/app:latest"],
       builder: "buildx-step-1234",
       sshKeyFile: "/tmp/w/ssh-key",
+      envBuildArgs: ["HTTP_PROXY", "GIT_SHA"],
     },
     args: [
       "buildx",
@@ -330,6 +330,15 @@ test("malformed secrets are bad input naming the setting", () => {
 
 // -- builders
 
+/** The create argv with the settings' own driver options and config, nothing from the environment. */
+function createArgs(settings: Settings, name: string): string[] {
+  return builderCreateArgs(settings, {
+    name,
+    driverOpts: settings.builderDriverOpts,
+    configFile: settings.builderConfig,
+  });
+}
+
 test("docker driver (default, or named): nothing to create", () => {
   assert.equal(createdDriver(testSettings()), undefined);
   assert.equal(createdDriver(testSettings({ builderDriver: "docker" })), undefined);
@@ -342,7 +351,7 @@ test("docker-container builder: driver options and buildkitd config", () => {
     builderDriverOpts: ["image=moby/buildkit:v0.13.2", "network=host"],
     builderConfig: "/etc/buildkitd.toml",
   });
-  assert.deepEqual(builderCreateArgs(settings, "buildx-step-ab12"), [
+  assert.deepEqual(createArgs(settings, "buildx-step-ab12"), [
     "buildx",
     "create",
     "--name",
@@ -360,7 +369,7 @@ test("docker-container builder: driver options and buildkitd config", () => {
 
 test("remote builder: the endpoint last; refused without PLUGIN_BUILDER_REMOTE_CONN", () => {
   assert.deepEqual(
-    builderCreateArgs(
+    createArgs(
       testSettings({
         builderDriver: "remote",
         builderRemoteConn: "tcp://buildkitd:1234",
@@ -381,14 +390,14 @@ test("remote builder: the endpoint last; refused without PLUGIN_BUILDER_REMOTE_C
     ],
   );
   assert.throws(
-    () => builderCreateArgs(testSettings({ builderDriver: "remote" }), "b1"),
+    () => createArgs(testSettings({ builderDriver: "remote" }), "b1"),
     (error: unknown) => error instanceof UsageError && /PLUGIN_BUILDER_REMOTE_CONN/.test(error.message),
   );
 });
 
 test("kubernetes builder: driver options, no endpoint", () => {
   assert.deepEqual(
-    builderCreateArgs(
+    createArgs(
       testSettings({ builderDriver: "kubernetes", builderDriverOpts: ["namespace=ci", "replicas=2"] }),
       "k",
     ),

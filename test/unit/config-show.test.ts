@@ -125,3 +125,50 @@ test("secretValues lists the value of every secret setting that is set", async (
   });
   assert.deepEqual(secretValues(resolved.settings).sort(), Object.values(SECRET_VALUES).sort());
 });
+
+test("config shows the build settings of issue 10 with the variable that set them (aliases included)", async (t) => {
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  await writeFile(join(dir.path, "docker-bake.hcl"), 'target "default" {}\n');
+  await writeFile(join(dir.path, "ca.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  const resolved = await resolveSettings({
+    env: {
+      PLUGIN_BUILD_ARGS_FROM_ENV: "GIT_SHA,build_id",
+      PLUGIN_BUILDER_DRIVER_OPTS_NEW: "image=moby/buildkit:v0.14.0;network=host",
+      AWS_PLUGIN_PATH_STYLE: "true",
+      PLUGIN_CACHE_TLS_INSECURE: "true",
+      PLUGIN_BAKE_FILE: "docker-bake.hcl",
+      PLUGIN_BAKE_OPTIONS: "app; --set *.platform=linux/amd64",
+      PLUGIN_REGISTRY_CA: "ca.pem",
+      PLUGIN_INSECURE: "true",
+    },
+    flags: [],
+    cwd: dir.path,
+  });
+  const table = formatConfigTable(configReport(resolved));
+  const row = (setting: string, env: string, value: string, from: string) =>
+    assert.match(table, new RegExp(`^${setting} \\(${env}\\)\\s+${value}\\s+${from}$`, "m"), setting);
+  row(
+    "buildArgsFromEnv",
+    "PLUGIN_BUILD_ARGS_FROM_ENV",
+    '"GIT_SHA", "build_id"',
+    "env PLUGIN_BUILD_ARGS_FROM_ENV",
+  );
+  row(
+    "builderDriverOptsNew",
+    "PLUGIN_BUILDER_DRIVER_OPTS_NEW",
+    '"image=moby/buildkit:v0\\.14\\.0", "network=host"',
+    "env PLUGIN_BUILDER_DRIVER_OPTS_NEW",
+  );
+  row("cachePathStyle", "PLUGIN_PATH_STYLE", "true", "env AWS_PLUGIN_PATH_STYLE");
+  row("cacheTlsInsecure", "PLUGIN_CACHE_TLS_INSECURE", "true", "env PLUGIN_CACHE_TLS_INSECURE");
+  row("bakeFile", "PLUGIN_BAKE_FILE", `${dir.path}/docker-bake\\.hcl`, "env PLUGIN_BAKE_FILE");
+  row(
+    "bakeOptions",
+    "PLUGIN_BAKE_OPTIONS",
+    '"app", "--set \\*\\.platform=linux/amd64"',
+    "env PLUGIN_BAKE_OPTIONS",
+  );
+  row("registryCa", "PLUGIN_REGISTRY_CA", `${dir.path}/ca\\.pem`, "env PLUGIN_REGISTRY_CA");
+  row("insecure", "PLUGIN_INSECURE", "true", "env PLUGIN_INSECURE");
+});

@@ -124,6 +124,18 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     ["PLUGIN_CONFIG"],
   ],
   [
+    "a bake file with push-only (the plugin refuses this too)",
+    { PLUGIN_BAKE_FILE: "plain-file", PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+    [/^PLUGIN_BAKE_FILE and PLUGIN_PUSH_ONLY cannot be used together/],
+    ["PLUGIN_BAKE_FILE", "PLUGIN_PUSH_ONLY"],
+  ],
+  [
+    "a bake file that is missing",
+    { PLUGIN_BAKE_FILE: "docker-bake.hcl" },
+    [/PLUGIN_BAKE_FILE: .*docker-bake\.hcl does not exist/],
+    ["PLUGIN_BAKE_FILE"],
+  ],
+  [
     "a config path that is missing",
     { PLUGIN_CONFIG: "nope/config.json" },
     [/PLUGIN_CONFIG is neither/],
@@ -215,6 +227,17 @@ test("push-only without a tarball is valid: it pushes PLUGIN_REPO:tag from the e
   });
   assert.equal(resolved.settings.pushOnly, true);
   assert.equal(resolved.settings.sourceTarPath, undefined);
+});
+
+test("bake needs no PLUGIN_REPO or tags: the bake file names its images", async (t) => {
+  const cwd = await workdir(t);
+  const resolved = await resolveSettings({
+    env: { PLUGIN_BAKE_FILE: "plain-file", PLUGIN_TAGS: "" },
+    flags: [],
+    cwd,
+  });
+  assert.equal(resolved.settings.bakeFile, join(cwd, "plain-file"));
+  assert.equal(resolved.settings.repo, undefined);
 });
 
 test("several problems are reported together", async (t) => {

@@ -1,0 +1,130 @@
+/**
+ * Bake mode (PLUGIN_BAKE_FILE): `docker buildx bake` builds the bake file's targets and pushes them, or in a
+ * dry run loads them into the engine, as the plugin does. Orchestration only: the argv is lib/buildx's
+ * (bake-args.ts), the session (logins, builder, cleanup) is build-session.ts, shared with the build mode.
+ *
+ * Results: bake's metadata is keyed by target. One target gives the run's digest (DRONE_OUTPUT `digest`,
+ * the artifact file, `--json`), with the image names bake gave it; with several, `--json` lists each
+ * target's digest under `targets` and no single digest is reported (the plugin, which reads a top-level
+ * digest, reports none in bake mode at all).
+ */
+import { join } from "node:path";
+import type { CredentialSource } from "../auth/credential.js";
+import { buildxBakeArgs } from "../buildx/bake-args.js";
+import { type BakeTarget, bakeTargets } from "../buildx/bake-metadata.js";
+import { readBuildxMetadata } from "../buildx/metadata.js";
+import { progressMode } from "../buildx/progress.js";
+import { commandLine, type DockerRunner } from "../buildx/runner.js";
+import type { ResolvedSettings } from "../config/settings.js";
+import type { Logger } from "../log.js";
+import { publishResult } from "../outputs/publish.js";
+import type { StepResult } from "../outputs/result.js";
+import { replaceFile } from "../outputs/write-output.js";
+import { planBake } from "./bake-plan.js";
+import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
+
+export interface BakeDeps {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  runner?: DockerRunner;
+  credentials?: CredentialSource;
+  /** Where `--json` goes. Default: stdout. */
+  writeStdout?: (text: string) => void;
+  /** Whether a person watches stderr (buildx's tty progress). Default: process.stderr.isTTY. */
+  stderrIsTty?: boolean;
+  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
+  handleSignals?: boolean;
+}
+
+/** `registry/repo:tag` as repository and tag (a colon before the last `/` is a port). */
+function splitTag(image: string): { repo: string; tag?: string } {
+  const colon = image.lastIndexOf(":");
+  return colon > image.lastIndexOf("/")
+    ? { repo: image.slice(0, colon), tag: image.slice(colon + 1) }
+    : { repo: image };
+}
+
+/** The one target's image as the result names it: its repository and tags, when they share one repository. */
+function namesOf(target: BakeTarget): { image?: string; tags: string[] } {
+  const parts = target.images.map(splitTag);
+  const repos = new Set(parts.map((part) => part.repo));
+  if (repos.size !== 1) return { tags: [] };
+  return { image: [...repos][0], tags: parts.flatMap((part) => (part.tag ? [part.tag] : [])) };
+}
+
+export async function runBake(resolved: ResolvedSettings, deps: BakeDeps): Promise<StepResult> {
+  const { logger, env } = deps;
+  const cwd = deps.cwd ?? process.cwd();
+  const plan = planBake(resolved);
+  const { settings } = plan;
+  // ECR repository creation and policies follow PLUGIN_REPO, as in the plugin's ECR wrapper.
+  const preparesPush = plan.push && Boolean(settings.repo?.trim()) && needsPreparePush(settings);
+  if (preparesPush) await (await auth()).checkPreparePush(settings, { logger, cwd });
+  for (const warning of plan.warnings) logger.warn(warning);
+  for (const note of plan.notes) logger.info(note);
+
+  const progress = progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY));
+  const result = await withBuildSession(
+    settings,
+    {
+      logger,
+      env,
+      cwd,
+      runner: deps.runner,
+      credentials: deps.credentials,
+      handleSignals: deps.handleSignals,
+    },
+    { preparesPush },
+    async (session) => {
+      const metadataFile = join(session.workDir, "metadata.json");
+      const args = buildxBakeArgs(settings, { builder: session.builder, push: plan.push, metadataFile });
+      logger.info(`+ ${commandLine(args)}`);
+      await session.runner.stream(args, {
+        ...session.command,
+        what: "docker buildx bake",
+        // buildx's own live view needs the terminal itself; `auto` means a person watches.
+        terminal: progress === "auto",
+      });
+      const { text, metadata } = await readBuildxMetadata(metadataFile);
+      if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
+      return bakeResult(resolved, plan.mode, plan.push, bakeTargets(metadata), logger);
+    },
+  );
+  await publishResult(result, settings, deps.writeStdout);
+  return result;
+}
+
+function bakeResult(
+  resolved: ResolvedSettings,
+  mode: StepResult["mode"],
+  push: boolean,
+  targets: BakeTarget[],
+  logger: Logger,
+): StepResult {
+  const done = push ? "pushed" : "loaded into the engine";
+  for (const target of targets) {
+    logger.info(
+      `target ${target.name}: ${done} ${target.images.join(", ") || "(no image name)"} at ${target.digest ?? "(no digest reported)"}`,
+    );
+  }
+  const result: StepResult = {
+    mode,
+    tags: [],
+    targets: Object.fromEntries(targets.map((target) => [target.name, target.digest ?? null])),
+  };
+  const only = targets.length === 1 ? targets[0] : undefined;
+  if (!only) {
+    result.registry = artifactRegistry(resolved);
+    if (targets.length > 1)
+      logger.info(`${targets.length} targets: no single digest to report (see targets in --json)`);
+    return result;
+  }
+  const names = namesOf(only);
+  if (names.image) result.image = names.image;
+  result.tags = names.tags;
+  if (only.digest) result.digest = only.digest;
+  // The artifact file's registry: PLUGIN_REGISTRY when given, else the host of the image bake named.
+  result.registry = artifactRegistry({ ...resolved, settings: { ...resolved.settings, repo: names.image } });
+  return result;
+}
