@@ -117,7 +117,7 @@ export class Authorizer {
     return withRetry(
       async () => {
         const response = await this.#options.transport.request({ url, method, headers, body });
-        const text = await response.text();
+        const text = await response.text(response.statusCode === 200 ? "token" : "error", operation);
         if (response.statusCode === 401 || response.statusCode === 403) {
           const who = credential?.username
             ? `the credentials of user "${credential.username}"`

@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { anonymous, type CredentialSource } from "../auth/credential.js";
 import { messageOf, StepFailure } from "../errors.js";
 import { Authorizer } from "./authorizer.js";
+import type { BodyKind } from "./body-limit.js";
 import { parseChallenge } from "./challenge.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { registryEndpoint } from "./reference.js";
@@ -45,6 +46,8 @@ export interface RegistryRequest {
   body?: Buffer | string | Readable | AsyncIterable<Buffer>;
   /** Statuses that mean success. */
   expect: number[];
+  /** What a successful answer's body is, for its size limit; default: not used (the error limit). */
+  bodyKind?: BodyKind;
   signal?: AbortSignal;
 }
 
@@ -161,9 +164,13 @@ export class RegistryClient {
         body: request.body,
         signal: request.signal,
       });
-      const text = request.method === "HEAD" ? "" : await response.text();
+      const expected = request.expect.includes(response.statusCode);
+      const text =
+        request.method === "HEAD"
+          ? ""
+          : await response.text(expected ? (request.bodyKind ?? "error") : "error", request.operation);
       if (request.method === "HEAD") await response.dump();
-      if (request.expect.includes(response.statusCode)) {
+      if (expected) {
         return { status: response.statusCode, headers: response.headers, text };
       }
       if (response.statusCode === 401) {
@@ -206,7 +213,7 @@ async function ping(transport: HttpTransport, base: URL, userAgent: string): Pro
     method: "GET",
     headers: { "user-agent": userAgent },
   });
-  const text = await response.text();
+  const text = await response.text("ping", `${base.origin}/v2/`);
   if (response.statusCode === 200 || response.statusCode === 401) {
     return { status: response.statusCode, headers: response.headers };
   }

@@ -18,6 +18,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { UsageError } from "../errors.js";
+import { BODY_LIMITS, type BodyKind, BodyTooLargeError, readWithin } from "./body-limit.js";
 import { isLoopbackHost } from "./reference.js";
 
 export interface TransportOptions {
@@ -89,9 +90,12 @@ export interface HttpRequest {
 export interface HttpResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
-  /** The body as text (registry answers are small JSON). */
-  text(): Promise<string>;
-  /** Reads and drops the body, so the connection can be reused. */
+  /**
+   * The body as text, read up to the limit for its kind; over it the request is aborted and a
+   * {@link BodyTooLargeError} names `what` and the limit.
+   */
+  text(kind: BodyKind, what: string): Promise<string>;
+  /** Reads and drops the body (up to the error limit), so the connection can be reused. */
   dump(): Promise<void>;
 }
 
@@ -99,18 +103,22 @@ export interface HttpResponse {
 const IDLE_TIMEOUT_MS = 300_000;
 
 function wrapResponse(response: IncomingMessage): HttpResponse {
+  const within = async (kind: BodyKind) => {
+    const bytes = await readWithin(response, BODY_LIMITS[kind], response.headers["content-length"]);
+    // Over the limit: the connection is closed, not drained (draining is what the limit prevents).
+    if (!bytes) response.destroy();
+    return bytes;
+  };
   return {
     statusCode: response.statusCode ?? 0,
     headers: response.headers,
-    text: async () => {
-      const parts: Buffer[] = [];
-      for await (const part of response) parts.push(part as Buffer);
-      return Buffer.concat(parts).toString("utf8");
+    text: async (kind, what) => {
+      const bytes = await within(kind);
+      if (!bytes) throw new BodyTooLargeError(what, kind);
+      return bytes.toString("utf8");
     },
     dump: async () => {
-      response.resume();
-      if (!response.complete)
-        await new Promise((resolve) => response.once("end", resolve).once("close", resolve));
+      await within("error");
     },
   };
 }
