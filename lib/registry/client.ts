@@ -11,6 +11,8 @@ import { Authorizer } from "./authorizer.js";
 import type { BodyKind } from "./body-limit.js";
 import { parseChallenge } from "./challenge.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
+import { checkNextUrl, sameOrigin } from "./origin.js";
+import { sendFollowingRedirects } from "./redirect.js";
 import { registryEndpoint } from "./reference.js";
 import {
   defaultRetryPolicy,
@@ -54,6 +56,8 @@ export interface RegistryRequest {
 export interface RegistryResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The URL that gave this answer (after redirects): relative Locations in it resolve against it. */
+  url: URL;
 }
 
 /** TLS errors that mean "the certificate is not trusted": the user can fix them with a setting. */
@@ -122,6 +126,7 @@ export class RegistryClient {
         });
         const authorizer = new Authorizer({
           host: options.host,
+          registry: base,
           credential,
           transport,
           retry: policy,
@@ -145,22 +150,31 @@ export class RegistryClient {
     throw new StepFailure(`cannot reach the registry ${options.host}: ${failures.join("; ")}`);
   }
 
-  /** Sends one request with auth; a 401 renews the token and, for a replayable body, tries once more. */
+  /**
+   * Sends one request, following redirects where that is safe (redirect.ts). The Authorization header
+   * goes only to the registry's own origin: an upload Location or a redirect elsewhere (object storage)
+   * gets none, and a request never goes from https to http. A 401 from the registry renews the token
+   * and, for a replayable body, tries once more; a 401 from another origin changes nothing of the login.
+   */
   async send(request: RegistryRequest): Promise<RegistryResponse & { text: string }> {
     const replayable =
       request.body === undefined || Buffer.isBuffer(request.body) || typeof request.body === "string";
+    const target = new URL(request.url, this.base);
+    checkNextUrl(request.operation, this.base, target, "the registry sent the request on");
     for (let renewed = false; ; renewed = true) {
-      const url = new URL(request.url, this.base);
-      const headers: Record<string, string> = {
-        "user-agent": this.#options.userAgent ?? "buildx-step",
-        ...request.headers,
-      };
       const authorization = await this.#authorizer.header(request.scopes);
-      if (authorization) headers.authorization = authorization;
-      const response = await this.#transport.request({
-        url,
+      const { response, url } = await sendFollowingRedirects(this.#transport, {
+        operation: request.operation,
+        url: target,
         method: request.method,
-        headers,
+        headersFor: (hop) => {
+          const headers: Record<string, string> = {
+            "user-agent": this.#options.userAgent ?? "buildx-step",
+            ...request.headers,
+          };
+          if (authorization && sameOrigin(hop, this.base)) headers.authorization = authorization;
+          return headers;
+        },
         body: request.body,
         signal: request.signal,
       });
@@ -171,7 +185,12 @@ export class RegistryClient {
           : await response.text(expected ? (request.bodyKind ?? "error") : "error", request.operation);
       if (request.method === "HEAD") await response.dump();
       if (expected) {
-        return { status: response.statusCode, headers: response.headers, text };
+        return { status: response.statusCode, headers: response.headers, text, url };
+      }
+      if (response.statusCode === 401 && !sameOrigin(url, this.base)) {
+        throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
+          hint: `${url.origin} is not the registry (${this.base.origin}): it was sent no credentials, and its refusal does not change the login to ${this.host}`,
+        });
       }
       if (response.statusCode === 401) {
         const challenge = parseChallenge(response.headers["www-authenticate"]);
@@ -215,7 +234,7 @@ async function ping(transport: HttpTransport, base: URL, userAgent: string): Pro
   });
   const text = await response.text("ping", `${base.origin}/v2/`);
   if (response.statusCode === 200 || response.statusCode === 401) {
-    return { status: response.statusCode, headers: response.headers };
+    return { status: response.statusCode, headers: response.headers, url: base };
   }
   throw new RegistryHttpError(`${base.origin}/v2/`, response.statusCode, parseErrorBody(text), {
     retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),
