@@ -29,6 +29,8 @@ export interface AuthorizerOptions {
   host: string;
   /** The URL that answered `/v2/`: the origin the credentials and tokens belong to. */
   registry: URL;
+  /** The run's signal: a token fetch stops with it. */
+  signal?: AbortSignal;
   credential: Credential | undefined;
   transport: HttpTransport;
   retry: RetryPolicy;
@@ -142,6 +144,7 @@ export class Authorizer {
             return others;
           },
           body,
+          signal: this.#options.signal,
         });
         const text = await response.text(response.statusCode === 200 ? "token" : "error", operation);
         if (response.statusCode === 401 || response.statusCode === 403) {
@@ -166,7 +169,7 @@ export class Authorizer {
         const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
         return { token, expiresAt: Date.now() + lifetime * 1000 };
       },
-      { policy: this.#options.retry },
+      { policy: this.#options.retry, signal: this.#options.signal },
     );
   }
 }

@@ -256,7 +256,7 @@ export class RepositoryClient {
     }
   }
 
-  /** Cancels an upload session (a push that failed); the registry would purge it later anyway. */
+  /** Cancels an upload session (a push that failed or was stopped); the registry would purge it later anyway. */
   async cancelUpload(location: string): Promise<void> {
     try {
       await this.#client.send({
@@ -264,7 +264,8 @@ export class RepositoryClient {
         method: "DELETE",
         url: location,
         scopes: this.#scopes,
-        expect: [204, 404],
+        expect: [200, 202, 204, 404],
+        cleanup: true,
       });
     } catch {
       // Best effort: an abandoned session holds no tag and expires.

@@ -15,11 +15,13 @@ import {
   type IncomingMessage,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
+import { rootCertificates, type TLSSocket } from "node:tls";
 import { UsageError } from "../errors.js";
 import { BODY_LIMITS, type BodyKind, BodyTooLargeError, readWithin } from "./body-limit.js";
 import { isLoopbackHost } from "./reference.js";
+import { connectTimeout, DEFAULT_TIMEOUTS, noProgressTimeout, type Timeouts } from "./timeouts.js";
 
 export interface TransportOptions {
   /** `PLUGIN_INSECURE`: plain HTTP allowed, and TLS without verification. */
@@ -28,6 +30,8 @@ export interface TransportOptions {
   caFile?: string;
   /** For `NODE_EXTRA_CA_CERTS`, which Node applies only to its default agent. */
   env?: NodeJS.ProcessEnv;
+  /** Per-request deadlines (timeouts.ts); defaults for any left out. */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** The URLs to try for a registry endpoint, in order: HTTPS first; plain HTTP only where allowed. */
@@ -99,9 +103,6 @@ export interface HttpResponse {
   dump(): Promise<void>;
 }
 
-/** A request that goes silent this long (no byte either way) is abandoned as a broken connection. */
-const IDLE_TIMEOUT_MS = 300_000;
-
 function wrapResponse(response: IncomingMessage): HttpResponse {
   const within = async (kind: BodyKind) => {
     const bytes = await readWithin(response, BODY_LIMITS[kind], response.headers["content-length"]);
@@ -123,11 +124,20 @@ function wrapResponse(response: IncomingMessage): HttpResponse {
   };
 }
 
+/** Whether a socket handed to a request is connected (and, for TLS, past its handshake). */
+function connectionReady(socket: Socket, secure: boolean): boolean {
+  if (socket.connecting) return false;
+  // A TLS client has sent its Finished message once its handshake is done.
+  return !secure || (socket as TLSSocket).getFinished?.() !== undefined;
+}
+
 export class HttpTransport {
   readonly #http = new HttpAgent({ keepAlive: true });
   readonly #https: HttpsAgent;
+  readonly #timeouts: Timeouts;
 
   constructor(endpoint: string, options: TransportOptions) {
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const ca = trustedCas(options);
     this.#https = new HttpsAgent({
       keepAlive: true,
@@ -139,6 +149,7 @@ export class HttpTransport {
   request(request: HttpRequest): Promise<HttpResponse> {
     const secure = request.url.protocol === "https:";
     const send = secure ? httpsRequest : httpRequest;
+    const { connectMs, noProgressMs } = this.#timeouts;
     return new Promise((resolve, reject) => {
       const outgoing = send(
         request.url,
@@ -148,15 +159,30 @@ export class HttpTransport {
           agent: secure ? this.#https : this.#http,
           signal: request.signal,
         },
-        (response) => resolve(wrapResponse(response)),
+        (response) => {
+          clearTimeout(connectTimer);
+          resolve(wrapResponse(response));
+        },
       );
-      outgoing.on("error", reject);
-      outgoing.setTimeout(IDLE_TIMEOUT_MS, () =>
-        outgoing.destroy(
-          Object.assign(new Error(`no answer from ${request.url.host} in ${IDLE_TIMEOUT_MS / 1000} s`), {
-            code: "ETIMEDOUT",
-          }),
+      // The run's signal (a signal, the push deadline) ends a request with its own reason, not an AbortError.
+      outgoing.on("error", (error) =>
+        reject(
+          request.signal?.aborted && request.signal.reason instanceof Error ? request.signal.reason : error,
         ),
+      );
+      // Connect timeout: from now until the connection is ready (a reused one is ready at once).
+      const connectTimer = setTimeout(
+        () => outgoing.destroy(connectTimeout(request.url.host, connectMs)),
+        connectMs,
+      );
+      outgoing.once("close", () => clearTimeout(connectTimer));
+      outgoing.once("socket", (socket) => {
+        if (outgoing.reusedSocket || connectionReady(socket, secure)) clearTimeout(connectTimer);
+        else socket.once(secure ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
+      });
+      // No-progress timeout: the socket's idle timer, which every byte read or written resets.
+      outgoing.setTimeout(noProgressMs, () =>
+        outgoing.destroy(noProgressTimeout(request.url.host, noProgressMs)),
       );
       const body = request.body;
       if (body === undefined || typeof body === "string" || Buffer.isBuffer(body)) {
