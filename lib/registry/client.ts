@@ -140,7 +140,7 @@ export class RegistryClient {
   static async connect(options: RegistryClientOptions): Promise<RegistryClient> {
     const endpoint = registryEndpoint(options.host);
     const policy = { ...defaultRetryPolicy, ...options.retry };
-    const transport = new HttpTransport(endpoint, options);
+    const transport = await HttpTransport.create(endpoint, options);
     const credential = await (options.credentials ?? anonymous)(options.host);
     const userAgent = options.userAgent ?? "buildx-step";
     const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
@@ -179,8 +179,10 @@ export class RegistryClient {
           transport.close();
           throw isRequestTimeout(error) ? error.during(`connecting to the registry ${options.host}`) : error;
         }
+        const proxy = transport.proxyFor(base);
+        const through = proxy ? ` (through the proxy ${proxy.display} from ${proxy.variable})` : "";
         failures.push(
-          `${base.origin}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
+          `${base.origin}${through}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
         );
       }
     }

@@ -18,8 +18,16 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { rootCertificates, type TLSSocket } from "node:tls";
-import { UsageError } from "../errors.js";
+import { StepFailure, UsageError } from "../errors.js";
 import { BODY_LIMITS, type BodyKind, BodyTooLargeError, readWithin } from "./body-limit.js";
+import type { ProxyAgents } from "./proxy-agents.js";
+import {
+  type ProxyConfig,
+  type ProxyServer,
+  proxyConfigFrom,
+  proxyFor,
+  proxyVariablesSet,
+} from "./proxy-env.js";
 import { isLoopbackHost } from "./reference.js";
 import { connectTimeout, DEFAULT_TIMEOUTS, noProgressTimeout, type Timeouts } from "./timeouts.js";
 
@@ -124,6 +132,18 @@ function wrapResponse(response: IncomingMessage): HttpResponse {
   };
 }
 
+/** The proxy refused to carry a request: its own answer, named as the proxy's (never with its credentials). */
+function proxyRefused(proxy: ProxyServer, url: URL, status: number): StepFailure {
+  // 407 is the standard answer (RFC 9110 §15.5.8); some proxies (tinyproxy) answer a tunnel with 401.
+  const hint =
+    status === 407 || status === 401
+      ? `it asks for credentials: give them in ${proxy.variable} as http://user:password@host:port`
+      : `check ${proxy.variable}, and NO_PROXY if ${url.hostname} should be reached directly`;
+  return new StepFailure(
+    `the proxy ${proxy.display} (${proxy.variable}) refused the request to ${url.host} with HTTP ${status}: ${hint}`,
+  );
+}
+
 /** Whether a socket handed to a request is connected (and, for TLS, past its handshake). */
 function connectionReady(socket: Socket, secure: boolean): boolean {
   if (socket.connecting) return false;
@@ -131,39 +151,95 @@ function connectionReady(socket: Socket, secure: boolean): boolean {
   return !secure || (socket as TLSSocket).getFinished?.() !== undefined;
 }
 
+/** The proxies of the environment and their agents, when a proxy variable is set. */
+interface Proxies {
+  config: ProxyConfig;
+  agents: ProxyAgents;
+}
+
 export class HttpTransport {
   readonly #http = new HttpAgent({ keepAlive: true });
-  readonly #https: HttpsAgent;
+  readonly #https = new HttpsAgent({ keepAlive: true });
+  readonly #endpoint: string;
+  readonly #verifiesEndpoint: boolean;
+  readonly #ca: string[] | undefined;
   readonly #timeouts: Timeouts;
+  readonly #proxies: Proxies | undefined;
 
-  constructor(endpoint: string, options: TransportOptions) {
+  private constructor(endpoint: string, options: TransportOptions, proxies: Proxies | undefined) {
+    this.#endpoint = endpoint;
+    this.#verifiesEndpoint = verifiesCertificate(endpoint, options);
+    this.#ca = trustedCas(options);
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    const ca = trustedCas(options);
-    this.#https = new HttpsAgent({
-      keepAlive: true,
-      ...(ca ? { ca } : {}),
-      rejectUnauthorized: verifiesCertificate(endpoint, options),
-    });
+    this.#proxies = proxies;
+  }
+
+  /**
+   * A transport for the registry at `endpoint`. The proxy code (proxy-agents.ts and its libraries) is
+   * loaded only when the environment names a proxy.
+   */
+  static async create(endpoint: string, options: TransportOptions): Promise<HttpTransport> {
+    const env = options.env ?? process.env;
+    let proxies: Proxies | undefined;
+    if (proxyVariablesSet(env)) {
+      const config = proxyConfigFrom(env);
+      const { ProxyAgents } = await import("./proxy-agents.js");
+      proxies = { config, agents: new ProxyAgents() };
+    }
+    return new HttpTransport(endpoint, options, proxies);
+  }
+
+  /** The proxy a request to `url` goes through, if any (for messages). */
+  proxyFor(url: URL): ProxyServer | undefined {
+    return this.#proxies ? proxyFor(url, this.#proxies.config) : undefined;
+  }
+
+  /**
+   * TLS settings per request, not per agent: `PLUGIN_INSECURE` and docker's unverified loopback apply to
+   * the registry's own host only; a redirect or a token realm elsewhere is always verified.
+   */
+  #tlsOptions(url: URL): { ca?: string[]; rejectUnauthorized: boolean } {
+    const verify = url.host === this.#endpoint ? this.#verifiesEndpoint : true;
+    return { ...(this.#ca ? { ca: this.#ca } : {}), rejectUnauthorized: verify };
   }
 
   request(request: HttpRequest): Promise<HttpResponse> {
     const secure = request.url.protocol === "https:";
     const send = secure ? httpsRequest : httpRequest;
     const { connectMs, noProgressMs } = this.#timeouts;
+    const proxy = this.proxyFor(request.url);
+    const agent = proxy
+      ? (this.#proxies as Proxies).agents.agentFor(proxy, secure ? "https:" : "http:")
+      : secure
+        ? this.#https
+        : this.#http;
     return new Promise((resolve, reject) => {
+      let proxyRefusal: number | undefined;
       const outgoing = send(
         request.url,
         {
           method: request.method,
           headers: request.headers,
-          agent: secure ? this.#https : this.#http,
+          agent,
           signal: request.signal,
+          ...(secure ? this.#tlsOptions(request.url) : {}),
         },
         (response) => {
           clearTimeout(connectTimer);
+          const status = proxyRefusal ?? (proxy && response.statusCode === 407 ? 407 : undefined);
+          if (proxy && status !== undefined) {
+            // The proxy's answer, not the registry's: never taken for the registry's status.
+            response.destroy();
+            reject(proxyRefused(proxy, request.url, status));
+            return;
+          }
           resolve(wrapResponse(response));
         },
       );
+      // https-proxy-agent reports the proxy's answer to CONNECT, then hands the request that answer.
+      outgoing.on("proxyConnect", (connect: { statusCode?: number }) => {
+        if (connect.statusCode !== undefined && connect.statusCode !== 200) proxyRefusal = connect.statusCode;
+      });
       // The run's signal (a signal, the push deadline) ends a request with its own reason, not an AbortError.
       outgoing.on("error", (error) =>
         reject(
@@ -172,7 +248,7 @@ export class HttpTransport {
       );
       // Connect timeout: from now until the connection is ready (a reused one is ready at once).
       const connectTimer = setTimeout(
-        () => outgoing.destroy(connectTimeout(request.url.host, connectMs)),
+        () => outgoing.destroy(connectTimeout(request.url.host, connectMs, proxy?.display)),
         connectMs,
       );
       outgoing.once("close", () => clearTimeout(connectTimer));
@@ -199,5 +275,6 @@ export class HttpTransport {
   close(): void {
     this.#http.destroy();
     this.#https.destroy();
+    this.#proxies?.agents.destroy();
   }
 }

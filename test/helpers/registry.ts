@@ -12,6 +12,8 @@ export interface RegistryOptions {
   auth?: { username: string; password: string };
   /** Serve HTTPS with a certificate for 127.0.0.1 and localhost, signed by a CA made here. */
   tls?: boolean;
+  /** More host names for the TLS certificate (names that resolve to loopback). */
+  names?: string[];
   /** Bearer-token auth: the registry's `auth.token` section (realm, service, issuer, rootcertbundle). */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
@@ -63,8 +65,11 @@ export function selfSignedCertificate(commonName: string, keyFile: string, certF
   );
 }
 
-/** A CA and a server certificate for 127.0.0.1/localhost, made with openssl in `dir`. */
-export function makeCertificates(dir: string): { ca: string; cert: string; key: string; caKey: string } {
+/** A CA and a server certificate for 127.0.0.1/localhost (and `names`), made with openssl in `dir`. */
+export function makeCertificates(
+  dir: string,
+  names: string[] = [],
+): { ca: string; cert: string; key: string; caKey: string } {
   const ca = join(dir, "ca.pem");
   const caKey = join(dir, "ca-key.pem");
   const key = join(dir, "server-key.pem");
@@ -74,7 +79,8 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   selfSignedCertificate("buildx-step test CA", caKey, ca);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
-  writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+  const altNames = ["IP:127.0.0.1", "DNS:localhost", ...names.map((name) => `DNS:${name}`)].join(",");
+  writeFileSync(ext, `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\n`);
   run([
     "x509",
     "-req",
@@ -135,7 +141,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   ];
   let caFile: string | undefined;
   if (options.tls) {
-    const certs = makeCertificates(dir);
+    const certs = makeCertificates(dir, options.names);
     caFile = certs.ca;
     lines.push(`  tls: {certificate: ${certs.cert}, key: ${certs.key}}`);
   }
