@@ -5,29 +5,18 @@
 // A registry on 127.0.0.1 is never proxied (Go's rule), so the registry is reached by another name of
 // this machine that resolves to loopback (the host name, as /etc/hosts usually has it).
 import assert from "node:assert/strict";
-import { lookup } from "node:dns/promises";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { registryManifest } from "../helpers/images.js";
+import { aliasSkipReason, loopbackAlias } from "../helpers/loopback-alias.js";
 import { writeOciTarball } from "../helpers/oci-tarball.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.js";
 import { tempDir } from "../helpers/tmp.js";
 
-/** A name of this machine, other than localhost, that resolves to a loopback address. */
-async function loopbackAlias(): Promise<string | undefined> {
-  const name = hostname().toLowerCase();
-  if (!name || name === "localhost") return undefined;
-  const found = await lookup(name, { family: 4 }).catch(() => undefined);
-  return found?.address.startsWith("127.") ? name : undefined;
-}
-
 const alias = await loopbackAlias();
-const skip = alias
-  ? false
-  : `this machine's host name (${hostname()}) does not resolve to a loopback address`;
+const skip = aliasSkipReason(alias);
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let tarball: Awaited<ReturnType<typeof writeOciTarball>>;
