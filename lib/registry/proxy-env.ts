@@ -59,6 +59,26 @@ function firstSet(
   return undefined;
 }
 
+/**
+ * The credentials in the proxy variables (`user:password@`), as written and decoded, for the logger to
+ * mask: no message of ours shows them, but a library's might.
+ */
+export function proxyCredentials(env: NodeJS.ProcessEnv): string[] {
+  const secrets: string[] = [];
+  for (const name of [...VARIABLES.https, ...VARIABLES.http]) {
+    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@/i.exec(env[name]?.trim() ?? "")?.[1];
+    if (!userinfo?.includes(":")) continue;
+    const password = userinfo.slice(userinfo.indexOf(":") + 1);
+    secrets.push(userinfo, password);
+    try {
+      secrets.push(decodeURIComponent(password));
+    } catch {
+      // Not percent-encoded: the raw form is masked.
+    }
+  }
+  return secrets;
+}
+
 /** Whether any proxy variable is set: only then is the proxy code loaded (start-up time). */
 export function proxyVariablesSet(env: NodeJS.ProcessEnv): boolean {
   return firstSet(env, VARIABLES.https) !== undefined || firstSet(env, VARIABLES.http) !== undefined;

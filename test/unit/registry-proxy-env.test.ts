@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UsageError } from "../../lib/errors.js";
-import { proxyConfigFrom, proxyFor, proxyVariablesSet } from "../../lib/registry/proxy-env.js";
+import {
+  proxyConfigFrom,
+  proxyCredentials,
+  proxyFor,
+  proxyVariablesSet,
+} from "../../lib/registry/proxy-env.js";
 
 const via = (url: string, env: NodeJS.ProcessEnv) => proxyFor(new URL(url), proxyConfigFrom(env))?.display;
 
@@ -92,4 +97,14 @@ test("a malformed or unsupported proxy is bad input naming the variable, never i
   const config = proxyConfigFrom({ HTTPS_PROXY: "http://user:secret@proxy:3128" });
   assert.equal(config.https?.display, "http://proxy:3128");
   assert.equal(config.https?.url.password, "secret");
+});
+
+test("the credentials in proxy variables are handed to the logger to mask, raw and decoded", () => {
+  assert.deepEqual(
+    proxyCredentials({ HTTPS_PROXY: "http://user:p%40ss@proxy:3128", HTTP_PROXY: "http://proxy:3128" }),
+    ["user:p%40ss", "p%40ss", "p@ss"],
+  );
+  assert.deepEqual(proxyCredentials({ HARNESS_HTTP_PROXY: "http://u:pw@proxy" }), ["u:pw", "pw", "pw"]);
+  assert.deepEqual(proxyCredentials({ https_proxy: "u:pw@proxy:3128" }), ["u:pw", "pw", "pw"], "no scheme");
+  assert.deepEqual(proxyCredentials({ HTTPS_PROXY: "proxy:3128" }), []);
 });
