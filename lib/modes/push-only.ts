@@ -187,6 +187,11 @@ async function pushTarball(
   logger.info(
     `pushed ${target.full} with tag${pushed.tags.length > 1 ? "s" : ""} ${pushed.tags.join(", ")} at ${pushed.digest} (${formatBytes(pushed.bytesUploaded)} uploaded, ${pushed.blobsSkipped} blobs already there${pushed.blobsMounted ? `, ${pushed.blobsMounted} mounted` : ""})`,
   );
+  if (signal.aborted && !(signal.reason instanceof PushDeadlineExceeded)) {
+    // The signal came while the last tag was being written, which then ended: all is published, and
+    // the run still exits 128+n (lib/buildx/cleanup.ts).
+    logger.warn(`${messageOf(signal.reason)} as the push ended: everything was published`);
+  }
   const result: StepResult = {
     mode: "push-only",
     // The repository as the user spelled it, as the plugin records it in the artifact file.

@@ -6,6 +6,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startCli } from "../helpers/cli.js";
+import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { registryTags } from "../helpers/images.js";
 import { writeOciTarball } from "../helpers/oci-tarball.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
@@ -81,3 +82,45 @@ for (const [signal, code] of [
     assert.deepEqual(await openUploads(repository), [], "no upload session is left open");
   });
 }
+
+test("SIGTERM while a tag is written: that write ends, later tags are not written, the line names both", async () => {
+  const repository = "signals/tags";
+  const tarball = await writeOciTarball(join(work.path, "tags.tar"));
+  // The registry takes 2 s to write v2: the signal arrives while it does.
+  const proxy = await startFaultProxy(registry.host, [
+    { method: "PUT", path: /\/manifests\/v2$/, times: 1, action: { kind: "delay", ms: 2_000 } },
+  ]);
+  try {
+    const run = startCli(
+      [
+        "push",
+        tarball.path,
+        "--repo",
+        `${proxy.host}/${repository}`,
+        "--tag",
+        "v1",
+        "--tag",
+        "v2",
+        "--tag",
+        "v3",
+      ],
+      { env: { CI: "true" } },
+    );
+    const deadline = Date.now() + 30_000;
+    while (!proxy.requests.some((r) => r.fault?.startsWith("delay")) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    run.child.kill("SIGTERM");
+    const result = await run.done;
+    assert.equal(result.code, 143, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `stopped by SIGTERM: published before it stopped: ${proxy.host}/${repository}:v1, ${proxy.host}/${repository}:v2; not published: v3`,
+      ),
+    );
+    assert.deepEqual((await registryTags(registry.url, repository)).sort(), ["v1", "v2"]);
+  } finally {
+    await proxy.stop();
+  }
+});
