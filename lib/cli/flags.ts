@@ -154,6 +154,11 @@ export const pushFlags: FlagSpec[] = [
     setting: "pushVia",
     description: "push through the registry API (default) or the engine",
   },
+  {
+    flags: "--push-timeout <duration>",
+    setting: "pushTimeout",
+    description: "the whole push must finish within this: 90s, 10m, 1h, or seconds (default 30m)",
+  },
   region,
   ...results,
 ];

@@ -1,6 +1,7 @@
 import { resolveSettings } from "../config/resolve.js";
 import { secretValues } from "../config/secrets.js";
 import { createLogger } from "../log.js";
+import { proxyCredentials } from "../registry/proxy-env.js";
 import type { SecretMask } from "../secret-mask.js";
 import type { Invocation } from "./main.js";
 
@@ -32,6 +33,7 @@ export async function runInvocation(
   const { settings } = resolved;
   const logger = createLogger({ quiet: settings.quiet, debug: settings.debug, secrets });
   for (const secret of secretValues(settings)) logger.addSecret(secret);
+  for (const secret of proxyCredentials(env)) logger.addSecret(secret);
   if (invocation.command === "config") {
     const { runConfig } = await import("../modes/show-config.js");
     return runConfig(resolved, { json: invocation.json });

@@ -113,6 +113,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     summary: "push-only through the registry API or the engine",
   },
 
+  {
+    key: "pushTimeout",
+    kind: "string",
+    env: env("PLUGIN_PUSH_TIMEOUT"),
+    default: "30m",
+    summary: "push-only: the whole push must finish within this (90s, 10m, 1h, or seconds)",
+  },
+
   // -- image
   { key: "repo", kind: "string", env: env("PLUGIN_REPO"), summary: "image repository" },
   {

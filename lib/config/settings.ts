@@ -41,6 +41,11 @@ export interface Settings {
   expectedDigest?: string;
   /** `PLUGIN_PUSH_VIA`: push-only through the registry API (default) or through the engine. */
   pushVia: PushVia;
+  /**
+   * `PLUGIN_PUSH_TIMEOUT`: the deadline of a push-only run through the registry API, as written (`30m`,
+   * `90s`, `1h`, seconds); checked by validation, read with `parseDuration`.
+   */
+  pushTimeout: string;
 
   // -- image
   /** `PLUGIN_REPO`: the image name the tags apply to (`registry/name` or `name`). */

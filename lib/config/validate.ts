@@ -10,6 +10,7 @@ import { dirname, resolve } from "node:path";
 import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
 import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
+import { parseDuration } from "./duration.js";
 import { settingName } from "./provenance.js";
 import { primaryEnvName, type SettingKey } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
@@ -92,6 +93,12 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
   }
   if (!["registry", "daemon"].includes(settings.pushVia)) {
     add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
+  }
+  if (parseDuration(settings.pushTimeout) === undefined) {
+    add(
+      `${name("pushTimeout")} is ${JSON.stringify(settings.pushTimeout)}, which is not a duration: give e.g. 90s, 10m, 1h, 1h30m or a number of seconds (default 30m)`,
+      "pushTimeout",
+    );
   }
   if (settings.tarPath && settings.dryRun) {
     const why = await whyNotWritable(settings.tarPath, "image.tar");
