@@ -4,7 +4,7 @@ import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
 import type { Settings } from "../config/settings.js";
-import { messageOf, StepFailure, UsageError } from "../errors.js";
+import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
