@@ -2,6 +2,7 @@ import type { ArchiveImage, Descriptor } from "../archive/types.js";
 import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
+import type { SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
@@ -13,7 +14,7 @@ import { RegistryClient } from "../registry/client.js";
 import { pushImage } from "../registry/push.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
-import { pushTarget, tarballSource } from "./push-input.js";
+import { pushTarget, type TarballSource, tarballSource } from "./push-input.js";
 
 export interface PushOnlyDeps {
   logger: Logger;
@@ -25,6 +26,8 @@ export interface PushOnlyDeps {
   /** Where `--json` goes. Default: stdout. */
   writeStdout?: (text: string) => void;
   signal?: AbortSignal;
+  /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
 }
 
 /** Other repositories of the target registry that the tarball's names point at: blobs may be mounted from there. */
@@ -62,13 +65,29 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
   }
   const { logger } = deps;
 
-  // -- Everything about the input, before anything is sent.
+  // -- Everything about the input, before anything is sent (the target first: it is cheap to check).
   const sourceTarPath = settings.sourceTarPath;
-  const { target, tags } = pushTarget(settings);
+  pushTarget(settings);
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
   mark("push-only started");
-  const { archive, image } = await tarballSource(sourceTarPath, settings);
+  const source = await tarballSource(sourceTarPath, settings, deps.names);
+  try {
+    return await pushFromArchive(settings, deps, source, mark);
+  } finally {
+    // The temporary tar of a compressed or piped input goes, however the push ended.
+    await source.archive.close();
+  }
+}
+
+async function pushFromArchive(
+  settings: Settings,
+  deps: PushOnlyDeps,
+  { archive, image }: TarballSource,
+  mark: (what: string) => void,
+): Promise<StepResult> {
+  const { logger } = deps;
+  const { target, tags } = pushTarget(settings);
   mark(`${archive.path} indexed`);
   const plan = await archive.plan(image);
   // Said before the push: a registry that does not allow foreign URLs refuses the manifest, and then this
