@@ -177,10 +177,11 @@ const INVALID: [string, NodeJS.ProcessEnv, string[], RegExp][] = [
     /PLUGIN_SOURCE_TAR_PATH: .*gone\.tar does not exist/,
   ],
   [
-    "a source tarball that is not a regular file",
-    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "." },
+    // A folder is read as an OCI layout; a device is neither a tarball nor a layout.
+    "a source tarball that is neither a file nor a folder",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "/dev/null" },
     [],
-    /PLUGIN_SOURCE_TAR_PATH: .* is not a regular file/,
+    /PLUGIN_SOURCE_TAR_PATH: \/dev\/null is neither a regular file nor a folder/,
   ],
   ["no repo where one is needed", { PLUGIN_REPO: "" }, [], /PLUGIN_REPO is not set/],
   [
