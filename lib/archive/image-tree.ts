@@ -121,6 +121,24 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
       }
       const config = descriptorOf(value.config);
       const layers = value.layers.map(descriptorOf);
+      // docker save on the containerd store also writes the manifest of a platform that was not pulled
+      // when it has it, without its config and layers: that platform is missing too.
+      const absent = [config, ...layers].filter(
+        (blob, i) =>
+          typeof blob.digest === "string" &&
+          !reader.blobEntry(blob.digest) &&
+          !(i > 0 && blob.urls !== undefined && isForeign(blob, reader, label)),
+      );
+      if (depth > 0 && absent.length > 0) {
+        for (const blob of [config, ...layers]) reader.checkDescriptor(blob, label);
+        const attestation = descriptor.annotations?.[REFERENCE_TYPE_ANNOTATION] === ATTESTATION_MANIFEST;
+        missing.push({
+          descriptor: descriptorOf({ ...descriptor, mediaType }),
+          ...(attestation ? {} : { platform: formatPlatform(descriptor.platform) }),
+          attestation,
+        });
+        return;
+      }
       for (const blob of [config, ...layers]) {
         if (typeof blob.mediaType !== "string" || blob.mediaType === "") {
           throw archiveError(reader.path, `${label} gives ${blob.digest} no media type`);

@@ -348,6 +348,22 @@ describe("partial multi-platform images", () => {
     assert.match(inspectText(archive), /missing {5}linux\/arm64: listed by the index, not in the file/);
   });
 
+  test("a platform whose manifest is there but not its config and layers is missing too (docker save does that)", async () => {
+    const top = [{ mediaType: OCI_INDEX, digest: index.digest, size: index.size }];
+    const file = await writeTar(
+      join(work.path, "partial-manifest-only.tar"),
+      ociLayoutItems(top, [index, ...imageBlobs(amd), arm.manifest]),
+    );
+    const [only] = (await openArchive(file)).images;
+    assert.deepEqual(only?.platforms, ["linux/amd64"]);
+    assert.deepEqual(
+      only?.missing.map((m) => m.platform),
+      ["linux/arm64"],
+    );
+    const source = await tarballSource(file, { sourcePlatform: "linux/amd64" });
+    assert.equal(source.digest, amd.manifest.digest);
+  });
+
   test("pushed whole it is refused, saying what is missing and how to push what is there", async () => {
     const error = await refusal(
       tarballSource(partial, {}),
