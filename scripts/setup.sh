@@ -75,12 +75,19 @@ command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 # Test images copy /bin/busybox into `FROM scratch`: it must be the static build (ldd fails on a static binary).
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || missing+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The compressed-input tests write their fixtures with the real compressors; the producer tests also
+# run umoci, and podman (its archives are skipped where podman cannot run).
+command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root "${missing[*]}"
   say "installing ${missing[*]}"
   apt_system_install "${missing[@]}"
 else
-  say "skopeo, htpasswd, busybox-static, openssl: present"
+  say "skopeo, htpasswd, busybox-static, openssl, zstd, xz, bzip2, umoci, podman: present"
 fi
 
 # ---------------------------------------------------------------- engine
