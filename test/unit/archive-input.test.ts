@@ -424,3 +424,29 @@ describe("partial multi-platform images", () => {
     assert.ok(!platformMatches("linux/arm/v6", "linux/arm/v7"));
   });
 });
+
+test("a run stopped by SIGTERM while it reads a pipe leaves no temporary file", async () => {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const open = fileURLToPath(new URL("../../lib/archive/open.js", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `const { openArchive } = await import(${JSON.stringify(open)}); await openArchive("-", { tempDir: ${JSON.stringify(spool)} });`,
+    ],
+    { stdio: ["pipe", "ignore", "inherit"] },
+  );
+  // Half a tarball, and the pipe kept open: the run is waiting for the rest.
+  child.stdin.write((await readFile(plain)).subarray(0, 2048));
+  for (let i = 0; i < 100 && (await readdir(spool)).length === 0; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await readdir(spool)).length, 1, "the temporary copy exists while the pipe is read");
+  const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on("exit", (_code, signal) => resolve(signal)),
+  );
+  child.kill("SIGTERM");
+  assert.equal(await ended, "SIGTERM", "ended by the signal, as a shell reports it");
+  await assertSpoolEmpty();
+});
