@@ -91,6 +91,7 @@ export function inspectJson(archive: OpenedArchive): InspectJson {
       digest: image.descriptor.digest,
       mediaType: image.descriptor.mediaType,
       platforms: image.platforms,
+      size: image.size,
       complete: image.missing.length === 0,
       missingPlatforms: missingPlatforms(image),
       missing: image.missing.map((m) => ({
@@ -99,7 +100,6 @@ export function inspectJson(archive: OpenedArchive): InspectJson {
         platform: m.platform ?? null,
         attestation: m.attestation,
       })),
-      size: image.size,
       manifests: image.manifests.map((m) => ({
         digest: m.descriptor.digest,
         mediaType: m.descriptor.mediaType,
