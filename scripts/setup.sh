@@ -78,12 +78,19 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The proxy tests run a real HTTP proxy (one per test, started by the test itself; the package's own
 # service is not used).
 command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+# The compressed-input tests write their fixtures with the real compressors; the producer tests also
+# run umoci, and podman (its archives are skipped where podman cannot run).
+command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root "${missing[*]}"
   say "installing ${missing[*]}"
   apt_system_install "${missing[@]}"
 else
-  say "skopeo, htpasswd, busybox-static, openssl, tinyproxy: present"
+  say "skopeo, htpasswd, busybox-static, openssl, tinyproxy, zstd, xz, bzip2, umoci, podman: present"
 fi
 
 # ---------------------------------------------------------------- engine

@@ -3,6 +3,7 @@ import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
+import type { SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -16,7 +17,7 @@ import { PartialPushError, pushImage } from "../registry/push.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
 import { PushDeadlineExceeded, startPushDeadline } from "./push-deadline.js";
-import { pushTarget, tarballSource } from "./push-input.js";
+import { pushTarget, type TarballSource, tarballSource } from "./push-input.js";
 
 export interface PushOnlyDeps {
   logger: Logger;
@@ -32,6 +33,8 @@ export interface PushOnlyDeps {
   handleSignals?: boolean;
   /** How to end the process after a signal (default process.exit). */
   exit?: (code: number) => void;
+  /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
 }
 
 /** Other repositories of the target registry that the tarball's names point at: blobs may be mounted from there. */
@@ -69,12 +72,18 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
   }
   const { logger } = deps;
   const sourceTarPath = settings.sourceTarPath;
+  // The target first: it is cheap to check, and a compressed or piped input is not read for nothing.
+  pushTarget(settings);
   const deadline = startPushDeadline(settings.pushTimeout);
   try {
     return await withCleanup(
       async (scope) => {
         const given = deps.signal ? [deps.signal] : [];
-        return pushTarball(settings, sourceTarPath, deps, {
+        logger.debug(`push-only started at ${Math.round(performance.now())} ms`);
+        const source = await tarballSource(sourceTarPath, settings, deps.names);
+        // The temporary tar of a compressed or piped input goes, however the push ends.
+        scope.add(() => source.archive.close());
+        return pushTarball(settings, source, deps, {
           stop: AbortSignal.any([scope.signal, deadline.signal, ...given]),
           // The deadline cuts requests at once; a signal lets those under way end first (see the client).
           cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS), ...given]),
@@ -122,7 +131,7 @@ export function publishedSoFar(error: unknown, target: RepositoryName, tags: str
  */
 async function pushTarball(
   settings: Settings,
-  sourceTarPath: string,
+  { archive, image }: TarballSource,
   deps: PushOnlyDeps,
   { stop: signal, cut }: { stop: AbortSignal; cut: AbortSignal },
 ): Promise<StepResult> {
@@ -132,8 +141,6 @@ async function pushTarball(
   const { target, tags } = pushTarget(settings);
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
-  mark("push-only started");
-  const { archive, image } = await tarballSource(sourceTarPath, settings);
   mark(`${archive.path} indexed`);
   const plan = await archive.plan(image);
   // Said before the push: a registry that does not allow foreign URLs refuses the manifest, and then this

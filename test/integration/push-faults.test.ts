@@ -183,7 +183,11 @@ describe("faults beyond the retry budget", () => {
         "every attempt of the budget",
       );
       assert.deepEqual(await registryTags(registry.url, "faults/manifest"), []);
-      assert.equal(result.stdout, "");
+      // --json: no result, but the failure as one JSON object (exit 1: the registry's fault, no setting).
+      const { error } = JSON.parse(result.stdout);
+      assert.equal(error.exitCode, 1);
+      assert.match(error.message, /HTTP 500/);
+      assert.equal(error.setting, undefined);
     } finally {
       await proxy.stop();
     }
