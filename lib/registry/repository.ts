@@ -364,4 +364,48 @@ export class RepositoryClient {
     });
     return response.status === 200 ? headerValue(response.headers, "docker-content-digest") : undefined;
   }
+
+  /**
+   * A manifest as the registry serves it for a tag or digest (read up to the manifest limit), or
+   * undefined when there is none. Used for small manifests this tool writes itself (cosign's `.sig`).
+   */
+  async readManifest(
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; digest: string; mediaType?: string } | undefined> {
+    const operation = `read of ${this.name}:${reference}`;
+    const response = await this.#retried({
+      operation,
+      method: "GET",
+      url: `/v2/${this.path}/manifests/${reference}`,
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(", ") },
+      expect: [200, 404],
+      bodyKind: "manifest",
+      signal,
+    });
+    if (response.status === 404) return undefined;
+    const digest =
+      headerValue(response.headers, "docker-content-digest") ??
+      `sha256:${createHash("sha256").update(response.text, "utf8").digest("hex")}`;
+    return { text: response.text, digest, mediaType: headerValue(response.headers, "content-type") };
+  }
+
+  /**
+   * A small blob's bytes (a signature or attestation layer, up to its limit), or undefined when the
+   * registry does not have it or serves other bytes than its digest's.
+   */
+  async readSmallBlob(digest: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const operation = `read of blob ${digest} in ${this.name}`;
+    const response = await this.#retried({
+      operation,
+      method: "GET",
+      url: `/v2/${this.path}/blobs/${digest}`,
+      expect: [200, 404],
+      bodyKind: "attachment",
+      signal,
+    });
+    if (response.status === 404) return undefined;
+    const bytes = Buffer.from(response.text, "utf8");
+    return `sha256:${createHash("sha256").update(bytes).digest("hex")}` === digest ? bytes : undefined;
+  }
 }
