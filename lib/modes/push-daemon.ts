@@ -31,7 +31,9 @@ import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { RegistryClient } from "../registry/client.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
+import type { SigningPlan } from "../signing/prepare.js";
 import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";
+import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.js";
 
 export interface PushViaDaemonDeps {
   logger: Logger;
@@ -225,10 +227,11 @@ async function defaultRegistryDigest(
 }
 
 export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
-  // -- The input, before the engine is asked anything.
+  // -- The input, before the engine is asked anything: the signing key among it (issue 15).
+  const signing = await planSigning(settings, deps.logger, deps.names);
   const plan = await planPush(settings, deps.names ?? pluginSettingNames);
   try {
-    return await pushThroughEngine(settings, deps, plan);
+    return await pushThroughEngine(settings, deps, plan, signing);
   } finally {
     // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
     if (plan.source.kind === "tarball") await plan.source.archive.close();
@@ -239,6 +242,7 @@ async function pushThroughEngine(
   settings: Settings,
   deps: PushViaDaemonDeps,
   plan: Plan,
+  signing: SigningPlan | undefined,
 ): Promise<StepResult> {
   const { logger, env } = deps;
   const { target, tags, source } = plan;
@@ -382,16 +386,30 @@ async function pushThroughEngine(
     );
   }
   logger.info(`pushed ${target.full}:${tags.join(", :")} at ${servedDigest} through the engine`);
-  return {
-    mode: "push-only",
-    image: settings.repo?.trim(),
-    tags,
-    digest: servedDigest,
-    digestPreserved,
-    // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
-    registry:
-      settings.registry && normalizeRegistryHost(settings.registry) === target.host
-        ? settings.registry
-        : target.host,
-  };
+  // The engine pushed; the signature goes straight to the registry with the same credentials, for the
+  // digest the registry serves.
+  const signed = signing
+    ? await signPushedWithNewClient(signing, settings, {
+        env,
+        logger,
+        credentials,
+        target,
+        digest: servedDigest,
+      })
+    : undefined;
+  return withSigning(
+    {
+      mode: "push-only",
+      image: settings.repo?.trim(),
+      tags,
+      digest: servedDigest,
+      digestPreserved,
+      // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
+      registry:
+        settings.registry && normalizeRegistryHost(settings.registry) === target.host
+          ? settings.registry
+          : target.host,
+    },
+    signed,
+  );
 }
