@@ -24,6 +24,8 @@ export interface StepResult {
    */
   signatureRef?: string;
   signatureDigest?: string;
+  /** The signature's OCI 1.1 referrer manifest (`subject`: the image), where the registry lists referrers. */
+  signatureReferrerDigest?: string;
   attestationRef?: string;
   attestationDigest?: string;
   /** Bake: each target's digest (null when buildx reported none), by target name. */

@@ -408,4 +408,40 @@ export class RepositoryClient {
     const bytes = Buffer.from(response.text, "utf8");
     return `sha256:${createHash("sha256").update(bytes).digest("hex")}` === digest ? bytes : undefined;
   }
+
+  /**
+   * The manifests that refer to `digest` (OCI distribution 1.1, "Listing Referrers"), filtered by
+   * `artifactType` where the registry filters; undefined when the registry has no referrers API (404, or
+   * an answer that is not an image index: a registry before OCI 1.1).
+   */
+  async readReferrers(
+    digest: string,
+    artifactType: string,
+    signal?: AbortSignal,
+  ): Promise<{ digest: string; artifactType?: string }[] | undefined> {
+    const operation = `list of the referrers of ${this.name}@${digest}`;
+    const response = await this.#retried({
+      operation,
+      method: "GET",
+      url: `/v2/${this.path}/referrers/${digest}?${new URLSearchParams({ artifactType })}`,
+      headers: { accept: "application/vnd.oci.image.index.v1+json" },
+      expect: [200, 404],
+      bodyKind: "manifest",
+      signal,
+    });
+    if (response.status !== 200) return undefined;
+    try {
+      const index = JSON.parse(response.text) as { mediaType?: unknown; manifests?: unknown };
+      if (index.mediaType !== "application/vnd.oci.image.index.v1+json" || !Array.isArray(index.manifests))
+        return undefined;
+      return (index.manifests as { digest?: unknown; artifactType?: unknown }[])
+        .filter((m): m is { digest: string; artifactType?: string } => typeof m?.digest === "string")
+        .map((m) => ({
+          digest: m.digest,
+          ...(typeof m.artifactType === "string" ? { artifactType: m.artifactType } : {}),
+        }));
+    } catch {
+      return undefined;
+    }
+  }
 }

@@ -13,6 +13,7 @@ import { type Attached, attachLayer } from "./attach.js";
 import { cosignAttestationLayer, isSameAttestation, mayBeSameAttestation } from "./cosign-attestation.js";
 import { cosignSignatureLayer, isSameSignature } from "./cosign-signature.js";
 import type { SigningPlan } from "./prepare.js";
+import { attachReferrer } from "./referrers.js";
 import { attestationTag, signatureTag } from "./signature-image.js";
 import { cosignRepositoryName } from "./simple-signing.js";
 
@@ -20,6 +21,8 @@ export interface SigningResult {
   /** The `.sig` image: `host/path:sha256-<hex>.sig` and the digest of its manifest. */
   signatureRef: string;
   signatureDigest: string;
+  /** The OCI 1.1 referrer manifest of the signature, where the registry lists referrers. */
+  signatureReferrerDigest?: string;
   attestationRef?: string;
   attestationDigest?: string;
 }
@@ -66,8 +69,8 @@ export async function signPushedImage(
   const image = `${target.full}@${digest}`;
 
   let signature: Attached;
+  const layer = cosignSignatureLayer(plan.key, name, digest);
   try {
-    const layer = cosignSignatureLayer(plan.key, name, digest);
     signature = await attachLayer({
       repository,
       tag: signatureTag(digest),
@@ -90,6 +93,29 @@ export async function signPushedImage(
   logger.info(
     `signed ${image}: ${result.signatureRef} at ${signature.digest}, ${describe(signature, "signature")}`,
   );
+  // The OCI 1.1 form too, where the registry lists referrers; the .sig tag is what cosign verify reads
+  // by default, so a failure here is only a warning.
+  try {
+    const referrer = await attachReferrer({
+      repository,
+      digest,
+      layer,
+      isDuplicate: (existing) => isSameSignature(plan.key, layer, existing),
+      signal,
+    });
+    if (referrer) {
+      result.signatureReferrerDigest = referrer.digest;
+      logger.info(
+        `signature referrer (OCI 1.1) of ${image}: ${target.full}@${referrer.digest}${referrer.added ? "" : ", already there"}`,
+      );
+    } else {
+      logger.debug(`${target.host} lists no referrers (OCI 1.1): the signature is under the .sig tag only`);
+    }
+  } catch (error) {
+    logger.warn(
+      `the OCI 1.1 referrer form of the signature of ${image} was not stored (${messageOf(error)}); the signature is under ${result.signatureRef}, where cosign verify looks`,
+    );
+  }
 
   const attestation = plan.attestation;
   if (!attestation) return result;
