@@ -13,9 +13,11 @@ import {
   cosignVerify,
   cosignVerifyAttestation,
   generateKeyPair,
+  runCosign,
   verifiedStatements,
 } from "../helpers/cosign.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
+import { startReferrersFront } from "../helpers/referrers-front.js";
 import { type RegistryServer, sharedRegistry, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -360,6 +362,67 @@ test("a registry with a login: the signature is written with the run's credentia
     });
     assert.equal(verified.code, 0, verified.stderr);
   } finally {
+    await registry.stop();
+  }
+});
+
+test("a registry with the OCI 1.1 referrers API also gets the signature as a referrer, which cosign --experimental-oci11 verifies alone", async () => {
+  const registry = await startRegistry();
+  const front = await startReferrersFront(registry.host);
+  try {
+    const tarball = join(work.path, "single.tar");
+    const digest = await inspectDigest(tarball);
+    const env = {
+      PLUGIN_SOURCE_TAR_PATH: tarball,
+      PLUGIN_REPO: `${front.host}/sign/referrers`,
+      PLUGIN_SIGN_KEY: keys.key,
+      COSIGN_PASSWORD: keys.password,
+    };
+    const first = await pushSigned(env);
+    assert.equal(first.code, 0, first.stderr);
+    const referrers = front.referrers.get(`sign/referrers@${digest}`) ?? [];
+    assert.equal(referrers.length, 1);
+    assert.equal(referrers[0]?.artifactType, "application/vnd.dev.cosign.artifact.sig.v1+json");
+    assert.equal(
+      (first.json as { signatureReferrerDigest?: string }).signatureReferrerDigest,
+      referrers[0]?.digest,
+    );
+    assert.match(first.stderr, /signature referrer \(OCI 1\.1\)/);
+    // A second push of the same digest: the same referrer, not another one.
+    const again = await pushSigned({ ...env, PLUGIN_TAGS: "v2" });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /signature referrer \(OCI 1\.1\) .*, already there/);
+    assert.equal(front.referrers.get(`sign/referrers@${digest}`)?.length, 1);
+
+    // Without the .sig tag, only the referrer is left: cosign finds it through the referrers API.
+    const sig = await registryManifest(`${front.host}/sign/referrers:${sigTag(digest)}`);
+    const deleted = await fetch(`${registry.url}/v2/sign/referrers/manifests/${sig.digest}`, {
+      method: "DELETE",
+    });
+    assert.equal(deleted.status, 202);
+    const byTag = await cosignVerify(`${front.host}/sign/referrers:latest`, keys.pub, { cwd: work.path });
+    assert.notEqual(
+      byTag.code,
+      0,
+      "cosign found a signature without the .sig tag and without --experimental-oci11",
+    );
+    const byReferrer = await runCosign(
+      [
+        "verify",
+        "--experimental-oci11",
+        "--key",
+        keys.pub,
+        "--insecure-ignore-tlog",
+        "--allow-http-registry",
+        "--allow-insecure-registry",
+        `${front.host}/sign/referrers:latest`,
+      ],
+      { cwd: work.path },
+    );
+    assert.equal(byReferrer.code, 0, byReferrer.stderr);
+    assert.match(byReferrer.stdout, new RegExp(`"docker-manifest-digest":"${digest}"`));
+  } finally {
+    await front.stop();
     await registry.stop();
   }
 });
