@@ -252,6 +252,13 @@ async function pushThroughEngine(
     `pushing through the Docker engine at ${engine.address.display} (${facts.store === "containerd" ? "containerd image store" : `classic image store, ${facts.driver}`}, engine ${facts.version})`,
   );
   const engineImage = await checkAgainstEngine(plan, engine, facts);
+  if (signing?.attestation && source.kind === "tarball" && facts.store === "classic") {
+    // The report is about the image that was scanned; the classic store publishes another digest.
+    throw new UsageError(
+      `PLUGIN_ATTEST_PREDICATE attests ${signing.attestation.file} about the pushed digest, but the engine at ${engine.address.display} keeps images in the classic image store, which compresses the layers again when it pushes: the registry would serve another digest than the tarball's, which was scanned. Push with the default PLUGIN_PUSH_VIA=registry, or use an engine with the containerd image store; nothing was pushed`,
+      ["attestPredicate", "pushVia"],
+    );
+  }
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
   await preparePush(settings, { logger, env });
   const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger);
@@ -387,16 +394,27 @@ async function pushThroughEngine(
   }
   logger.info(`pushed ${target.full}:${tags.join(", :")} at ${servedDigest} through the engine`);
   // The engine pushed; the signature goes straight to the registry with the same credentials, for the
-  // digest the registry serves.
+  // digest the registry serves. A report is attested only about the digest of the tarball it was made
+  // from: when the engine changed the image, the push is signed, not attested, and the run fails.
+  const unattestable = signing?.attestation && digestPreserved === false ? signing.attestation : undefined;
   const signed = signing
-    ? await signPushedWithNewClient(signing, settings, {
-        env,
-        logger,
-        credentials,
-        target,
-        digest: servedDigest,
-      })
+    ? await signPushedWithNewClient(
+        unattestable ? { ...signing, attestation: undefined } : signing,
+        settings,
+        {
+          env,
+          logger,
+          credentials,
+          target,
+          digest: servedDigest,
+        },
+      )
     : undefined;
+  if (unattestable && source.kind === "tarball") {
+    throw new StepFailure(
+      `${target.full}@${servedDigest} is published and signed, but not attested: ${unattestable.file} is about the tarball's image ${source.digest}, and the registry serves ${servedDigest}; push with the default PLUGIN_PUSH_VIA=registry to publish the digest that was scanned`,
+    );
+  }
   return withSigning(
     {
       mode: "push-only",
