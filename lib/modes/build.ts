@@ -25,6 +25,7 @@ import {
   type DockerCommandOptions,
   type DockerRunner,
 } from "../buildx/runner.js";
+import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -59,6 +60,8 @@ export interface BuildDeps {
   now?: () => Date;
   /** Install SIGINT/SIGTERM handlers that clean up (default true). */
   handleSignals?: boolean;
+  /** How the signing messages name settings (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
 }
 
 async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
@@ -203,7 +206,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   // The signing key and its password (issue 15), when the build pushes: refused now, before the build.
   const signStep =
     settings.signKey && plan.output.kind === "push" ? await import("./sign-step.js") : undefined;
-  const signing = await signStep?.planSigning(settings, logger);
+  const signing = await signStep?.planSigning(settings, logger, deps.names);
   for (const warning of plan.warnings) logger.warn(warning);
   for (const note of plan.notes) logger.info(note);
 
