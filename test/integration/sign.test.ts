@@ -16,6 +16,7 @@ import {
   runCosign,
   verifiedStatements,
 } from "../helpers/cosign.js";
+import { classicEngineHost } from "../helpers/engine.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
 import { startReferrersFront } from "../helpers/referrers-front.js";
 import { type RegistryServer, sharedRegistry, startRegistry } from "../helpers/registry.js";
@@ -455,9 +456,51 @@ test("push through the engine: the digest the registry serves is signed, and cos
   }
 });
 
+test("through the classic image store, which publishes another digest, attesting a scanned tarball is refused (exit 2) before the load", async () => {
+  const registry = await startRegistry();
+  try {
+    const run = await runCli([], {
+      env: {
+        DOCKER_HOST: await classicEngineHost(),
+        PLUGIN_PUSH_ONLY: "true",
+        PLUGIN_PUSH_VIA: "daemon",
+        PLUGIN_SOURCE_TAR_PATH: join(work.path, "single.tar"),
+        PLUGIN_REPO: `${registry.host}/sign/classic`,
+        PLUGIN_SIGN_KEY: keys.key,
+        COSIGN_PASSWORD: keys.password,
+        PLUGIN_ATTEST_PREDICATE: reportFile,
+        PLUGIN_ATTEST_TYPE: "vuln",
+      },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /PLUGIN_ATTEST_PREDICATE attests .*report\.json about the pushed digest, but the engine .* classic image store/,
+    );
+    assert.doesNotMatch(run.stderr, /loading/);
+    assert.deepEqual(await registryTags(registry.url, "sign/classic"), []);
+  } finally {
+    await registry.stop();
+  }
+});
+
 test("build and push (multi-platform): the index digest buildx reports is signed with --sign-key", async () => {
   const context = await sampleContext(join(work.path, "build"));
   const repository = `${sharedRegistry}/sign/build-${Date.now().toString(36)}`;
+  // A wrong password stops the run before buildx builds or pushes anything.
+  const refused = await runCli(
+    ["build", "--repo", repository, "--tag", "v1", "--sign-key", keys.key, context],
+    {
+      env: { COSIGN_PASSWORD: "not-the-password", CI: "true" },
+    },
+  );
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--sign-key: .*cosign\.key cannot sign: the password does not decrypt it/);
+  assert.doesNotMatch(refused.stderr, /docker buildx build/);
+  assert.deepEqual(
+    await registryTags(`http://${sharedRegistry}`, repository.slice(sharedRegistry.length + 1)),
+    [],
+  );
   const run = await runCli(
     [
       "build",
