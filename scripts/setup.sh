@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the demo and the tests, idempotently:
 #   node_modules (npm ci), a Docker engine with the containerd image store, docker buildx,
-#   docker-registry, skopeo, tinyproxy (for the proxy tests), and a plain registry on 127.0.0.1:5000.
+#   docker-registry, skopeo, tinyproxy (for the proxy tests), cosign (for the signing tests), and a plain
+#   registry on 127.0.0.1:5000.
 # Each part is skipped when already present, so on a host that has Docker (a CI VM) nothing is installed.
 # Set BUILDX_STEP_SETUP_SKIP_NPM=1 to skip the npm part.
 set -euo pipefail
@@ -67,6 +68,21 @@ if ! command -v dockerd >/dev/null 2>&1 || ! have_buildx || ! command -v docker-
   # Debian's docker.io ships its own client in /usr/bin; a newer client earlier on PATH is fine.
 else
   say "docker engine, buildx, docker-registry: present"
+fi
+
+# cosign: the signing tests verify what this tool signs with the real cosign. Debian 12 has none; Debian
+# 13's (2.5) is a static Go program that needs only libc, so it comes from trixie like the engine.
+if ! command -v cosign >/dev/null 2>&1; then
+  need_root "cosign"
+  cosign_debs="$state/debs-cosign"
+  rm -rf "$cosign_debs"; mkdir -p "$cosign_debs"
+  say "installing cosign from Debian trixie"
+  apt_private_download "$cosign_debs" cosign
+  if [ -z "$apt_updated" ]; then apt-get -qq update || die "apt-get update failed"; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$cosign_debs"/*.deb >/dev/null \
+    || die "installing cosign failed"
+else
+  say "cosign: present"
 fi
 
 missing=()

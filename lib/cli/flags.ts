@@ -56,6 +56,29 @@ const results: FlagSpec[] = [
   },
 ];
 
+/**
+ * Signing after the push (issue 15), on `build` and `push` alike. The key's password is never a flag:
+ * argv is visible to every process of the host; it comes from PLUGIN_SIGN_PASSWORD or COSIGN_PASSWORD.
+ */
+const signing: FlagSpec[] = [
+  {
+    flags: "--sign-key <file>",
+    setting: "signKey",
+    description:
+      "sign the pushed digest with this cosign key (password from PLUGIN_SIGN_PASSWORD or COSIGN_PASSWORD)",
+  },
+  {
+    flags: "--attest-predicate <file>",
+    setting: "attestPredicate",
+    description: "with --sign-key: attest this file (e.g. a scanner's JSON report) about the pushed digest",
+  },
+  {
+    flags: "--attest-type <type>",
+    setting: "attestType",
+    description: "predicate type: vuln, spdxjson, cyclonedx, slsaprovenance, custom (default) or a URI",
+  },
+];
+
 /** One object in both lists, so that `config` (which has both) adds it once. */
 const region: FlagSpec = {
   flags: "--region <region>",
@@ -127,6 +150,7 @@ export const buildFlags: FlagSpec[] = [
     description: "build secret from a file (repeatable)",
     repeatable: true,
   },
+  ...signing,
   { flags: "--auto-tag", setting: "autoTag", description: "tags from the git tag (1, 1.2, 1.2.3) or latest" },
   {
     flags: "--auto-tag-suffix <suffix>",
@@ -166,6 +190,7 @@ export const pushFlags: FlagSpec[] = [
     setting: "pushTimeout",
     description: "the whole push must finish within this: 90s, 10m, 1h, or seconds (default 30m)",
   },
+  ...signing,
   region,
   ...results,
 ];

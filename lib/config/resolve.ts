@@ -113,7 +113,9 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     if (!entry) continue;
     let value = entry.value;
     // `-` is standard input, not a file named "-" in the working folder.
-    if (spec.path && typeof value === "string" && value !== "" && value !== "-") value = resolve(cwd, value);
+    // A key given as its content (PLUGIN_SIGN_KEY) is not a path.
+    if (spec.path && typeof value === "string" && value !== "" && value !== "-" && !spec.secretWhen?.(value))
+      value = resolve(cwd, value);
     values[spec.key] = value;
     sources[spec.key] = entry.source;
   }
@@ -152,6 +154,11 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   if (settings.tarPath && !settings.dryRun && !settings.pushOnly) {
     warnings.push(
       `${settingName("tarPath", sources)} is set but ${settingName("dryRun", sources)} is not true: the image is pushed and no tarball is written`,
+    );
+  }
+  if (settings.signKey && settings.dryRun && !settings.pushOnly) {
+    warnings.push(
+      `${settingName("signKey", sources)} is set but ${settingName("dryRun", sources)} is true: nothing is pushed, so nothing is signed (sign in the step that pushes)`,
     );
   }
   if (settings.sourceTarPath && !settings.pushOnly) {

@@ -36,12 +36,22 @@ export interface SettingSpec {
   oneOf?: readonly string[];
   /** Never printed: `config` shows `***`. */
   secret?: boolean;
+  /**
+   * Secret only for some values: a setting that takes a path or the content itself (a key's PEM) is
+   * masked when it holds the content; a path is shown, and made absolute (see `path`), as usual.
+   */
+  secretWhen?: (value: string) => boolean;
   /** A path of a file or folder: made absolute against the run's working directory. */
   path?: boolean;
   /** One line for `config` and the docs. */
   summary: string;
   /** The name that stands for the setting in messages, when it is not the first of `env`. */
   primary?: string;
+}
+
+/** A PEM block given as the value itself, rather than the path of a file that holds one. */
+export function isPemContent(value: string): boolean {
+  return value.trimStart().startsWith("-----BEGIN ");
 }
 
 const env = (...names: (string | EnvName)[]): EnvName[] =>
@@ -126,6 +136,41 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: env("PLUGIN_PUSH_TIMEOUT"),
     default: "30m",
     summary: "push-only: the whole push must finish within this (90s, 10m, 1h, or seconds)",
+  },
+
+  // -- signing (issue 15): cosign signatures and attestations of what was pushed
+  {
+    key: "signKey",
+    kind: "string",
+    env: env("PLUGIN_SIGN_KEY"),
+    path: true,
+    secretWhen: isPemContent,
+    summary:
+      "sign the pushed digest with this cosign key (the path of cosign.key, or of a PKCS#8 PEM ECDSA P-256 key; or the PEM itself)",
+  },
+  {
+    key: "signPassword",
+    primary: "PLUGIN_SIGN_PASSWORD",
+    kind: "string",
+    env: env("PLUGIN_SIGN_PASSWORD", "COSIGN_PASSWORD"),
+    secret: true,
+    summary: "the password of PLUGIN_SIGN_KEY (cosign generate-key-pair's)",
+  },
+  {
+    key: "attestPredicate",
+    kind: "string",
+    env: env("PLUGIN_ATTEST_PREDICATE"),
+    path: true,
+    summary:
+      "with PLUGIN_SIGN_KEY: attest this file (a scanner's JSON report, an SBOM) about the pushed digest",
+  },
+  {
+    key: "attestType",
+    kind: "string",
+    env: env("PLUGIN_ATTEST_TYPE"),
+    default: "custom",
+    summary:
+      "the attestation's predicate type: vuln, spdxjson, cyclonedx, slsaprovenance, custom (cosign's default) or a URI",
   },
 
   // -- image
@@ -641,6 +686,12 @@ export const SETTINGS: readonly SettingSpec[] = [
 
 /** The spec of each setting, by key. */
 export const SPEC_BY_KEY: ReadonlyMap<SettingKey, SettingSpec> = new Map(SETTINGS.map((s) => [s.key, s]));
+
+/** Whether `value` of the setting `spec` must never be printed (see `secret` and `secretWhen`). */
+export function isSecretValue(spec: SettingSpec, value: SettingValue): boolean {
+  if (spec.secret) return true;
+  return typeof value === "string" && spec.secretWhen?.(value) === true;
+}
 
 /** The settings file's key for a variable: its name without `PLUGIN_`, in lower case; none for others. */
 export function fileKeyOf(envName: string): string | undefined {

@@ -52,6 +52,19 @@ export interface Settings {
    */
   pushTimeout: string;
 
+  // -- signing
+  /**
+   * `PLUGIN_SIGN_KEY` (`--sign-key`): after every push, sign the pushed digest with this key, as cosign
+   * does. The path of a cosign key or a PEM ECDSA P-256 key, or (from the environment only) the PEM itself.
+   */
+  signKey?: string;
+  /** `PLUGIN_SIGN_PASSWORD` = `COSIGN_PASSWORD`: the password of an encrypted cosign key. secret */
+  signPassword?: string;
+  /** `PLUGIN_ATTEST_PREDICATE`: a file attested about the pushed digest (in-toto statement in DSSE). */
+  attestPredicate?: string;
+  /** `PLUGIN_ATTEST_TYPE`: cosign's predicate type name (`vuln`, `spdxjson`, ...) or a URI. */
+  attestType: string;
+
   // -- image
   /** `PLUGIN_REPO`: the image name the tags apply to (`registry/name` or `name`). */
   repo?: string;

@@ -10,9 +10,10 @@ import { dirname, resolve } from "node:path";
 import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
 import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
+import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
 import { parseDuration } from "./duration.js";
 import { settingName, userSettingNames } from "./provenance.js";
-import { primaryEnvName, type SettingKey } from "./schema.js";
+import { isPemContent, primaryEnvName, type SettingKey } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
 
 /** `os/arch[/variant]` as the OCI image index spells a platform (lower-case words, digits, `_`). */
@@ -217,6 +218,62 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       }
     }
   }
+  // -- signing: what can be checked without reading the key (the key itself is loaded, and its password
+  // checked, by the mode before anything runs: lib/signing/prepare.ts)
+  if (settings.signKey !== undefined && settings.signKey.trim() !== "") {
+    const fromFlag = sources.signKey?.kind === "flag";
+    if (isPemContent(settings.signKey)) {
+      // The key's content on the command line is visible to every process of the host.
+      if (fromFlag)
+        add(
+          `${name("signKey")} takes the path of the key file: a key's content must not be on the command line (give it in PLUGIN_SIGN_KEY instead)`,
+          "signKey",
+        );
+    } else {
+      const info = await statOrUndefined(settings.signKey);
+      if (!info?.isFile())
+        add(
+          `${name("signKey")}: ${settings.signKey} ${info ? "is not a regular file" : "does not exist"}: give the path of the cosign key (cosign generate-key-pair writes cosign.key), or its content in PLUGIN_SIGN_KEY; nothing was built or pushed`,
+          "signKey",
+        );
+    }
+    if (settings.bakeFile) {
+      add(
+        `${name("signKey")} and ${name("bakeFile")}: bake pushes several targets, which this tool does not sign; sign them with cosign after the bake, or build each image without bake`,
+        "signKey",
+        "bakeFile",
+      );
+    }
+  }
+  const attestTypeSet = sources.attestType !== undefined && sources.attestType.kind !== "default";
+  if (settings.attestPredicate) {
+    if (!settings.signKey) {
+      add(
+        `${name("attestPredicate")} is set but ${name("signKey")} is not: an attestation is signed with the key; set ${name("signKey")}`,
+        "attestPredicate",
+        "signKey",
+      );
+    }
+    const info = await statOrUndefined(settings.attestPredicate);
+    if (!info?.isFile())
+      add(
+        `${name("attestPredicate")}: ${settings.attestPredicate} ${info ? "is not a regular file" : "does not exist"}: give the file to attest, e.g. the scanner's JSON report`,
+        "attestPredicate",
+      );
+  } else if (attestTypeSet) {
+    add(
+      `${name("attestType")} is set but ${name("attestPredicate")} is not: give the file to attest in ${name("attestPredicate")}, or unset ${name("attestType")}`,
+      "attestType",
+      "attestPredicate",
+    );
+  }
+  if (!predicateType(settings.attestType)) {
+    add(
+      `${name("attestType")} is ${JSON.stringify(settings.attestType)}: give one of cosign's predicate types (${PREDICATE_TYPE_NAMES.join(", ")}) or a URI`,
+      "attestType",
+    );
+  }
+
   // -- the cloud registry's login (GCR, GAR, ACR): settings that cannot log in are bad input, not a refused push
   try {
     await checkCloudLogin(settings, name);

@@ -25,12 +25,15 @@ import {
   type DockerCommandOptions,
   type DockerRunner,
 } from "../buildx/runner.js";
+import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
+import { parseRepository } from "../registry/reference.js";
+import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 
@@ -57,6 +60,8 @@ export interface BuildDeps {
   now?: () => Date;
   /** Install SIGINT/SIGTERM handlers that clean up (default true). */
   handleSignals?: boolean;
+  /** How the signing messages name settings (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
 }
 
 async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
@@ -198,6 +203,10 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
     classicStore = facts.store === "classic";
     if (classicStore) checkClassicFallback(settings, plan.output.format, facts.version);
   }
+  // The signing key and its password (issue 15), when the build pushes: refused now, before the build.
+  const signStep =
+    settings.signKey && plan.output.kind === "push" ? await import("./sign-step.js") : undefined;
+  const signing = await signStep?.planSigning(settings, logger, deps.names);
   for (const warning of plan.warnings) logger.warn(warning);
   for (const note of plan.notes) logger.info(note);
 
@@ -239,8 +248,41 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
     },
   );
 
-  await publishResult(result, settings, deps.writeStdout);
-  return result;
+  const final =
+    signStep && signing ? await signBuilt(signStep, signing, result, settings, deps, cwd) : result;
+  await publishResult(final, settings, deps.writeStdout);
+  return final;
+}
+
+/**
+ * buildx pushed: the digest it reports (the index's for a multi-platform build) is signed through the
+ * registry API with the run's credentials for the registry.
+ */
+async function signBuilt(
+  signStep: typeof import("./sign-step.js"),
+  signing: SigningPlan,
+  result: StepResult,
+  settings: Settings,
+  deps: BuildDeps,
+  cwd: string,
+): Promise<StepResult> {
+  const { logger, env } = deps;
+  const target = parseRepository(settings.repo ?? "");
+  if (!result.digest) {
+    throw new StepFailure(
+      `${target.full} is published unsigned: buildx reported no digest for the push, so there is nothing to sign; sign ${target.full}:${result.tags[0] ?? "latest"} with cosign sign --key`,
+    );
+  }
+  const { credentialSourceFor } = await auth();
+  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
+  const signed = await signStep.signPushedWithNewClient(signing, settings, {
+    env,
+    logger,
+    credentials,
+    target,
+    digest: result.digest,
+  });
+  return signStep.withSigning(result, signed);
 }
 
 async function build(

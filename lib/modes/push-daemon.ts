@@ -31,7 +31,9 @@ import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { RegistryClient } from "../registry/client.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
+import type { SigningPlan } from "../signing/prepare.js";
 import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";
+import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.js";
 
 export interface PushViaDaemonDeps {
   logger: Logger;
@@ -225,10 +227,11 @@ async function defaultRegistryDigest(
 }
 
 export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
-  // -- The input, before the engine is asked anything.
+  // -- The input, before the engine is asked anything: the signing key among it (issue 15).
+  const signing = await planSigning(settings, deps.logger, deps.names);
   const plan = await planPush(settings, deps.names ?? pluginSettingNames);
   try {
-    return await pushThroughEngine(settings, deps, plan);
+    return await pushThroughEngine(settings, deps, plan, signing);
   } finally {
     // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
     if (plan.source.kind === "tarball") await plan.source.archive.close();
@@ -239,6 +242,7 @@ async function pushThroughEngine(
   settings: Settings,
   deps: PushViaDaemonDeps,
   plan: Plan,
+  signing: SigningPlan | undefined,
 ): Promise<StepResult> {
   const { logger, env } = deps;
   const { target, tags, source } = plan;
@@ -248,6 +252,13 @@ async function pushThroughEngine(
     `pushing through the Docker engine at ${engine.address.display} (${facts.store === "containerd" ? "containerd image store" : `classic image store, ${facts.driver}`}, engine ${facts.version})`,
   );
   const engineImage = await checkAgainstEngine(plan, engine, facts);
+  if (signing?.attestation && source.kind === "tarball" && facts.store === "classic") {
+    // The report is about the image that was scanned; the classic store publishes another digest.
+    throw new UsageError(
+      `PLUGIN_ATTEST_PREDICATE attests ${signing.attestation.file} about the pushed digest, but the engine at ${engine.address.display} keeps images in the classic image store, which compresses the layers again when it pushes: the registry would serve another digest than the tarball's, which was scanned. Push with the default PLUGIN_PUSH_VIA=registry, or use an engine with the containerd image store; nothing was pushed`,
+      ["attestPredicate", "pushVia"],
+    );
+  }
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
   await preparePush(settings, { logger, env });
   const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger);
@@ -382,16 +393,41 @@ async function pushThroughEngine(
     );
   }
   logger.info(`pushed ${target.full}:${tags.join(", :")} at ${servedDigest} through the engine`);
-  return {
-    mode: "push-only",
-    image: settings.repo?.trim(),
-    tags,
-    digest: servedDigest,
-    digestPreserved,
-    // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
-    registry:
-      settings.registry && normalizeRegistryHost(settings.registry) === target.host
-        ? settings.registry
-        : target.host,
-  };
+  // The engine pushed; the signature goes straight to the registry with the same credentials, for the
+  // digest the registry serves. A report is attested only about the digest of the tarball it was made
+  // from: when the engine changed the image, the push is signed, not attested, and the run fails.
+  const unattestable = signing?.attestation && digestPreserved === false ? signing.attestation : undefined;
+  const signed = signing
+    ? await signPushedWithNewClient(
+        unattestable ? { ...signing, attestation: undefined } : signing,
+        settings,
+        {
+          env,
+          logger,
+          credentials,
+          target,
+          digest: servedDigest,
+        },
+      )
+    : undefined;
+  if (unattestable && source.kind === "tarball") {
+    throw new StepFailure(
+      `${target.full}@${servedDigest} is published and signed, but not attested: ${unattestable.file} is about the tarball's image ${source.digest}, and the registry serves ${servedDigest}; push with the default PLUGIN_PUSH_VIA=registry to publish the digest that was scanned`,
+    );
+  }
+  return withSigning(
+    {
+      mode: "push-only",
+      image: settings.repo?.trim(),
+      tags,
+      digest: servedDigest,
+      digestPreserved,
+      // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
+      registry:
+        settings.registry && normalizeRegistryHost(settings.registry) === target.host
+          ? settings.registry
+          : target.host,
+    },
+    signed,
+  );
 }

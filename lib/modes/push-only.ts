@@ -16,8 +16,11 @@ import { RegistryClient } from "../registry/client.js";
 import { PartialPushError, pushImage } from "../registry/push.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
+import type { SigningPlan } from "../signing/prepare.js";
+import type { SigningResult } from "../signing/publish.js";
 import { PushDeadlineExceeded, startPushDeadline } from "./push-deadline.js";
 import { pushTarget, type TarballSource, tarballSource } from "./push-input.js";
+import { planSigning, signPushed, withSigning } from "./sign-step.js";
 
 export interface PushOnlyDeps {
   logger: Logger;
@@ -74,6 +77,8 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
   const sourceTarPath = settings.sourceTarPath;
   // The target first: it is cheap to check, and a compressed or piped input is not read for nothing.
   pushTarget(settings);
+  // The key and its password too (issue 15): a key that cannot sign stops the run before the push.
+  const signing = await planSigning(settings, logger, deps.names);
   const deadline = startPushDeadline(settings.pushTimeout);
   try {
     return await withCleanup(
@@ -83,7 +88,7 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
         const source = await tarballSource(sourceTarPath, settings, deps.names);
         // The temporary tar of a compressed or piped input goes, however the push ends.
         scope.add(() => source.archive.close());
-        return pushTarball(settings, source, deps, {
+        return pushTarball(settings, source, deps, signing, {
           stop: AbortSignal.any([scope.signal, deadline.signal, ...given]),
           // The deadline cuts requests at once; a signal lets those under way end first (see the client).
           cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS), ...given]),
@@ -133,6 +138,7 @@ async function pushTarball(
   settings: Settings,
   { archive, image }: TarballSource,
   deps: PushOnlyDeps,
+  signing: SigningPlan | undefined,
   { stop: signal, cut }: { stop: AbortSignal; cut: AbortSignal },
 ): Promise<StepResult> {
   const { logger } = deps;
@@ -185,10 +191,11 @@ async function pushTarball(
     throw stopped(error);
   });
   let pushed: Awaited<ReturnType<typeof pushImage>>;
+  const repository = new RepositoryClient(client, target.path, mountFrom);
   try {
     mark(`connected to ${client.base.origin}`);
     pushed = await pushImage({
-      repository: new RepositoryClient(client, target.path, mountFrom),
+      repository,
       tags,
       plan,
       openBlob: (blobDigest) => archive.openBlob(blobDigest),
@@ -198,11 +205,11 @@ async function pushTarball(
       },
     });
   } catch (error) {
-    throw stopped(error);
-  } finally {
     renderer?.finish();
     await client.close();
+    throw stopped(error);
   }
+  renderer?.finish();
   logger.info(
     `pushed ${target.full} with tag${pushed.tags.length > 1 ? "s" : ""} ${pushed.tags.join(", ")} at ${pushed.digest} (${formatBytes(pushed.bytesUploaded)} uploaded, ${pushed.blobsSkipped} blobs already there${pushed.blobsMounted ? `, ${pushed.blobsMounted} mounted` : ""}${pushed.foreignSkipped.length ? `, ${pushed.foreignSkipped.length} foreign layer${pushed.foreignSkipped.length === 1 ? "" : "s"} not uploaded` : ""})`,
   );
@@ -210,6 +217,15 @@ async function pushTarball(
     // The signal came while the last tag was being written, which then ended: all is published, and
     // the run still exits 128+n (lib/buildx/cleanup.ts).
     logger.warn(`${messageOf(signal.reason)} as the push ended: everything was published`);
+  }
+  // The signature goes through the same client, within the push's deadline; a failure now is exit 1
+  // saying that the image is published unsigned.
+  let signed: SigningResult | undefined;
+  try {
+    if (signing)
+      signed = await signPushed(signing, { repository, target, digest: pushed.digest, logger, signal });
+  } finally {
+    await client.close();
   }
   const result: StepResult = {
     mode: "push-only",
@@ -225,6 +241,7 @@ async function pushTarball(
         ? settings.registry
         : target.host,
   };
-  await publishResult(result, settings, deps.writeStdout);
-  return result;
+  const final = withSigning(result, signed);
+  await publishResult(final, settings, deps.writeStdout);
+  return final;
 }

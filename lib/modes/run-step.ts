@@ -34,6 +34,7 @@ export async function runStep(resolved: ResolvedSettings, context: StepContext):
     logger: context.logger,
     env: context.env,
     command: context.command === "build" ? "build" : "plugin",
+    names: context.names,
   });
   return 0;
 }

@@ -3,7 +3,7 @@
  * JSON, so that a user can see why, say, dry run was or was not in effect. Secrets are shown as `***`.
  */
 import { describeSource } from "../config/provenance.js";
-import { primaryEnvName, SETTINGS, type SettingValue } from "../config/schema.js";
+import { isSecretValue, primaryEnvName, SETTINGS, type SettingValue } from "../config/schema.js";
 import type { ResolvedSettings, RunContext, SettingSource } from "../config/settings.js";
 
 export const MASK = "***";
@@ -48,7 +48,7 @@ export function configReport(resolved: ResolvedSettings): ConfigReport {
     rows.push({
       setting: spec.key,
       env: spec.env.length > 0 ? primaryEnvName(spec.key) : undefined,
-      value: shown(value, spec.secret === true),
+      value: shown(value, isSecretValue(spec, value)),
       source,
       from: describeSource(source),
     });

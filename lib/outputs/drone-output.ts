@@ -9,6 +9,11 @@ export function droneOutputLines(result: StepResult): string[] {
   const pairs: [string, string | undefined][] = [
     ["digest", result.digest],
     ["IMAGE_TAR_PATH", result.tarPath],
+    // Signing (issue 15): where a later step finds the signature and the attestation.
+    ["signature_digest", result.signatureDigest],
+    ["signature_ref", result.signatureRef],
+    ["attestation_digest", result.attestationDigest],
+    ["attestation_ref", result.attestationRef],
   ];
   return pairs
     .filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== "")

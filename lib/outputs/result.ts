@@ -18,6 +18,16 @@ export interface StepResult {
   digestPreserved?: boolean;
   /** Registry the image went to, as given in the settings (for the artifact file). */
   registry?: string;
+  /**
+   * With PLUGIN_SIGN_KEY: the cosign signature image of the digest (`host/path:sha256-<hex>.sig`) and
+   * its manifest digest; with PLUGIN_ATTEST_PREDICATE also the attestation image (`.att`).
+   */
+  signatureRef?: string;
+  signatureDigest?: string;
+  /** The signature's OCI 1.1 referrer manifest (`subject`: the image), where the registry lists referrers. */
+  signatureReferrerDigest?: string;
+  attestationRef?: string;
+  attestationDigest?: string;
   /** Bake: each target's digest (null when buildx reported none), by target name. */
   targets?: Record<string, string | null>;
 }

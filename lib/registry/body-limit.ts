@@ -21,6 +21,11 @@ export const BODY_LIMITS = {
   manifest: 4 * MiB,
   /** A tag list. */
   tags: 4 * MiB,
+  /**
+   * A layer of a cosign signature or attestation image, read back to see whether it is already there:
+   * a payload of a few hundred bytes, or an envelope of an attested report (at most 32 MiB, base64).
+   */
+  attachment: 48 * MiB,
 } as const;
 
 export type BodyKind = keyof typeof BODY_LIMITS;
@@ -31,6 +36,7 @@ const DESCRIPTIONS: Record<BodyKind, string> = {
   token: "a token response",
   manifest: "a manifest",
   tags: "a tag list",
+  attachment: "a signature or attestation layer",
 };
 
 /** Sizes as the limits are written: 64 KiB, 1 MiB. */

@@ -364,4 +364,84 @@ export class RepositoryClient {
     });
     return response.status === 200 ? headerValue(response.headers, "docker-content-digest") : undefined;
   }
+
+  /**
+   * A manifest as the registry serves it for a tag or digest (read up to the manifest limit), or
+   * undefined when there is none. Used for small manifests this tool writes itself (cosign's `.sig`).
+   */
+  async readManifest(
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; digest: string; mediaType?: string } | undefined> {
+    const operation = `read of ${this.name}:${reference}`;
+    const response = await this.#retried({
+      operation,
+      method: "GET",
+      url: `/v2/${this.path}/manifests/${reference}`,
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(", ") },
+      expect: [200, 404],
+      bodyKind: "manifest",
+      signal,
+    });
+    if (response.status === 404) return undefined;
+    const digest =
+      headerValue(response.headers, "docker-content-digest") ??
+      `sha256:${createHash("sha256").update(response.text, "utf8").digest("hex")}`;
+    return { text: response.text, digest, mediaType: headerValue(response.headers, "content-type") };
+  }
+
+  /**
+   * A small blob's bytes (a signature or attestation layer, up to its limit), or undefined when the
+   * registry does not have it or serves other bytes than its digest's.
+   */
+  async readSmallBlob(digest: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const operation = `read of blob ${digest} in ${this.name}`;
+    const response = await this.#retried({
+      operation,
+      method: "GET",
+      url: `/v2/${this.path}/blobs/${digest}`,
+      expect: [200, 404],
+      bodyKind: "attachment",
+      signal,
+    });
+    if (response.status === 404) return undefined;
+    const bytes = Buffer.from(response.text, "utf8");
+    return `sha256:${createHash("sha256").update(bytes).digest("hex")}` === digest ? bytes : undefined;
+  }
+
+  /**
+   * The manifests that refer to `digest` (OCI distribution 1.1, "Listing Referrers"), filtered by
+   * `artifactType` where the registry filters; undefined when the registry has no referrers API (404, or
+   * an answer that is not an image index: a registry before OCI 1.1).
+   */
+  async readReferrers(
+    digest: string,
+    artifactType: string,
+    signal?: AbortSignal,
+  ): Promise<{ digest: string; artifactType?: string }[] | undefined> {
+    const operation = `list of the referrers of ${this.name}@${digest}`;
+    const response = await this.#retried({
+      operation,
+      method: "GET",
+      url: `/v2/${this.path}/referrers/${digest}?${new URLSearchParams({ artifactType })}`,
+      headers: { accept: "application/vnd.oci.image.index.v1+json" },
+      expect: [200, 404],
+      bodyKind: "manifest",
+      signal,
+    });
+    if (response.status !== 200) return undefined;
+    try {
+      const index = JSON.parse(response.text) as { mediaType?: unknown; manifests?: unknown };
+      if (index.mediaType !== "application/vnd.oci.image.index.v1+json" || !Array.isArray(index.manifests))
+        return undefined;
+      return (index.manifests as { digest?: unknown; artifactType?: unknown }[])
+        .filter((m): m is { digest: string; artifactType?: string } => typeof m?.digest === "string")
+        .map((m) => ({
+          digest: m.digest,
+          ...(typeof m.artifactType === "string" ? { artifactType: m.artifactType } : {}),
+        }));
+    } catch {
+      return undefined;
+    }
+  }
 }

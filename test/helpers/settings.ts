@@ -9,6 +9,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     load: false,
     pushVia: "registry",
     pushTimeout: "30m",
+    attestType: "custom",
     tags: ["latest"],
     autoTag: false,
     registry: "https://index.docker.io/v1/",

@@ -5,12 +5,14 @@
 // PATH: `docker` (buildx runs as `docker buildx`) and the credential helper log their argv, then do the work.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type AcrFront, startAcrFront } from "../helpers/acr-front.js";
 import { runCli } from "../helpers/cli.js";
 import { type ClientCertificateFiles, makeClientCertificate } from "../helpers/client-certificate.js";
+import { cosignEncryptedKey } from "../helpers/cosign-key.js";
 import { ACCOUNT_ID, type FakeAws, startFakeAws } from "../helpers/fake-aws.js";
 import { type FakeAzureAd, startFakeAzureAd } from "../helpers/fake-azure-ad.js";
 import { sampleContext } from "../helpers/images.js";
@@ -305,6 +307,70 @@ test("build-and-push, build-only, push-only (registry and engine) leak no regist
   assertNothingLeaked(refusedBuild);
   assert.ok(!refusedBuild.stderr.includes(`${USER.password}-but-wrong`));
   await assertTempConfigRemoved(refusedBuild);
+});
+
+test("signing in every push mode leaks neither the key nor its password: not in logs, argv or files", async () => {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const plainPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const signPassword = "cosign-Key-Password-v2w3";
+  const keyFile = join(work.path, "cosign.key");
+  await writeFile(keyFile, cosignEncryptedKey(privateKey, signPassword), { mode: 0o600 });
+  const keySecrets = [
+    signPassword,
+    Buffer.from(signPassword).toString("base64"),
+    privateKey.export({ type: "pkcs8", format: "der" }).toString("base64"),
+    ...plainPem.split("\n").filter((line) => line && !line.startsWith("-----")),
+  ];
+  const assertKeyNotLeaked = (result: Run) => {
+    for (const [where, text] of result.seen) {
+      for (const secret of keySecrets) {
+        assert.ok(!text.includes(secret), `key secret ${secret.slice(0, 6)}… appears in ${where}`);
+      }
+    }
+  };
+  const signing = { PLUGIN_SIGN_KEY: keyFile, PLUGIN_SIGN_PASSWORD: signPassword };
+  const tarball = join(work.path, "secrets-sign.tar");
+
+  const pushed = await run({ ...build(), ...registrySecrets("secrets/signed-build"), ...signing });
+  assert.equal(pushed.code, 0, pushed.stderr);
+  assert.match(pushed.stderr, /signed .*secrets\/signed-build@sha256:/);
+  assertNothingLeaked(pushed);
+  assertKeyNotLeaked(pushed);
+
+  const built = await run({
+    ...build(),
+    ...registrySecrets("secrets/signed-dry"),
+    PLUGIN_DRY_RUN: "true",
+    PLUGIN_TAR_PATH: tarball,
+  });
+  assert.equal(built.code, 0, built.stderr);
+  for (const [via, key] of [
+    ["registry", signing],
+    ["daemon", signing],
+    ["registry", { PLUGIN_SIGN_KEY: plainPem }],
+  ] as const) {
+    const result = await run({
+      ...registrySecrets(`secrets/signed-${via}`),
+      PLUGIN_PUSH_ONLY: "true",
+      PLUGIN_SOURCE_TAR_PATH: tarball,
+      PLUGIN_PUSH_VIA: via,
+      ...key,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /signed /);
+    assertNothingLeaked(result);
+    assertKeyNotLeaked(result);
+  }
+  const refused = await run({
+    ...registrySecrets("secrets/signed-refused"),
+    PLUGIN_PUSH_ONLY: "true",
+    PLUGIN_SOURCE_TAR_PATH: tarball,
+    PLUGIN_SIGN_KEY: keyFile,
+    PLUGIN_SIGN_PASSWORD: `${signPassword}-but-wrong`,
+  });
+  assert.equal(refused.code, 2, refused.stderr);
+  assertKeyNotLeaked(refused);
+  assert.ok(!refused.stderr.includes(`${signPassword}-but-wrong`));
 });
 
 function ecrSettings(repository: string, credentials: Record<string, string>): Record<string, string> {

@@ -22,6 +22,7 @@ const SECRET_VALUES: Record<string, string> = {
   CLIENT_SECRET: "azure-cl1ent-secret",
   CLIENT_CERTIFICATE: "LS0tLS1CRUdJTi-azure-c3rt",
   SERVICE_PRINCIPAL_CLIENT_SECRET: "acr-sp-passw0rd",
+  PLUGIN_SIGN_PASSWORD: "cosign-key-passw0rd",
 };
 
 test("every secret setting is covered by the test's values", () => {
@@ -73,6 +74,39 @@ test("config never shows a secret: not in the table, not in the JSON", async (t)
   assert.equal(parsed.settings.password?.from, "env PLUGIN_PASSWORD");
   assert.equal(parsed.run.remoteUrl?.value, "https://***@git.example/o/r.git");
   assert.match(table, /^password \(PLUGIN_PASSWORD\)\s+\*\*\*\s+env PLUGIN_PASSWORD$/m);
+});
+
+test("config shows the signing key's path, never a key given as content, nor its password", async (t) => {
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  const keyFile = join(dir.path, "cosign.key");
+  await writeFile(keyFile, "not read by config");
+  const pathRun = await resolveSettings({
+    env: { PLUGIN_REPO: "r.example/app", PLUGIN_SIGN_KEY: "cosign.key", COSIGN_PASSWORD: "c0sign-pw" },
+    flags: [],
+    cwd: dir.path,
+  });
+  const pathJson = JSON.parse(formatConfigJson(configReport(pathRun))) as {
+    settings: Record<string, { value: unknown; from: string }>;
+  };
+  assert.equal(pathJson.settings.signKey?.value, keyFile, "a relative path is made absolute and shown");
+  assert.equal(pathJson.settings.signPassword?.value, "***");
+  assert.equal(pathJson.settings.signPassword?.from, "env COSIGN_PASSWORD");
+
+  const body = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg-s3cret-line";
+  const pem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+  const contentRun = await resolveSettings({
+    env: { PLUGIN_REPO: "r.example/app", PLUGIN_SIGN_KEY: pem },
+    flags: [],
+    cwd: dir.path,
+  });
+  assert.equal(contentRun.settings.signKey, pem, "content is not taken for a path");
+  const table = formatConfigTable(configReport(contentRun));
+  const json = formatConfigJson(configReport(contentRun));
+  for (const output of [table, json]) {
+    assert.ok(!output.includes(body), "the key's content appears in config's output");
+  }
+  assert.match(table, /^signKey \(PLUGIN_SIGN_KEY\)\s+\*\*\*\s+env PLUGIN_SIGN_KEY$/m);
 });
 
 test("config shows each value with its source: default, file + section, env variable, flag", async (t) => {

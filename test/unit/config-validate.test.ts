@@ -177,6 +177,48 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     [/^GOOGLE_CREDENTIALS is base64, but of something that is not the key's JSON/],
     ["PLUGIN_JSON_KEY"],
   ],
+  [
+    "a signing key that does not exist",
+    { PLUGIN_SIGN_KEY: "missing.key" },
+    [/PLUGIN_SIGN_KEY: .*missing\.key does not exist: give the path of the cosign key/],
+    ["PLUGIN_SIGN_KEY"],
+  ],
+  [
+    "a signing key that is a folder",
+    { PLUGIN_SIGN_KEY: "folder" },
+    [/PLUGIN_SIGN_KEY: .*folder is not a regular file/],
+    ["PLUGIN_SIGN_KEY"],
+  ],
+  [
+    "signing with bake",
+    { PLUGIN_SIGN_KEY: "plain-file", PLUGIN_BAKE_FILE: "plain-file" },
+    [/PLUGIN_SIGN_KEY and PLUGIN_BAKE_FILE: bake pushes several targets, which this tool does not sign/],
+    ["PLUGIN_SIGN_KEY", "PLUGIN_BAKE_FILE"],
+  ],
+  [
+    "an attestation without a key",
+    { PLUGIN_ATTEST_PREDICATE: "plain-file", PLUGIN_ATTEST_TYPE: "vuln" },
+    [/PLUGIN_ATTEST_PREDICATE is set but PLUGIN_SIGN_KEY is not/],
+    ["PLUGIN_ATTEST_PREDICATE", "PLUGIN_SIGN_KEY"],
+  ],
+  [
+    "an attestation predicate that does not exist",
+    { PLUGIN_SIGN_KEY: "plain-file", PLUGIN_ATTEST_PREDICATE: "report.json" },
+    [/PLUGIN_ATTEST_PREDICATE: .*report\.json does not exist: give the file to attest/],
+    ["PLUGIN_ATTEST_PREDICATE"],
+  ],
+  [
+    "an attestation type without a predicate",
+    { PLUGIN_SIGN_KEY: "plain-file", PLUGIN_ATTEST_TYPE: "vuln" },
+    [/PLUGIN_ATTEST_TYPE is set but PLUGIN_ATTEST_PREDICATE is not/],
+    ["PLUGIN_ATTEST_TYPE"],
+  ],
+  [
+    "an attestation type cosign does not know",
+    { PLUGIN_SIGN_KEY: "plain-file", PLUGIN_ATTEST_PREDICATE: "plain-file", PLUGIN_ATTEST_TYPE: "trivy" },
+    [/PLUGIN_ATTEST_TYPE is "trivy": give one of cosign's predicate types \(custom, vuln, .*\) or a URI/],
+    ["PLUGIN_ATTEST_TYPE"],
+  ],
 ];
 
 for (const [name, env, patterns, subjects] of INVALID) {
@@ -235,6 +277,38 @@ test("push-only and dry run together: push-only wins, with a warning naming both
       both.warnings.join("\n"),
     );
   }
+});
+
+test("signing settings: a key in a dry run is a warning, not an error; a key's content never on the command line", async (t) => {
+  const cwd = await workdir(t);
+  const dry = await resolveSettings({
+    env: { PLUGIN_REPO: REPO, PLUGIN_DRY_RUN: "true", PLUGIN_SIGN_KEY: "plain-file" },
+    flags: [],
+    cwd,
+  });
+  assert.ok(
+    dry.warnings.some((w) => /PLUGIN_SIGN_KEY is set but PLUGIN_DRY_RUN is true: nothing is pushed/.test(w)),
+    dry.warnings.join("\n"),
+  );
+  const valid = await resolveSettings({
+    env: {
+      PLUGIN_REPO: REPO,
+      PLUGIN_SIGN_KEY: "plain-file",
+      PLUGIN_ATTEST_PREDICATE: "plain-file",
+      PLUGIN_ATTEST_TYPE: "https://example.com/predicate/v1",
+    },
+    flags: [],
+    cwd,
+  });
+  assert.equal(valid.settings.attestType, "https://example.com/predicate/v1");
+  await assert.rejects(
+    resolveSettings({
+      env: { PLUGIN_REPO: REPO },
+      flags: [{ setting: "signKey", flag: "--sign-key", value: "-----BEGIN PRIVATE KEY-----\nMIG\n" }],
+      cwd,
+    }),
+    /PLUGIN_SIGN_KEY \(flag --sign-key\) takes the path of the key file: a key.s content must not be on the command line/,
+  );
 });
 
 test("push-only without a tarball is valid: it pushes PLUGIN_REPO:tag from the engine", async (t) => {

@@ -21,6 +21,30 @@ test("DRONE_OUTPUT gets digest and the tarball path", async () => {
   await dir.remove();
 });
 
+test("DRONE_OUTPUT gets the signature's and the attestation's digest and reference when signed", () => {
+  const sig = `sha256:${"b".repeat(64)}`;
+  const att = `sha256:${"c".repeat(64)}`;
+  const ref = `r.example/app:sha256-${"a".repeat(64)}`;
+  assert.deepEqual(
+    droneOutputLines({
+      mode: "push-only",
+      tags: ["v1"],
+      digest,
+      signatureDigest: sig,
+      signatureRef: `${ref}.sig`,
+      attestationDigest: att,
+      attestationRef: `${ref}.att`,
+    }),
+    [
+      `digest=${digest}`,
+      `signature_digest=${sig}`,
+      `signature_ref=${ref}.sig`,
+      `attestation_digest=${att}`,
+      `attestation_ref=${ref}.att`,
+    ],
+  );
+});
+
 test("a line break in an output value is refused", () => {
   assert.throws(() => droneOutputLines({ mode: "build-only", tags: [], tarPath: "a\nevil=1" }), /line break/);
 });
