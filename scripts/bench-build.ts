@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
-const cli = fileURLToPath(new URL("../bin/buildx-step.js", import.meta.url));
+const cli = fileURLToPath(new URL("../bundle/buildx-step.js", import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const registry = process.env.BENCH_REGISTRY ?? "127.0.0.1:5000";
 
