@@ -6,13 +6,15 @@
  *   dist/sea/buildx-step.cjs               one CommonJS file with everything, which the single executable
  *       embeds (Node 20's SEA runs one CommonJS script and cannot load files of its own).
  * Both have no dependency left to install: the npm package has no `dependencies`, so no native build.
- * dockerode's gRPC and ssh2 are loaded at first use only (scripts/bundle-lazy-requires.ts).
+ * dockerode's gRPC and ssh2 are loaded at first use only (scripts/bundle-lazy-requires.ts); optional modules
+ * that are not there fail as missing modules do (scripts/bundle-absent-modules.ts).
  *   node dist/scripts/bundle.js      (part of `npm run build`)
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build, type Metafile } from "esbuild";
+import { absentModules } from "./bundle-absent-modules.js";
 import { lazyRequires } from "./bundle-lazy-requires.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -30,9 +32,7 @@ const common: BuildOptions = {
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [lazyRequires()],
-  // Native add-ons stay out: ssh2 requires both inside try/catch and falls back to its JavaScript code.
-  external: ["*.node", "cpu-features"],
+  plugins: [lazyRequires(), absentModules()],
 };
 
 /** The packages whose code a bundle holds, with their licence texts, for THIRD-PARTY-LICENSES.txt. */
