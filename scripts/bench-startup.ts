@@ -11,7 +11,7 @@
  * Each figure is the median of --rounds runs (default 11); every round runs every form once per scenario,
  * in an order rotated each round, so that other load on the machine falls on all of them alike.
  *   npm run bench:startup   (options: --rounds N, --only version,config,inspect,push,held, --no-crane,
- *                            --json FILE)
+ *                            --json FILE, --form NAME=FILE to add another build side by side)
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -88,6 +88,20 @@ interface Options {
   json?: string;
 }
 
+/**
+ * `--form NAME=FILE`: another build to compare side by side (another bundler's output, an experiment):
+ * a .js/.mjs file runs with this Node, anything else as an executable.
+ */
+function extraForm(spec: string): Form {
+  const at = spec.indexOf("=");
+  if (at <= 0) throw new Error(`--form wants NAME=FILE, not ${spec}`);
+  const name = spec.slice(0, at);
+  const file = spec.slice(at + 1);
+  return /\.m?js$/.test(file)
+    ? { name, command: (args) => [process.execPath, [file, ...args]] }
+    : { name, command: (args) => [file, args] };
+}
+
 function parseArgs(argv: string[]): Options {
   const options: Options = { rounds: 11, crane: true };
   for (let i = 0; i < argv.length; i++) {
@@ -96,7 +110,11 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--only") options.only = new Set((argv[++i] ?? "").split(","));
     else if (arg === "--no-crane") options.crane = false;
     else if (arg === "--json") options.json = argv[++i];
-    else throw new Error(`unknown option ${arg} (options: --rounds N, --only a,b, --no-crane, --json FILE)`);
+    else if (arg === "--form") forms.push(extraForm(argv[++i] ?? ""));
+    else
+      throw new Error(
+        `unknown option ${arg} (options: --rounds N, --only a,b, --no-crane, --json FILE, --form NAME=FILE)`,
+      );
   }
   return options;
 }
