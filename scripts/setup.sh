@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the demo and the tests, idempotently:
 #   node_modules (npm ci), a Docker engine with the containerd image store, docker buildx,
-#   docker-registry, skopeo, and a plain registry on 127.0.0.1:5000.
+#   docker-registry, skopeo, tinyproxy (for the proxy tests), and a plain registry on 127.0.0.1:5000.
 # Each part is skipped when already present, so on a host that has Docker (a CI VM) nothing is installed.
 # Set BUILDX_STEP_SETUP_SKIP_NPM=1 to skip the npm part.
 set -euo pipefail
@@ -75,12 +75,22 @@ command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 # Test images copy /bin/busybox into `FROM scratch`: it must be the static build (ldd fails on a static binary).
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || missing+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The proxy tests run a real HTTP proxy (one per test, started by the test itself; the package's own
+# service is not used).
+command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+# The compressed-input tests write their fixtures with the real compressors; the producer tests also
+# run umoci, and podman (its archives are skipped where podman cannot run).
+command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root "${missing[*]}"
   say "installing ${missing[*]}"
   apt_system_install "${missing[@]}"
 else
-  say "skopeo, htpasswd, busybox-static, openssl: present"
+  say "skopeo, htpasswd, busybox-static, openssl, tinyproxy, zstd, xz, bzip2, umoci, podman: present"
 fi
 
 # ---------------------------------------------------------------- engine

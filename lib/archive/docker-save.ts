@@ -127,6 +127,7 @@ export async function legacyImage(
   return {
     descriptor,
     manifests: [{ descriptor, platform, attestation: false, config: configDescriptor, layers }],
+    missing: [],
     plan: { blobs: [...blobs.values()], manifests: [{ descriptor, bytes }] },
     platforms: platform ? [platform] : [],
     size: bytes.length + [...blobs.values()].reduce((sum, b) => sum + b.size, 0),

@@ -1,6 +1,7 @@
 /**
- * Reads what an indexed tarball holds: small JSON documents (bounded in size, checked against their
- * digest) and blobs as streams over their byte range of the file. Nothing is extracted.
+ * Reads what an indexed archive holds: small JSON documents (bounded in size, checked against their
+ * digest) and blobs as streams over their byte range of the tar file (or, in an OCI layout folder, of
+ * their own file). Nothing is extracted.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -64,15 +65,7 @@ export class EntryReader {
    * missing, or the size it claims is not the blob's size (the archive is then corrupt or incomplete).
    */
   requireBlob(descriptor: Descriptor, where: string): TarEntry {
-    if (typeof descriptor?.digest !== "string" || !DIGEST.test(descriptor.digest)) {
-      throw archiveError(this.path, `${where} has a malformed digest ${JSON.stringify(descriptor?.digest)}`);
-    }
-    if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
-      throw archiveError(
-        this.path,
-        `${where} gives ${descriptor.digest} a malformed size ${JSON.stringify(descriptor.size)}`,
-      );
-    }
+    this.checkDescriptor(descriptor, where);
     const entry = this.blobEntry(descriptor.digest);
     if (!entry) {
       throw archiveError(
@@ -89,6 +82,19 @@ export class EntryReader {
     return entry;
   }
 
+  /** Refuses a descriptor found in `where` whose digest or size is malformed. */
+  checkDescriptor(descriptor: Descriptor, where: string): void {
+    if (typeof descriptor?.digest !== "string" || !DIGEST.test(descriptor.digest)) {
+      throw archiveError(this.path, `${where} has a malformed digest ${JSON.stringify(descriptor?.digest)}`);
+    }
+    if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
+      throw archiveError(
+        this.path,
+        `${where} gives ${descriptor.digest} a malformed size ${JSON.stringify(descriptor.size)}`,
+      );
+    }
+  }
+
   /** The bytes of a small entry (JSON), refused above {@link MAX_JSON_SIZE}. */
   async readSmall(entry: TarEntry, what: string): Promise<Buffer> {
     if (entry.size > MAX_JSON_SIZE) {
@@ -98,7 +104,7 @@ export class EntryReader {
       );
     }
     const buffer = Buffer.alloc(entry.size);
-    const handle = await open(this.path, "r");
+    const handle = await open(entry.file ?? this.tar.dataPath, "r");
     try {
       let filled = 0;
       while (filled < buffer.length) {
@@ -182,7 +188,7 @@ export class EntryReader {
     if (entry.size === 0) return Readable.from([]);
     // `end` is inclusive. Reads of 1 MiB, not the default 64 KiB: a push of large layers spends a third
     // less CPU (fewer reads, fewer socket writes), and a few reads in flight stay far below the memory bound.
-    return createReadStream(this.path, {
+    return createReadStream(entry.file ?? this.tar.dataPath, {
       start: entry.offset,
       end: entry.offset + entry.size - 1,
       highWaterMark: 1024 * 1024,

@@ -14,7 +14,7 @@ import {
   REFERENCE_TYPE_ANNOTATION,
 } from "./media-types.js";
 import { formatPlatform } from "./platform.js";
-import type { ArchiveManifest, Descriptor, Platform, PushPlan } from "./types.js";
+import type { ArchiveManifest, Descriptor, MissingManifest, Platform, PushPlan } from "./types.js";
 
 /** Indexes nest (an index of indexes); real ones are one or two deep. */
 const MAX_DEPTH = 8;
@@ -22,6 +22,8 @@ const MAX_DEPTH = 8;
 export interface ImageTree {
   descriptor: Descriptor;
   manifests: ArchiveManifest[];
+  /** Manifests an index lists that the archive does not hold (a partial save); empty when complete. */
+  missing: MissingManifest[];
   plan: PushPlan;
   platforms: string[];
   size: number;
@@ -75,11 +77,27 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
   const blobs = new Map<string, Descriptor>();
   const foreign = new Map<string, Descriptor>();
   const seenManifests = new Set<string>();
+  const missing: MissingManifest[] = [];
 
   const visit = async (descriptor: Descriptor, where: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH)
       throw archiveError(reader.path, `indexes nest deeper than ${MAX_DEPTH} levels at ${where}`);
     if (seenManifests.has(descriptor.digest)) return;
+    // `docker save` of a multi-platform image that was pulled for one platform (containerd image store)
+    // writes the whole index but only that platform's manifest and blobs. What is absent is recorded,
+    // not refused here: inspect shows it, and the push refuses the whole image but can push a platform
+    // that is there (push-input.ts). A manifest that is there must be whole.
+    if (depth > 0 && typeof descriptor?.digest === "string" && !reader.blobEntry(descriptor.digest)) {
+      reader.checkDescriptor(descriptor, where);
+      seenManifests.add(descriptor.digest);
+      const attestation = descriptor.annotations?.[REFERENCE_TYPE_ANNOTATION] === ATTESTATION_MANIFEST;
+      missing.push({
+        descriptor: descriptorOf(descriptor),
+        ...(attestation ? {} : { platform: formatPlatform(descriptor.platform) }),
+        attestation,
+      });
+      return;
+    }
     const { bytes, value } = await reader.readJsonBlob<IndexDocument & ManifestDocument>(descriptor, where);
     // The descriptor's media type is what the registry is told; the document's own field must agree.
     const mediaType = descriptor.mediaType ?? value.mediaType;
@@ -103,6 +121,24 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
       }
       const config = descriptorOf(value.config);
       const layers = value.layers.map(descriptorOf);
+      // docker save on the containerd store also writes the manifest of a platform that was not pulled
+      // when it has it, without its config and layers: that platform is missing too.
+      const absent = [config, ...layers].filter(
+        (blob, i) =>
+          typeof blob.digest === "string" &&
+          !reader.blobEntry(blob.digest) &&
+          !(i > 0 && blob.urls !== undefined && isForeign(blob, reader, label)),
+      );
+      if (depth > 0 && absent.length > 0) {
+        for (const blob of [config, ...layers]) reader.checkDescriptor(blob, label);
+        const attestation = descriptor.annotations?.[REFERENCE_TYPE_ANNOTATION] === ATTESTATION_MANIFEST;
+        missing.push({
+          descriptor: descriptorOf({ ...descriptor, mediaType }),
+          ...(attestation ? {} : { platform: formatPlatform(descriptor.platform) }),
+          attestation,
+        });
+        return;
+      }
       for (const blob of [config, ...layers]) {
         if (typeof blob.mediaType !== "string" || blob.mediaType === "") {
           throw archiveError(reader.path, `${label} gives ${blob.digest} no media type`);
@@ -160,6 +196,7 @@ export async function walkImage(reader: EntryReader, top: Descriptor): Promise<I
   return {
     descriptor: topDescriptor,
     manifests,
+    missing,
     plan: { blobs: [...blobs.values()], manifests: pushManifests, foreign: [...foreign.values()] },
     platforms,
     size,

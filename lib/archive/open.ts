@@ -14,11 +14,14 @@
  */
 import { legacyImage, parseDockerManifest } from "./docker-save.js";
 import { EntryReader } from "./entry-reader.js";
-import { archiveError } from "./errors.js";
+import { archiveError, NOT_AN_IMAGE_ADVICE } from "./errors.js";
+import { indexFolder } from "./folder-index.js";
 import { NameSet } from "./image-names.js";
 import { type ImageTree, walkImage } from "./image-tree.js";
+import { type ArchiveInput, type InputOptions, openInput } from "./input.js";
 import { reconcileManifestJson } from "./manifest-json-agreement.js";
-import { indexTar } from "./tar-index.js";
+import { describeProducer } from "./producer.js";
+import { indexTar, type TarIndex } from "./tar-index.js";
 import type {
   ArchiveFormat,
   ArchiveImage,
@@ -32,16 +35,41 @@ interface IndexJson {
   manifests?: Descriptor[];
 }
 
-/** Opens the tarball at `path`; a file that is not a usable image tarball is a UsageError naming it. */
-export async function openArchive(path: string): Promise<OpenedArchive> {
-  const tar = await indexTar(path);
+/**
+ * Opens the image archive `given` names: a tarball (plain or compressed), `-` for standard input, or an
+ * OCI layout folder (see input.ts). Anything that is not a usable image archive is a UsageError naming
+ * it. The caller closes the archive when done: that removes the temporary tar of a compressed or piped one.
+ */
+export async function openArchive(given: string, options: InputOptions = {}): Promise<OpenedArchive> {
+  const input = await openInput(given, options);
+  try {
+    const tar =
+      input.kind === "folder"
+        ? await indexFolder(input.path, input.name)
+        : await indexTar(input.path, input.name);
+    return await readArchive(tar, input);
+  } catch (error) {
+    await input.close();
+    throw error;
+  }
+}
+
+async function readArchive(tar: TarIndex, input: ArchiveInput): Promise<OpenedArchive> {
+  const path = input.name;
   const reader = new EntryReader(tar);
   const indexJson = await reader.readNamedJson<IndexJson>("index.json");
   const manifestJson = await reader.readNamedJson<unknown>("manifest.json");
   if (!indexJson && !manifestJson) {
+    // Not a damaged image (a copy that went wrong does not lose exactly those two files): most often
+    // a root file system, as `buildx --output type=tar` or `tar -c` of a folder write it.
+    const names = [...tar.entries.keys()];
+    const sample = names.slice(0, 5).join(", ");
     throw archiveError(
       path,
-      "has neither index.json (OCI layout) nor manifest.json (docker-archive), so it is not an image tarball",
+      names.length === 0
+        ? "is an empty tar (it holds no files), not an image"
+        : `is a plain tar of files (${sample}${names.length > 5 ? `, ... ${names.length} in all` : ""}), not an image: it has neither index.json (OCI layout) nor manifest.json (docker-archive). buildx --output type=tar and tar -c write such a file system tar`,
+      NOT_AN_IMAGE_ADVICE,
     );
   }
   const dockerEntries = manifestJson ? parseDockerManifest(reader, manifestJson.value) : [];
@@ -98,6 +126,7 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
       platforms: tree.platforms,
       size: tree.size,
       manifests: tree.manifests,
+      missing: tree.missing,
     };
     plans.set(image, tree.plan);
     return image;
@@ -106,13 +135,53 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
   return {
     path,
     format,
+    producer: describeProducer({
+      format,
+      hasIndexJson: Boolean(indexJson),
+      layerPaths: dockerEntries.flatMap((entry) => entry.Layers),
+    }),
+    input: {
+      kind: input.kind,
+      file: input.path,
+      fromStdin: input.fromStdin,
+      ...(input.compression ? { compression: input.compression } : {}),
+    },
     images,
+    close: () => input.close(),
     async plan(image) {
       const plan =
         plans.get(image) ??
         [...plans.entries()].find(([i]) => i.descriptor.digest === image.descriptor.digest)?.[1];
       if (!plan) throw archiveError(path, `has no image ${image.descriptor.digest}`);
       return { blobs: [...plan.blobs], manifests: [...plan.manifests], foreign: [...(plan.foreign ?? [])] };
+    },
+    manifestImage(image, manifest) {
+      const whole = plans.get(image);
+      const bytes = whole?.manifests.find((m) => m.descriptor.digest === manifest.descriptor.digest)?.bytes;
+      if (!whole || !bytes)
+        throw archiveError(
+          path,
+          `has no manifest ${manifest.descriptor.digest} in ${image.descriptor.digest}`,
+        );
+      // The registry serves the manifest by its own digest and media type; the index entry's platform
+      // and annotations describe it within the index only.
+      const { platform: _platform, annotations: _annotations, ...descriptor } = manifest.descriptor;
+      const own = new Set([manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)]);
+      const plan: PushPlan = {
+        blobs: whole.blobs.filter((blob) => own.has(blob.digest)),
+        manifests: [{ descriptor, bytes }],
+        foreign: (whole.foreign ?? []).filter((blob) => own.has(blob.digest)),
+      };
+      const single: OpenedImage = {
+        names: image.names,
+        descriptor,
+        platforms: manifest.platform ? [manifest.platform] : [],
+        size: descriptor.size + plan.blobs.reduce((sum, blob) => sum + blob.size, 0),
+        manifests: [manifest],
+        missing: [],
+      };
+      plans.set(single, plan);
+      return single;
     },
     openBlob(digest) {
       return reader.openBlob(digest);

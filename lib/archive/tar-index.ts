@@ -18,7 +18,8 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { normalizeEntryName, resolveLinkTarget, UnsafeEntryName } from "./entry-name.js";
-import { ambiguousArchive, archiveError } from "./errors.js";
+import { ambiguousArchive, archiveError, NOT_AN_IMAGE_ADVICE } from "./errors.js";
+import { describeFileKind } from "./file-kind.js";
 import { checkPaxRecords, parsePaxRecords } from "./pax-records.js";
 import {
   BLOCK,
@@ -48,11 +49,20 @@ export interface TarEntry {
   size: number;
   /** For links: the archive path linked to (already resolved against the link's folder). */
   target?: string;
+  /**
+   * The file that holds the entry's data, from `offset`, when it is not the archive's own file: each
+   * blob of an OCI layout folder is a file of its own.
+   */
+  file?: string;
 }
 
+/** The entries of an image archive, a tar file's or an OCI layout folder's, by name. */
 export interface TarIndex {
+  /** How the archive is named in messages: the path the user gave, or "standard input". */
   path: string;
-  /** The tar file's size in bytes. */
+  /** The file whose byte ranges entries without a `file` of their own are read from. */
+  dataPath: string;
+  /** The tar file's size in bytes (for a folder: the sum of its entries' sizes). */
   fileSize: number;
   /** Entries by normalised name (regular files, folders, links, devices). */
   entries: Map<string, TarEntry>;
@@ -84,6 +94,12 @@ const LABELS: Record<TarEntryType, string> = {
   hardlink: "hard link",
   other: "device or FIFO",
 };
+
+/** The problem of a file that is not a tar at all, naming what it is when its first bytes tell. */
+function notATar(head: Buffer, why: string): TarProblem {
+  const kind = describeFileKind(Buffer.from(head));
+  return new TarProblem("not-a-tar", `is not a tar file (${kind ? `it is ${kind}; ` : ""}${why})`);
+}
 
 function padded(size: number): number {
   return Math.ceil(size / BLOCK) * BLOCK;
@@ -119,15 +135,16 @@ class HeaderReader {
 }
 
 /**
- * Indexes the tar file at `path`. Refused with a UsageError naming the file: not a tar (a header whose
+ * Indexes the tar file at `file`, named `path` in messages (a temporary copy of a compressed or piped
+ * tarball is named as the user gave it). Refused with a UsageError naming the file: not a tar (a header whose
  * checksum is wrong), truncated (an entry's data runs past the end of the file, or the file ends where
  * a header should be), an entry whose name leaves the archive, or an ambiguous tar (see the file's
  * comment).
  */
-export async function indexTar(path: string): Promise<TarIndex> {
+export async function indexTar(file: string, path: string = file): Promise<TarIndex> {
   let handle: FileHandle;
   try {
-    handle = await open(path, "r");
+    handle = await open(file, "r");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
@@ -148,6 +165,7 @@ export async function indexTar(path: string): Promise<TarIndex> {
     const entries = await readEntries(handle, stat.size);
     return {
       path,
+      dataPath: file,
       fileSize: stat.size,
       entries,
       file(name) {
@@ -163,9 +181,10 @@ export async function indexTar(path: string): Promise<TarIndex> {
     };
   } catch (error) {
     if (error instanceof TarProblem) {
-      throw error.kind === "ambiguous"
-        ? ambiguousArchive(path, error.message)
-        : archiveError(path, error.message);
+      if (error.kind === "ambiguous") throw ambiguousArchive(path, error.message);
+      // Not a damaged copy of an image tarball, so "copy it again" would not help.
+      if (error.kind === "not-a-tar") throw archiveError(path, error.message, NOT_AN_IMAGE_ADVICE);
+      throw archiveError(path, error.message);
     }
     if (error instanceof UnsafeEntryName) {
       throw archiveError(
@@ -289,7 +308,7 @@ async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<st
 
   for (;;) {
     if (offset + BLOCK > fileSize) {
-      if (!sawHeader) throw corrupt(`is not a tar file (${fileSize} bytes, no tar header)`);
+      if (!sawHeader) throw notATar(await reader.read(0, BLOCK), `${fileSize} bytes, no tar header`);
       // A tar ends with zero blocks; a file that stops where the next header should be was cut short.
       throw corrupt(`truncated: the file ends at byte ${fileSize} without the end-of-archive marker`);
     }
@@ -313,11 +332,8 @@ async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<st
       break;
     }
     if (!checksumMatches(block)) {
-      throw corrupt(
-        sawHeader
-          ? `corrupt tar header at offset ${offset} (bad checksum)`
-          : "is not a tar file (no valid tar header at its start)",
-      );
+      if (!sawHeader) throw notATar(block, "no valid tar header at its start");
+      throw corrupt(`corrupt tar header at offset ${offset} (bad checksum)`);
     }
     sawHeader = true;
     const header = parseHeaderBlock(block, offset);

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { Compression } from "./compression.js";
 
 /** An OCI content descriptor (image-spec descriptor.md). */
 export interface Descriptor {
@@ -50,15 +51,33 @@ export interface PushPlan {
   foreign?: Descriptor[];
 }
 
+/** Where an archive's bytes are read from. */
+export interface ArchiveSource {
+  /** A tar file (the given one, or a temporary plain copy), or an OCI layout folder. */
+  kind: "tar" | "folder";
+  /** The plain tar file or the folder that is read (a temporary file for compressed or piped input). */
+  file: string;
+  /** The compression of the input; the tar at `file` is plain. */
+  compression?: Compression;
+  /** Read from standard input (`-`). */
+  fromStdin: boolean;
+}
+
 /** A tarball opened for reading: indexed once, then read by byte ranges, never extracted. */
 export interface ImageArchive {
+  /** How the archive is named in messages: the path the user gave, or "standard input". */
   path: string;
   format: ArchiveFormat;
+  /** What the layout says of the tool that wrote it, for people (producer.ts); generic when it cannot tell. */
+  producer: string;
+  input: ArchiveSource;
   images: ArchiveImage[];
   /** The blobs and manifests of one image of this archive. */
   plan(image: ArchiveImage): Promise<PushPlan>;
   /** A blob's bytes, streamed from its byte range of the tarball. */
   openBlob(digest: string): Readable;
+  /** Removes what opening made (the temporary tar of compressed or piped input). */
+  close(): Promise<void>;
 }
 
 /** One manifest of an image, as `inspect` shows it: a platform's config and layers (or an attestation). */
@@ -72,13 +91,31 @@ export interface ArchiveManifest {
   layers: Descriptor[];
 }
 
+/** A manifest that an index of the archive lists but the archive does not hold. */
+export interface MissingManifest {
+  descriptor: Descriptor;
+  /** `os/arch[/variant]` as the index entry gives it (undefined for attestations, and when it gives none). */
+  platform?: string;
+  attestation: boolean;
+}
+
 /** An image as {@link OpenedArchive} gives it: what {@link ArchiveImage} says, plus its manifests. */
 export interface OpenedImage extends ArchiveImage {
-  /** Every image manifest under the top descriptor (for an index: its children, attestations included). */
+  /** Every image manifest under the top descriptor that the archive holds (attestations included). */
   manifests: ArchiveManifest[];
+  /**
+   * Manifests its index lists that the archive does not hold: a `docker save` of a multi-platform image
+   * pulled for one platform. Such an image cannot be pushed whole; a platform that is there can.
+   */
+  missing: MissingManifest[];
 }
 
 /** What `openArchive` returns: an {@link ImageArchive} whose images carry their manifests. */
 export interface OpenedArchive extends ImageArchive {
   images: OpenedImage[];
+  /**
+   * One platform's manifest of `image` as an image of its own (its digest is the manifest's), whose
+   * plan pushes that manifest, its config and its layers only.
+   */
+  manifestImage(image: OpenedImage, manifest: ArchiveManifest): OpenedImage;
 }

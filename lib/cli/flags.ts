@@ -145,6 +145,13 @@ export const pushFlags: FlagSpec[] = [
     description: "which image of the tarball (or of the engine) to push",
   },
   {
+    // On `push`, --platform picks the platform of the tarball's image to push; on `build` it is the
+    // platforms to build (PLUGIN_PLATFORM). `config` keeps the build's meaning (see pushOnlyFlags).
+    flags: "--platform <os/arch[/variant]>",
+    setting: "sourcePlatform",
+    description: "push only this platform's manifest of the image, at its own digest",
+  },
+  {
     flags: "--expected-digest <digest>",
     setting: "expectedDigest",
     description: "refuse unless the image has this digest",
@@ -154,9 +161,27 @@ export const pushFlags: FlagSpec[] = [
     setting: "pushVia",
     description: "push through the registry API (default) or the engine",
   },
+  {
+    flags: "--push-timeout <duration>",
+    setting: "pushTimeout",
+    description: "the whole push must finish within this: 90s, 10m, 1h, or seconds (default 30m)",
+  },
   region,
   ...results,
 ];
+
+/** The long name of a flag spec: `--tag` of `-t, --tag <tag>`. */
+export function longFlag(spec: FlagSpec): string {
+  return /--[\w-]+/.exec(spec.flags)?.[0] ?? spec.flags;
+}
+
+/**
+ * The push flags that `build` does not have, for commands that take both (`config`): a push flag whose
+ * name is a build flag's (`--platform`) keeps the build's meaning there.
+ */
+export const pushOnlyFlags: FlagSpec[] = pushFlags.filter(
+  (flag) => !buildFlags.includes(flag) && !buildFlags.some((b) => longFlag(b) === longFlag(flag)),
+);
 
 /** Flags every command has that are not settings of the plugin but of this run. */
 export const commonFlags: FlagSpec[] = [

@@ -4,7 +4,7 @@ import { secretEnvValues } from "../config/secrets.js";
 import { exitCodeOf, messageOf, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SecretMask } from "../secret-mask.js";
-import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags } from "./flags.js";
+import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags, pushOnlyFlags } from "./flags.js";
 import { packageVersion } from "./version.js";
 
 /** What the command line asked for: one command, its flags as settings, and the stage settings file. */
@@ -56,6 +56,21 @@ function isDebug(env: NodeJS.ProcessEnv): boolean {
   }
 }
 
+/** The JSON object `--json` prints for a failure: `{"error": {"message", "exitCode", "setting"?}}`. */
+export function failureJson(
+  error: unknown,
+  secrets: SecretMask,
+): { error: { message: string; exitCode: number; setting?: string } } {
+  const setting = error instanceof UsageError ? error.setting : undefined;
+  return {
+    error: {
+      message: secrets.mask(messageOf(error)),
+      exitCode: exitCodeOf(error),
+      ...(setting ? { setting } : {}),
+    },
+  };
+}
+
 /**
  * Parses argv into an {@link Invocation} and hands it to `run`. Returns the exit code: 0, 1 for a
  * failure of buildx, the engine or a registry, 2 for bad input (including a bad command line).
@@ -103,7 +118,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
   const push = program
     .command("push")
     .description("push the image in a tarball (or, --via daemon, in the engine) to --repo with each --tag")
-    .argument("[tarball]", "image tarball (docker or OCI); also PLUGIN_SOURCE_TAR_PATH");
+    .argument(
+      "[tarball]",
+      "image tarball (docker or OCI; plain, gzip, zstd, xz or bzip2), an OCI layout folder, or - to read standard input; also PLUGIN_SOURCE_TAR_PATH",
+    );
   addFlags(push, [...pushFlags, ...commonFlags]);
   push.action((tarball: string | undefined) => {
     const flags = flagValues(push, pushFlags).concat(common(push));
@@ -117,7 +135,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
     .description(
       "show the images in a tarball as a registry would serve them: names, digests, platforms, sizes",
     )
-    .argument("<tarball>", "image tarball");
+    .argument(
+      "<tarball>",
+      "image tarball (plain or compressed), an OCI layout folder, or - for standard input",
+    );
   addFlags(inspect, commonFlags);
   inspect.action((tarball: string) => {
     invocation = {
@@ -132,12 +153,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
   const config = program
     .command("config")
     .description("show the resolved settings and where each came from (secrets as ***)");
-  addFlags(config, [...buildFlags, ...pushFlags.filter((f) => !buildFlags.includes(f)), ...commonFlags]);
+  addFlags(config, [...buildFlags, ...pushOnlyFlags, ...commonFlags]);
   config.action(() => {
-    const flags = flagValues(config, [
-      ...buildFlags,
-      ...pushFlags.filter((f) => !buildFlags.includes(f)),
-    ]).concat(common(config));
+    const flags = flagValues(config, [...buildFlags, ...pushOnlyFlags]).concat(common(config));
     invocation = { command: "config", flags, json: wantsJson(config), ...globals() };
   });
 
@@ -161,6 +179,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
     const debug = isDebug(env);
     const logger = createLogger({ secrets, debug });
     logger.error(messageOf(error));
+    // With --json a script reads stdout: the failure is one JSON object there too, masked like the log line.
+    if (invocation.json) process.stdout.write(`${JSON.stringify(failureJson(error, secrets))}\n`);
     if (!(error instanceof UsageError) && debug && error instanceof Error && error.stack) {
       logger.debug(error.stack);
     }

@@ -1,7 +1,10 @@
+import { userSettingNames } from "../config/provenance.js";
 import { resolveSettings } from "../config/resolve.js";
 import { secretValues } from "../config/secrets.js";
 import { createLogger } from "../log.js";
+import { proxyCredentials } from "../registry/proxy-env.js";
 import type { SecretMask } from "../secret-mask.js";
+import { buildFlags, longFlag, pushFlags } from "./flags.js";
 import type { Invocation } from "./main.js";
 
 /**
@@ -32,6 +35,7 @@ export async function runInvocation(
   const { settings } = resolved;
   const logger = createLogger({ quiet: settings.quiet, debug: settings.debug, secrets });
   for (const secret of secretValues(settings)) logger.addSecret(secret);
+  for (const secret of proxyCredentials(env)) logger.addSecret(secret);
   if (invocation.command === "config") {
     const { runConfig } = await import("../modes/show-config.js");
     return runConfig(resolved, { json: invocation.json });
@@ -42,6 +46,13 @@ export async function runInvocation(
     logger.info(resolved.skip);
     return 0;
   }
+  // In CLI mode a message names the flag to type; in plugin mode the variable to set.
+  const commandFlags =
+    invocation.command === "push" ? pushFlags : invocation.command === "build" ? buildFlags : [];
+  const names = userSettingNames(resolved.sources, (key) => {
+    const spec = commandFlags.find((flag) => flag.setting === key);
+    return spec ? longFlag(spec) : undefined;
+  });
   const { runStep } = await import("../modes/run-step.js");
-  return runStep(resolved, { logger, env, command: invocation.command });
+  return runStep(resolved, { logger, env, command: invocation.command, names });
 }

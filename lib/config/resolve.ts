@@ -112,7 +112,8 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     const entry = merged.get(spec.key);
     if (!entry) continue;
     let value = entry.value;
-    if (spec.path && typeof value === "string" && value !== "") value = resolve(cwd, value);
+    // `-` is standard input, not a file named "-" in the working folder.
+    if (spec.path && typeof value === "string" && value !== "" && value !== "-") value = resolve(cwd, value);
     values[spec.key] = value;
     sources[spec.key] = entry.source;
   }

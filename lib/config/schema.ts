@@ -90,13 +90,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "string",
     env: env("PLUGIN_SOURCE_TAR_PATH"),
     path: true,
-    summary: "push-only: the image tarball",
+    summary:
+      "push-only: the image tarball (plain, gzip, zstd, xz or bzip2), an OCI layout folder, or - for stdin",
   },
   {
     key: "sourceImage",
     kind: "string",
     env: env("PLUGIN_SOURCE_IMAGE"),
     summary: "push-only: which image (in the tarball, or in the engine)",
+  },
+  {
+    key: "sourcePlatform",
+    kind: "string",
+    env: env("PLUGIN_SOURCE_PLATFORM"),
+    summary: "push-only: push this platform's manifest (os/arch[/variant]) of the tarball's image",
   },
   {
     key: "expectedDigest",
@@ -111,6 +118,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "registry",
     oneOf: ["registry", "daemon"],
     summary: "push-only through the registry API or the engine",
+  },
+
+  {
+    key: "pushTimeout",
+    kind: "string",
+    env: env("PLUGIN_PUSH_TIMEOUT"),
+    default: "30m",
+    summary: "push-only: the whole push must finish within this (90s, 10m, 1h, or seconds)",
   },
 
   // -- image

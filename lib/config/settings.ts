@@ -33,14 +33,24 @@ export interface Settings {
   outputFormat: OutputFormat;
   /** `PLUGIN_BUILDX_LOAD`: with dry run, load the image into the engine. */
   load: boolean;
-  /** `PLUGIN_SOURCE_TAR_PATH`: push-only's tarball. */
+  /** `PLUGIN_SOURCE_TAR_PATH`: push-only's tarball (maybe compressed), OCI layout folder, or `-` (stdin). */
   sourceTarPath?: string;
   /** `PLUGIN_SOURCE_IMAGE`: push-only's image (inside the tarball, or in the engine). */
   sourceImage?: string;
+  /**
+   * `PLUGIN_SOURCE_PLATFORM` (`--platform` of `push`): push-only pushes this platform's manifest of the
+   * image, at its own digest, instead of the whole image.
+   */
+  sourcePlatform?: string;
   /** `PLUGIN_EXPECTED_DIGEST`: push-only refuses a tarball whose image digest differs. */
   expectedDigest?: string;
   /** `PLUGIN_PUSH_VIA`: push-only through the registry API (default) or through the engine. */
   pushVia: PushVia;
+  /**
+   * `PLUGIN_PUSH_TIMEOUT`: the deadline of a push-only run through the registry API, as written (`30m`,
+   * `90s`, `1h`, seconds); checked by validation, read with `parseDuration`.
+   */
+  pushTimeout: string;
 
   // -- image
   /** `PLUGIN_REPO`: the image name the tags apply to (`registry/name` or `name`). */

@@ -10,13 +10,19 @@ import { dirname, resolve } from "node:path";
 import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
 import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
-import { settingName } from "./provenance.js";
+import { parseDuration } from "./duration.js";
+import { settingName, userSettingNames } from "./provenance.js";
 import { primaryEnvName, type SettingKey } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
+
+/** `os/arch[/variant]` as the OCI image index spells a platform (lower-case words, digits, `_`). */
+const PLATFORM_PATTERN = /^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/;
 
 interface Problem {
   message: string;
   subjects: string[];
+  /** The first setting involved, as the user set it (for `--json`'s `setting`). */
+  setting?: string;
 }
 
 async function statOrUndefined(path: string) {
@@ -57,20 +63,25 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
   const { settings, sources } = resolved;
   const problems: Problem[] = [];
   const name = (key: SettingKey) => settingName(key, sources);
+  const userName = userSettingNames(sources);
   const add = (message: string, ...keys: SettingKey[]) =>
-    problems.push({ message, subjects: keys.map(primaryEnvName) });
+    problems.push({
+      message,
+      subjects: keys.map(primaryEnvName),
+      ...(keys[0] ? { setting: userName(keys[0]) } : {}),
+    });
 
   // -- the mode
-  if (settings.pushOnly && settings.sourceTarPath) {
+  if (settings.pushOnly && settings.sourceTarPath && settings.sourceTarPath !== "-") {
     const info = await statOrUndefined(settings.sourceTarPath);
     if (!info) {
       add(
         `${name("sourceTarPath")}: ${settings.sourceTarPath} does not exist: build it first with PLUGIN_DRY_RUN and PLUGIN_TAR_PATH, or fix the path`,
         "sourceTarPath",
       );
-    } else if (!info.isFile()) {
+    } else if (!info.isFile() && !info.isDirectory()) {
       add(
-        `${name("sourceTarPath")}: ${settings.sourceTarPath} is not a regular file: give the image tarball`,
+        `${name("sourceTarPath")}: ${settings.sourceTarPath} is neither a regular file nor a folder: give the image tarball, an OCI layout folder, or - to read standard input`,
         "sourceTarPath",
       );
     }
@@ -84,6 +95,12 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       "pushOnly",
     );
   }
+  if (settings.sourcePlatform !== undefined && !PLATFORM_PATTERN.test(settings.sourcePlatform.trim())) {
+    add(
+      `${name("sourcePlatform")} is "${settings.sourcePlatform}": give one platform as os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7`,
+      "sourcePlatform",
+    );
+  }
   if (!["docker", "oci"].includes(settings.outputFormat)) {
     add(
       `${name("outputFormat")} is "${settings.outputFormat}": the tarball format is docker or oci`,
@@ -92,6 +109,12 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
   }
   if (!["registry", "daemon"].includes(settings.pushVia)) {
     add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
+  }
+  if (parseDuration(settings.pushTimeout) === undefined) {
+    add(
+      `${name("pushTimeout")} is ${JSON.stringify(settings.pushTimeout)}, which is not a duration: give e.g. 90s, 10m, 1h, 1h30m or a number of seconds (default 30m)`,
+      "pushTimeout",
+    );
   }
   if (settings.tarPath && settings.dryRun) {
     const why = await whyNotWritable(settings.tarPath, "image.tar");
@@ -210,9 +233,10 @@ export async function validateSettings(resolved: ResolvedSettings, cwd: string):
   if (problems.length === 0) return;
   const subjects = [...new Set(problems.flatMap((p) => p.subjects))];
   const first = problems[0] as Problem;
-  if (problems.length === 1) throw new UsageError(first.message, subjects);
+  if (problems.length === 1) throw new UsageError(first.message, subjects, first.setting);
   throw new UsageError(
     `${problems.length} settings are invalid:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
     subjects,
+    first.setting,
   );
 }

@@ -50,11 +50,15 @@ export class LoadProgress {
   }
 }
 
-/** Loads the tarball at `path` into the engine. A tarball the engine refuses is a StepFailure with its words. */
+/**
+ * Loads the tarball at `file` (named `path` in messages) into the engine. A tarball the engine refuses is
+ * a StepFailure with its words.
+ */
 export async function loadTarball(
   engine: Engine,
-  path: string,
+  file: string,
   progress: ProgressSink,
+  path: string = file,
 ): Promise<LoadedImages> {
   const loaded: LoadedImages = { names: [], ids: [] };
   const events = new LoadProgress();
@@ -63,8 +67,8 @@ export async function loadTarball(
   try {
     // 1 MiB reads: a quarter fewer syscalls and socket writes than the 64 KiB default on a big
     // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
-    const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
-    const response = await engine.docker.loadImage(file, { quiet: false });
+    const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+    const response = await engine.docker.loadImage(stream, { quiet: false });
     await readJsonMessages(response, (message) => {
       collectLoaded(message, loaded);
       // The "Loaded image" lines are reported by the caller, which knows which of them it pushes.

@@ -132,6 +132,7 @@ function namesToSave(plan: BuildRunPlan, metadata: Record<string, unknown>): str
 async function tarballDigest(path: string): Promise<string | undefined> {
   const { openArchive } = await import("../archive/open.js");
   const archive = await openArchive(path);
+  await archive.close();
   const digests = new Set(archive.images.map((image) => image.descriptor.digest));
   return digests.size === 1 ? [...digests][0] : undefined;
 }

@@ -2,18 +2,21 @@
  * `buildx-step inspect TAR`: the images in a tarball as a registry would serve them (names, the digest
  * each tag will resolve to, media type, platforms, size, layers). Reads tar headers and JSON only.
  */
+
+import { COMPRESSION_LABELS } from "../archive/compression.js";
 import { isForeignLayer } from "../archive/media-types.js";
 import { openArchive } from "../archive/open.js";
-import type { ArchiveFormat, ArchiveManifest, Descriptor, OpenedArchive } from "../archive/types.js";
+import type {
+  ArchiveFormat,
+  ArchiveManifest,
+  ArchiveSource,
+  Descriptor,
+  OpenedArchive,
+  OpenedImage,
+} from "../archive/types.js";
 import { UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatBytes } from "../progress/format.js";
-
-const FORMAT_DESCRIPTIONS: Record<ArchiveFormat, string> = {
-  docker: "buildx --output type=docker (docker-archive + OCI layout)",
-  oci: "OCI image layout (buildx --output type=oci)",
-  "docker-save": "docker save (classic image store)",
-};
 
 interface JsonDescriptor {
   digest: string;
@@ -27,11 +30,22 @@ interface JsonDescriptor {
 /** The JSON shape of `inspect --json` (issue 5): `format` and `images`, each with a `manifests` detail. */
 export interface InspectJson {
   format: ArchiveFormat;
+  /** Who wrote it, as far as the layout tells. */
+  producer: string;
+  /** `tar` or `folder`, the compression of a compressed file, and whether it came through standard input. */
+  input: { kind: ArchiveSource["kind"]; compression: string | null; stdin: boolean };
   images: {
     names: string[];
     digest: string;
     mediaType: string;
+    /** Platforms the file holds. */
     platforms: string[];
+    /** False when the index lists manifests the file does not hold (a partial save): push one platform. */
+    complete: boolean;
+    /** Platforms the index lists that the file does not hold. */
+    missingPlatforms: string[];
+    /** Every manifest the index lists that the file does not hold (attestations included). */
+    missing: { digest: string; mediaType: string; platform: string | null; attestation: boolean }[];
     size: number;
     manifests: {
       digest: string;
@@ -45,6 +59,19 @@ export interface InspectJson {
   }[];
 }
 
+/** Platforms an index lists whose manifests the file does not hold. */
+function missingPlatforms(image: OpenedImage): string[] {
+  return [...new Set(image.missing.flatMap((m) => (m.attestation ? [] : [m.platform ?? "unknown"])))];
+}
+
+/** `gzip-compressed docker save (...) tarball`, `OCI image layout folder`, and where it was read from. */
+function describeInput(archive: OpenedArchive): string {
+  const { input } = archive;
+  const compression = input.compression ? `${COMPRESSION_LABELS[input.compression]} ` : "";
+  const container = input.kind === "folder" ? "folder" : "tarball";
+  return `${compression}${container}, ${archive.producer}`;
+}
+
 function jsonDescriptor(d: Descriptor): JsonDescriptor {
   const foreign = isForeignLayer(d) ? { urls: d.urls, foreign: true as const } : {};
   return { digest: d.digest, size: d.size, mediaType: d.mediaType, ...foreign };
@@ -53,12 +80,26 @@ function jsonDescriptor(d: Descriptor): JsonDescriptor {
 export function inspectJson(archive: OpenedArchive): InspectJson {
   return {
     format: archive.format,
+    producer: archive.producer,
+    input: {
+      kind: archive.input.kind,
+      compression: archive.input.compression ?? null,
+      stdin: archive.input.fromStdin,
+    },
     images: archive.images.map((image) => ({
       names: image.names,
       digest: image.descriptor.digest,
       mediaType: image.descriptor.mediaType,
       platforms: image.platforms,
       size: image.size,
+      complete: image.missing.length === 0,
+      missingPlatforms: missingPlatforms(image),
+      missing: image.missing.map((m) => ({
+        digest: m.descriptor.digest,
+        mediaType: m.descriptor.mediaType,
+        platform: m.platform ?? null,
+        attestation: m.attestation,
+      })),
       manifests: image.manifests.map((m) => ({
         digest: m.descriptor.digest,
         mediaType: m.descriptor.mediaType,
@@ -87,9 +128,7 @@ function manifestLines(m: ArchiveManifest): string[] {
 
 /** The human-readable report: format, then per image its names, digest, media type, platforms, size, layers. */
 export function inspectText(archive: OpenedArchive): string {
-  const lines = [
-    `${archive.path}: ${FORMAT_DESCRIPTIONS[archive.format]}, ${archive.images.length} image(s)`,
-  ];
+  const lines = [`${archive.path}: ${describeInput(archive)}, ${archive.images.length} image(s)`];
   for (const image of archive.images) {
     lines.push(
       "",
@@ -97,6 +136,11 @@ export function inspectText(archive: OpenedArchive): string {
       `  digest      ${image.descriptor.digest}`,
       `  media type  ${image.descriptor.mediaType}`,
       `  platforms   ${image.platforms.length ? image.platforms.join(", ") : "(unknown)"}`,
+      ...(image.missing.length
+        ? [
+            `  missing     ${missingPlatforms(image).join(", ") || "(no platform)"}${image.missing.some((m) => m.attestation) ? ` and ${image.missing.filter((m) => m.attestation).length} attestation(s)` : ""}: listed by the index, not in the file (a partial save); push one platform that is there with --platform`,
+          ]
+        : []),
       `  size        ${formatBytes(image.size)} (${image.size} bytes)`,
       "  manifests",
       ...image.manifests.flatMap(manifestLines),
@@ -112,9 +156,13 @@ export async function runInspect(
   if (!tarball)
     throw new UsageError("inspect needs the path of an image tarball: buildx-step inspect IMAGE.tar");
   const archive = await openArchive(tarball);
-  options.logger.debug(`indexed ${tarball}: ${archive.format}, ${archive.images.length} image(s)`);
-  process.stdout.write(
-    options.json ? `${JSON.stringify(inspectJson(archive), null, 2)}\n` : inspectText(archive),
-  );
+  try {
+    options.logger.debug(`indexed ${tarball}: ${archive.format}, ${archive.images.length} image(s)`);
+    process.stdout.write(
+      options.json ? `${JSON.stringify(inspectJson(archive), null, 2)}\n` : inspectText(archive),
+    );
+  } finally {
+    await archive.close();
+  }
   return 0;
 }

@@ -14,6 +14,7 @@ import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
+import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { connectEngine, type Engine } from "../daemon/engine.js";
 import { ImageNames, imageIdOf } from "../daemon/image-names.js";
@@ -41,6 +42,8 @@ export interface PushViaDaemonDeps {
   progress?: ProgressSink;
   /** Default: the engine `env.DOCKER_HOST` names. */
   engine?: Engine;
+  /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
   /**
    * The digest the registry serves for `repository:tag`, read directly (not through the engine).
    * Default: a HEAD of the manifest with the registry client.
@@ -75,11 +78,27 @@ interface Plan {
 }
 
 /** Everything about the input that can be checked without the engine; throws UsageError. */
-async function planPush(settings: Settings): Promise<Plan> {
+async function planPush(settings: Settings, names: SettingNames): Promise<Plan> {
   const { target, tags } = pushTarget(settings);
   const expectedDigest = expectedDigestOf(settings);
   if (settings.sourceTarPath) {
-    const tarball = await tarballSource(settings.sourceTarPath, settings);
+    if (settings.sourcePlatform) {
+      // The engine loads and pushes whole images: engine 26 has no way to push one manifest of an index.
+      throw new UsageError(
+        `${names("sourcePlatform")} pushes one platform's manifest, which the engine cannot do (it pushes whole images): push with the default ${names("pushVia")}=registry; nothing was pushed`,
+        ["sourcePlatform", "pushVia"],
+        names("sourcePlatform"),
+      );
+    }
+    const tarball = await tarballSource(settings.sourceTarPath, settings, names);
+    if (tarball.archive.input.kind === "folder") {
+      await tarball.archive.close();
+      throw new UsageError(
+        `${tarball.archive.path} is an OCI layout folder, and the engine loads only tarballs: push it with the default ${names("pushVia")}=registry, or make a tarball of it first (tar -cf image.tar -C ${tarball.archive.path} .); nothing was pushed`,
+        ["sourceTarPath", "pushVia"],
+        names("pushVia"),
+      );
+    }
     return { target, tags, source: { kind: "tarball", ...tarball }, expectedDigest };
   }
   const sourceImage = settings.sourceImage?.trim();
@@ -206,10 +225,22 @@ async function defaultRegistryDigest(
 }
 
 export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
-  const { logger, env } = deps;
-
   // -- The input, before the engine is asked anything.
-  const plan = await planPush(settings);
+  const plan = await planPush(settings, deps.names ?? pluginSettingNames);
+  try {
+    return await pushThroughEngine(settings, deps, plan);
+  } finally {
+    // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
+    if (plan.source.kind === "tarball") await plan.source.archive.close();
+  }
+}
+
+async function pushThroughEngine(
+  settings: Settings,
+  deps: PushViaDaemonDeps,
+  plan: Plan,
+): Promise<StepResult> {
+  const { logger, env } = deps;
   const { target, tags, source } = plan;
   const engine = deps.engine ?? connectEngine(env);
   const facts = await engineFacts(engine);
@@ -251,7 +282,8 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
         ...source.image.manifests.filter((m) => !m.attestation).map((m) => m.config.digest),
       ]);
       logger.info(`loading ${source.archive.path} into the engine`);
-      const loaded = await loadTarball(engine, source.archive.path, progress);
+      // A compressed or piped input is loaded from its plain temporary copy: the bytes that were checked.
+      const loaded = await loadTarball(engine, source.archive.input.file, progress, source.archive.path);
       for (const key of tarballNames) if (key) names.keepWhenNew(key);
       logger.info(`the engine loaded ${[...loaded.names, ...loaded.ids].join(", ")}`);
       imageId = await loadedImageId(engine, facts, source.image, loaded, source.archive.path);

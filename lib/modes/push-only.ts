@@ -2,7 +2,10 @@ import type { ArchiveImage, Descriptor } from "../archive/types.js";
 import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
+import { withCleanup } from "../buildx/cleanup.js";
+import type { SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
+import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
@@ -10,10 +13,11 @@ import type { ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { RegistryClient } from "../registry/client.js";
-import { pushImage } from "../registry/push.js";
+import { PartialPushError, pushImage } from "../registry/push.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
-import { pushTarget, tarballSource } from "./push-input.js";
+import { PushDeadlineExceeded, startPushDeadline } from "./push-deadline.js";
+import { pushTarget, type TarballSource, tarballSource } from "./push-input.js";
 
 export interface PushOnlyDeps {
   logger: Logger;
@@ -25,6 +29,12 @@ export interface PushOnlyDeps {
   /** Where `--json` goes. Default: stdout. */
   writeStdout?: (text: string) => void;
   signal?: AbortSignal;
+  /** Install SIGINT/SIGTERM handlers that stop the push (default true; see lib/buildx/cleanup.ts). */
+  handleSignals?: boolean;
+  /** How to end the process after a signal (default process.exit). */
+  exit?: (code: number) => void;
+  /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
 }
 
 /** Other repositories of the target registry that the tarball's names point at: blobs may be mounted from there. */
@@ -61,14 +71,76 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
     return result;
   }
   const { logger } = deps;
+  const sourceTarPath = settings.sourceTarPath;
+  // The target first: it is cheap to check, and a compressed or piped input is not read for nothing.
+  pushTarget(settings);
+  const deadline = startPushDeadline(settings.pushTimeout);
+  try {
+    return await withCleanup(
+      async (scope) => {
+        const given = deps.signal ? [deps.signal] : [];
+        logger.debug(`push-only started at ${Math.round(performance.now())} ms`);
+        const source = await tarballSource(sourceTarPath, settings, deps.names);
+        // The temporary tar of a compressed or piped input goes, however the push ends.
+        scope.add(() => source.archive.close());
+        return pushTarball(settings, source, deps, {
+          stop: AbortSignal.any([scope.signal, deadline.signal, ...given]),
+          // The deadline cuts requests at once; a signal lets those under way end first (see the client).
+          cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS), ...given]),
+        });
+      },
+      {
+        handleSignals: deps.handleSignals,
+        exit: deps.exit,
+        onSignal: (signal) => logger.warn(`${signal}: stopping the push and cancelling its open uploads`),
+        onCleanupError: (error) => logger.warn(`cleanup: ${messageOf(error)}`),
+      },
+    );
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * How long requests under way may go on after SIGINT/SIGTERM (a chunk of at most 64 MiB, a small blob):
+ * less than the 15 s after which the signal handling exits regardless (lib/buildx/cleanup.ts), leaving
+ * time to cancel the sessions.
+ */
+const IN_FLIGHT_GRACE_MS = 8_000;
+
+/** A signal that aborts `ms` after `signal` does, with its reason. */
+function delayed(signal: AbortSignal, ms: number): AbortSignal {
+  const controller = new AbortController();
+  signal.addEventListener("abort", () => setTimeout(() => controller.abort(signal.reason), ms).unref(), {
+    once: true,
+  });
+  return controller.signal;
+}
+
+/** What a push that stopped part-way left published: nothing, or the tags written before it stopped. */
+export function publishedSoFar(error: unknown, target: RepositoryName, tags: string[]): string {
+  const written = error instanceof PartialPushError ? error.tagsWritten : [];
+  if (written.length === 0) return "nothing was published: no tag was written";
+  const notWritten = tags.filter((tag) => !written.includes(tag));
+  return `published before it stopped: ${written.map((tag) => `${target.full}:${tag}`).join(", ")}; not published: ${notWritten.join(", ")}`;
+}
+
+/**
+ * The push of a tarball's image through the registry API. `stop` ends it (a signal, the deadline): no new
+ * request starts; `cut` ends the requests under way.
+ */
+async function pushTarball(
+  settings: Settings,
+  { archive, image }: TarballSource,
+  deps: PushOnlyDeps,
+  { stop: signal, cut }: { stop: AbortSignal; cut: AbortSignal },
+): Promise<StepResult> {
+  const { logger } = deps;
 
   // -- Everything about the input, before anything is sent.
-  const sourceTarPath = settings.sourceTarPath;
   const { target, tags } = pushTarget(settings);
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
-  mark("push-only started");
-  const { archive, image } = await tarballSource(sourceTarPath, settings);
   mark(`${archive.path} indexed`);
   const plan = await archive.plan(image);
   // Said before the push: a registry that does not allow foreign URLs refuses the manifest, and then this
@@ -86,7 +158,19 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
         writeLine: (line) => logger.info(line),
       });
   mark("input checked");
+  const stopped = (error: unknown) => {
+    if (!signal.aborted) return error;
+    const what = publishedSoFar(error, target, tags);
+    // A signal ends the process in withCleanup (exit 128+n) before any error is printed: say it here.
+    if (!(signal.reason instanceof PushDeadlineExceeded)) {
+      logger.error(`${messageOf(signal.reason)}: ${what}; open uploads were cancelled`);
+      return error;
+    }
+    return new StepFailure(`${signal.reason.message}; ${what}`, { cause: error });
+  };
   const client = await RegistryClient.connect({
+    signal,
+    abortSignal: cut,
     host: target.host,
     credentials: deps.credentials ?? credentialSourceFor(settings, deps.env, logger),
     insecure: settings.insecure,
@@ -97,6 +181,8 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
       logger.info(
         `retrying ${operation} in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt} failed: ${notice.error instanceof Error ? notice.error.message : String(notice.error)})`,
       ),
+  }).catch((error: unknown) => {
+    throw stopped(error);
   });
   let pushed: Awaited<ReturnType<typeof pushImage>>;
   try {
@@ -110,8 +196,9 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
         if (event.type === "manifest") mark(`${event.reference} written`);
         (deps.progress ?? renderer?.sink)?.(event);
       },
-      signal: deps.signal,
     });
+  } catch (error) {
+    throw stopped(error);
   } finally {
     renderer?.finish();
     await client.close();
@@ -119,6 +206,11 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
   logger.info(
     `pushed ${target.full} with tag${pushed.tags.length > 1 ? "s" : ""} ${pushed.tags.join(", ")} at ${pushed.digest} (${formatBytes(pushed.bytesUploaded)} uploaded, ${pushed.blobsSkipped} blobs already there${pushed.blobsMounted ? `, ${pushed.blobsMounted} mounted` : ""}${pushed.foreignSkipped.length ? `, ${pushed.foreignSkipped.length} foreign layer${pushed.foreignSkipped.length === 1 ? "" : "s"} not uploaded` : ""})`,
   );
+  if (signal.aborted && !(signal.reason instanceof PushDeadlineExceeded)) {
+    // The signal came while the last tag was being written, which then ended: all is published, and
+    // the run still exits 128+n (lib/buildx/cleanup.ts).
+    logger.warn(`${messageOf(signal.reason)} as the push ended: everything was published`);
+  }
   const result: StepResult = {
     mode: "push-only",
     // The repository as the user spelled it, as the plugin records it in the artifact file.

@@ -1,3 +1,4 @@
+import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 
@@ -6,6 +7,8 @@ export interface StepContext {
   env: NodeJS.ProcessEnv;
   /** Which command asked: plugin mode picks the mode from the settings; build and push are explicit. */
   command: "plugin" | "build" | "push";
+  /** How messages name settings (flags in CLI mode). */
+  names?: SettingNames;
 }
 
 /**
@@ -17,7 +20,7 @@ export async function runStep(resolved: ResolvedSettings, context: StepContext):
   // `push` sets PLUGIN_PUSH_ONLY and `build` clears it (as flags, above every other source).
   if (settings.pushOnly) {
     const { runPushOnly } = await import("./push-only.js");
-    await runPushOnly(settings, { logger: context.logger, env: context.env });
+    await runPushOnly(settings, { logger: context.logger, env: context.env, names: context.names });
     return 0;
   }
   // PLUGIN_BAKE_FILE switches the build to bake (validation refuses it beside push-only).

@@ -9,6 +9,9 @@ import type { Credential } from "../auth/credential.js";
 import { StepFailure } from "../errors.js";
 import type { Challenge } from "./challenge.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
+import { describeUrl, sameOrigin } from "./origin.js";
+import { checkRealm } from "./realm.js";
+import { sendFollowingRedirects } from "./redirect.js";
 import { type RetryPolicy, withRetry } from "./retry.js";
 import type { HttpMethod, HttpTransport } from "./transport.js";
 
@@ -24,6 +27,10 @@ const RENEW_EARLY_MS = 10_000;
 
 export interface AuthorizerOptions {
   host: string;
+  /** The URL that answered `/v2/`: the origin the credentials and tokens belong to. */
+  registry: URL;
+  /** The run's signal: a token fetch stops with it. */
+  signal?: AbortSignal;
   credential: Credential | undefined;
   transport: HttpTransport;
   retry: RetryPolicy;
@@ -89,8 +96,17 @@ export class Authorizer {
     challenge: Extract<Challenge, { scheme: "bearer" }>,
     scopes: string[],
   ): Promise<CachedToken> {
-    const { credential, host } = this.#options;
-    const url = new URL(challenge.realm);
+    const { credential, host, registry } = this.#options;
+    let url: URL;
+    try {
+      url = new URL(challenge.realm);
+    } catch {
+      throw new StepFailure(`the registry ${host} names a token realm that is not a URL; refused`);
+    }
+    const withCredentials =
+      credential?.identityToken !== undefined ||
+      (credential?.username !== undefined && credential.password !== undefined);
+    checkRealm(url, registry, host, withCredentials);
     const headers: Record<string, string> = { "user-agent": this.#options.userAgent };
     let method: HttpMethod = "GET";
     let body: string | undefined;
@@ -113,11 +129,24 @@ export class Authorizer {
         headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
       }
     }
-    const operation = `login to ${host} (token from ${url.origin}${url.pathname})`;
+    const operation = `login to ${host} (token from ${describeUrl(url)})`;
     return withRetry(
       async () => {
-        const response = await this.#options.transport.request({ url, method, headers, body });
-        const text = await response.text();
+        // Redirects of the token server are followed like the registry's: no downgrade to http, and the
+        // login only on the realm's own origin.
+        const { response } = await sendFollowingRedirects(this.#options.transport, {
+          operation,
+          url,
+          method,
+          headersFor: (hop) => {
+            if (sameOrigin(hop, url)) return headers;
+            const { authorization: _login, ...others } = headers;
+            return others;
+          },
+          body,
+          signal: this.#options.signal,
+        });
+        const text = await response.text(response.statusCode === 200 ? "token" : "error", operation);
         if (response.statusCode === 401 || response.statusCode === 403) {
           const who = credential?.username
             ? `the credentials of user "${credential.username}"`
@@ -140,7 +169,7 @@ export class Authorizer {
         const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
         return { token, expiresAt: Date.now() + lifetime * 1000 };
       },
-      { policy: this.#options.retry },
+      { policy: this.#options.retry, signal: this.#options.signal },
     );
   }
 }

@@ -8,8 +8,11 @@ import type { Readable } from "node:stream";
 import { anonymous, type CredentialSource } from "../auth/credential.js";
 import { messageOf, StepFailure } from "../errors.js";
 import { Authorizer } from "./authorizer.js";
+import type { BodyKind } from "./body-limit.js";
 import { parseChallenge } from "./challenge.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
+import { checkNextUrl, sameOrigin } from "./origin.js";
+import { sendFollowingRedirects } from "./redirect.js";
 import { registryEndpoint } from "./reference.js";
 import {
   defaultRetryPolicy,
@@ -18,6 +21,7 @@ import {
   type RetryPolicy,
   withRetry,
 } from "./retry.js";
+import { isRequestTimeout } from "./timeouts.js";
 import { candidateBaseUrls, type HttpMethod, HttpTransport, type TransportOptions } from "./transport.js";
 
 export interface RegistryClientOptions extends TransportOptions {
@@ -31,6 +35,19 @@ export interface RegistryClientOptions extends TransportOptions {
   userAgent?: string;
   /** Called before each retry, e.g. for a debug line. */
   onRetry?: (operation: string, notice: RetryNotice) => void;
+  /**
+   * Stops the client (SIGINT/SIGTERM, the push deadline): no request, retry or wait starts once it has
+   * aborted, and the error is its reason. Only the cancelling of upload sessions (requests marked
+   * `cleanup`) still goes out, within its own short bound.
+   */
+  signal?: AbortSignal;
+  /**
+   * Cuts requests already under way; default: `signal`. A run that stops on a signal lets the requests
+   * under way end first (a chunk, a small blob), so that their upload sessions can then be cancelled:
+   * distribution cannot cancel a session whose last request was cut off half-way (its `_state` no
+   * longer matches the bytes it holds), and keeps it until its purge, a week later by default.
+   */
+  abortSignal?: AbortSignal;
 }
 
 export interface RegistryRequest {
@@ -45,12 +62,27 @@ export interface RegistryRequest {
   body?: Buffer | string | Readable | AsyncIterable<Buffer>;
   /** Statuses that mean success. */
   expect: number[];
+  /** What a successful answer's body is, for its size limit; default: not used (the error limit). */
+  bodyKind?: BodyKind;
+  /** Cleanup after a failure or a signal: sent even when the run has stopped, within CLEANUP_TIMEOUT_MS. */
+  cleanup?: boolean;
   signal?: AbortSignal;
 }
 
 export interface RegistryResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The URL that gave this answer (after redirects): relative Locations in it resolve against it. */
+  url: URL;
+}
+
+/** How long cancelling an upload session may take (after a failure or a signal: the run is ending). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+
+/** One signal for several (undefined ones left out); undefined when none is given. */
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const given = signals.filter((s): s is AbortSignal => s !== undefined);
+  return given.length <= 1 ? given[0] : AbortSignal.any(given);
 }
 
 /** TLS errors that mean "the certificate is not trusted": the user can fix them with a setting. */
@@ -82,6 +114,8 @@ export class RegistryClient {
   readonly #transport: HttpTransport;
   readonly #authorizer: Authorizer;
   readonly #options: RegistryClientOptions;
+  readonly #signal: AbortSignal | undefined;
+  readonly #abortSignal: AbortSignal | undefined;
 
   private constructor(
     options: RegistryClientOptions,
@@ -98,13 +132,15 @@ export class RegistryClient {
     this.#transport = transport;
     this.#authorizer = authorizer;
     this.#options = options;
+    this.#signal = options.signal;
+    this.#abortSignal = options.abortSignal ?? options.signal;
   }
 
   /** Finds the URL where the registry answers and its auth challenge. */
   static async connect(options: RegistryClientOptions): Promise<RegistryClient> {
     const endpoint = registryEndpoint(options.host);
     const policy = { ...defaultRetryPolicy, ...options.retry };
-    const transport = new HttpTransport(endpoint, options);
+    const transport = await HttpTransport.create(endpoint, options);
     const credential = await (options.credentials ?? anonymous)(options.host);
     const userAgent = options.userAgent ?? "buildx-step";
     const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
@@ -113,12 +149,16 @@ export class RegistryClient {
       const last = index === candidates.length - 1;
       try {
         // With a plain-HTTP fallback left, HTTPS gets one attempt: a plain-HTTP server fails it at once.
-        const response = await withRetry(() => ping(transport, base, userAgent), {
-          policy: last ? policy : { ...policy, attempts: 1 },
+        // A /v2/ that did not answer within a timeout is not asked again: the registry is down.
+        const response = await withRetry(() => ping(transport, base, userAgent, options.signal), {
+          policy: last ? { ...policy, timeoutAttempts: 1 } : { ...policy, attempts: 1 },
+          signal: options.signal,
           onRetry: (notice) => options.onRetry?.(`ping ${base.origin}`, notice),
         });
         const authorizer = new Authorizer({
           host: options.host,
+          registry: base,
+          signal: options.signal,
           credential,
           transport,
           retry: policy,
@@ -129,12 +169,20 @@ export class RegistryClient {
         return new RegistryClient(options, base, transport, authorizer, policy);
       } catch (error) {
         // A registry that answered is final, unless it is the plain-HTTP fallback answering for a TLS server.
-        if (error instanceof RegistryHttpError && failures.length === 0) {
+        // So is a stopped run, and a timeout: a plain-HTTP server would have refused the TLS handshake
+        // at once, not left it unanswered, so trying plain HTTP on the same port cannot help.
+        if (
+          (error instanceof RegistryHttpError && failures.length === 0) ||
+          options.signal?.aborted ||
+          isRequestTimeout(error)
+        ) {
           transport.close();
-          throw error;
+          throw isRequestTimeout(error) ? error.during(`connecting to the registry ${options.host}`) : error;
         }
+        const proxy = transport.proxyFor(base);
+        const through = proxy ? ` (through the proxy ${proxy.display} from ${proxy.variable})` : "";
         failures.push(
-          `${base.origin}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
+          `${base.origin}${through}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
         );
       }
     }
@@ -142,29 +190,53 @@ export class RegistryClient {
     throw new StepFailure(`cannot reach the registry ${options.host}: ${failures.join("; ")}`);
   }
 
-  /** Sends one request with auth; a 401 renews the token and, for a replayable body, tries once more. */
+  /**
+   * Sends one request, following redirects where that is safe (redirect.ts). The Authorization header
+   * goes only to the registry's own origin: an upload Location or a redirect elsewhere (object storage)
+   * gets none, and a request never goes from https to http. A 401 from the registry renews the token
+   * and, for a replayable body, tries once more; a 401 from another origin changes nothing of the login.
+   */
   async send(request: RegistryRequest): Promise<RegistryResponse & { text: string }> {
     const replayable =
       request.body === undefined || Buffer.isBuffer(request.body) || typeof request.body === "string";
+    const target = new URL(request.url, this.base);
+    checkNextUrl(request.operation, this.base, target, "the registry sent the request on");
+    if (!request.cleanup) this.#signal?.throwIfAborted();
+    const signal = request.cleanup
+      ? AbortSignal.timeout(CLEANUP_TIMEOUT_MS)
+      : anySignal(this.#abortSignal, request.signal);
     for (let renewed = false; ; renewed = true) {
-      const url = new URL(request.url, this.base);
-      const headers: Record<string, string> = {
-        "user-agent": this.#options.userAgent ?? "buildx-step",
-        ...request.headers,
-      };
       const authorization = await this.#authorizer.header(request.scopes);
-      if (authorization) headers.authorization = authorization;
-      const response = await this.#transport.request({
-        url,
+      const { response, url } = await sendFollowingRedirects(this.#transport, {
+        operation: request.operation,
+        url: target,
         method: request.method,
-        headers,
+        headersFor: (hop) => {
+          const headers: Record<string, string> = {
+            "user-agent": this.#options.userAgent ?? "buildx-step",
+            ...request.headers,
+          };
+          if (authorization && sameOrigin(hop, this.base)) headers.authorization = authorization;
+          return headers;
+        },
         body: request.body,
-        signal: request.signal,
+        signal,
+      }).catch((error: unknown) => {
+        throw isRequestTimeout(error) ? error.during(request.operation) : error;
       });
-      const text = request.method === "HEAD" ? "" : await response.text();
+      const expected = request.expect.includes(response.statusCode);
+      const text =
+        request.method === "HEAD"
+          ? ""
+          : await response.text(expected ? (request.bodyKind ?? "error") : "error", request.operation);
       if (request.method === "HEAD") await response.dump();
-      if (request.expect.includes(response.statusCode)) {
-        return { status: response.statusCode, headers: response.headers, text };
+      if (expected) {
+        return { status: response.statusCode, headers: response.headers, text, url };
+      }
+      if (response.statusCode === 401 && !sameOrigin(url, this.base)) {
+        throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
+          hint: `${url.origin} is not the registry (${this.base.origin}): it was sent no credentials, and its refusal does not change the login to ${this.host}`,
+        });
       }
       if (response.statusCode === 401) {
         const challenge = parseChallenge(response.headers["www-authenticate"]);
@@ -190,7 +262,7 @@ export class RegistryClient {
   retry<T>(operation: string, step: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
     return withRetry(step, {
       policy: this.retryPolicy,
-      signal,
+      signal: anySignal(this.#signal, signal),
       onRetry: (notice) => this.#options.onRetry?.(operation, notice),
     });
   }
@@ -200,15 +272,21 @@ export class RegistryClient {
   }
 }
 
-async function ping(transport: HttpTransport, base: URL, userAgent: string): Promise<RegistryResponse> {
+async function ping(
+  transport: HttpTransport,
+  base: URL,
+  userAgent: string,
+  signal: AbortSignal | undefined,
+): Promise<RegistryResponse> {
   const response = await transport.request({
     url: new URL("/v2/", base),
     method: "GET",
     headers: { "user-agent": userAgent },
+    signal,
   });
-  const text = await response.text();
+  const text = await response.text("ping", `${base.origin}/v2/`);
   if (response.statusCode === 200 || response.statusCode === 401) {
-    return { status: response.statusCode, headers: response.headers };
+    return { status: response.statusCode, headers: response.headers, url: base };
   }
   throw new RegistryHttpError(`${base.origin}/v2/`, response.statusCode, parseErrorBody(text), {
     retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),

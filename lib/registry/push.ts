@@ -132,6 +132,10 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
       }
       for (const from of repository.mountSources) {
         if (await repository.blobExistsIn(from, blob.digest, signal)) {
+          // The registry may still refuse the mount (202: it opens an upload instead, distribution spec
+          // "Mounting a blob from another repository"); phase 2 then uploads these bytes, so they are
+          // verified now like every other blob's, before anything is committed.
+          await verifyBlob(blob, options.openBlob(blob.digest));
           actions.set(blob.digest, { kind: "mount", from });
           return;
         }
@@ -153,7 +157,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
     throw error;
   }
 
-  // Phase 2: put every blob in place (commit, mount, or a small monolithic upload).
+  // Phase 2: put every blob in place (commit, mount, or a small monolithic upload). Every blob uploaded
+  // here was read through its verifier in phase 1.
   const pending = blobs.filter((blob) => actions.has(blob.digest));
   try {
     await forEachLimited(pending, limit, options.signal, async (blob, signal) => {

@@ -124,7 +124,7 @@ export class RepositoryClient {
     });
     if (response.status === 201) return true;
     const location = headerValue(response.headers, "location");
-    if (location) await this.cancelUpload(location);
+    if (location) await this.cancelUpload(new URL(location, response.url).toString());
     return false;
   }
 
@@ -158,18 +158,24 @@ export class RepositoryClient {
       async () => {
         options.onProgress?.(0);
         const location = await this.#startUpload(operation, options.signal);
-        await this.#withVerifiedBody(location, blob, open, options, async (body) => {
-          await this.#client.send({
-            operation,
-            method: "PUT",
-            url: withDigest(location, this.#client.base, blob.digest),
-            scopes: this.#scopes,
-            headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-            body,
-            expect: [201],
-            signal: options.signal,
-          });
-        });
+        await this.#withVerifiedBody(
+          () => location,
+          blob,
+          open,
+          options,
+          async (body) => {
+            await this.#client.send({
+              operation,
+              method: "PUT",
+              url: withDigest(location, this.#client.base, blob.digest),
+              scopes: this.#scopes,
+              headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+              body,
+              expect: [201],
+              signal: options.signal,
+            });
+          },
+        );
       },
       options.signal,
     );
@@ -188,29 +194,37 @@ export class RepositoryClient {
       async () => {
         options.onProgress?.(0);
         let location = await this.#startUpload(operation, options.signal);
-        await this.#withVerifiedBody(location, blob, open, options, async (verified) => {
-          const lengths = chunkLengths(blob.size, this.#client.chunkSize);
-          const pieces = splitIntoPieces(verified, lengths);
-          let offset = 0;
-          for (const [index, length] of lengths.entries()) {
-            const response = await this.#client.send({
-              operation,
-              method: "PATCH",
-              url: location,
-              scopes: this.#scopes,
-              headers: {
-                "content-type": "application/octet-stream",
-                "content-length": String(length),
-                "content-range": `${offset}-${offset + length - 1}`,
-              },
-              body: pieces[index],
-              expect: [202],
-              signal: options.signal,
-            });
-            location = headerValue(response.headers, "location") ?? location;
-            offset += length;
-          }
-        });
+        await this.#withVerifiedBody(
+          () => location,
+          blob,
+          open,
+          options,
+          async (verified) => {
+            const lengths = chunkLengths(blob.size, this.#client.chunkSize);
+            const pieces = splitIntoPieces(verified, lengths);
+            let offset = 0;
+            for (const [index, length] of lengths.entries()) {
+              const response = await this.#client.send({
+                operation,
+                method: "PATCH",
+                url: location,
+                scopes: this.#scopes,
+                headers: {
+                  "content-type": "application/octet-stream",
+                  "content-length": String(length),
+                  "content-range": `${offset}-${offset + length - 1}`,
+                },
+                body: pieces[index],
+                expect: [202],
+                signal: options.signal,
+              });
+              // The next chunk goes where this answer says, resolved against where the answer came from.
+              const next = headerValue(response.headers, "location");
+              if (next) location = new URL(next, response.url).toString();
+              offset += length;
+            }
+          },
+        );
         return { location };
       },
       options.signal,
@@ -242,7 +256,7 @@ export class RepositoryClient {
     }
   }
 
-  /** Cancels an upload session (a push that failed); the registry would purge it later anyway. */
+  /** Cancels an upload session (a push that failed or was stopped); the registry would purge it later anyway. */
   async cancelUpload(location: string): Promise<void> {
     try {
       await this.#client.send({
@@ -250,7 +264,8 @@ export class RepositoryClient {
         method: "DELETE",
         url: location,
         scopes: this.#scopes,
-        expect: [204, 404],
+        expect: [200, 202, 204, 404],
+        cleanup: true,
       });
     } catch {
       // Best effort: an abandoned session holds no tag and expires.
@@ -269,7 +284,9 @@ export class RepositoryClient {
     });
     const location = headerValue(response.headers, "location");
     if (!location) throw new StepFailure(`${operation}: the registry started an upload without a Location`);
-    return location;
+    // Absolute from here on: a relative Location means the origin that answered, which later requests
+    // to another origin's Location must not change.
+    return new URL(location, response.url).toString();
   }
 
   /**
@@ -278,7 +295,8 @@ export class RepositoryClient {
    * failure the session is cancelled.
    */
   async #withVerifiedBody(
-    location: string,
+    /** The session's current Location (a chunked upload moves it with each chunk). */
+    location: () => string,
     blob: BlobRef,
     open: () => Readable,
     options: UploadOptions,
@@ -298,7 +316,7 @@ export class RepositoryClient {
     try {
       await send(verifier);
     } catch (error) {
-      await this.cancelUpload(location);
+      await this.cancelUpload(location());
       throw bodyError ?? error;
     } finally {
       source.destroy();

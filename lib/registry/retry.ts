@@ -1,10 +1,12 @@
 /**
  * Retries of idempotent registry steps: on connection errors, 429 (after its Retry-After) and 5xx, with
- * exponential backoff and jitter, within a bounded budget of attempts and time. Anything else (a 4xx, a
+ * exponential backoff and jitter, within a bounded budget of attempts and time (and of timeouts, which
+ * cost the most); never past the run's signal, which carries the push deadline. Anything else (a 4xx, a
  * blob whose bytes do not match its digest) fails at once: repeating it cannot help.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { RegistryHttpError } from "./errors.js";
+import { isRequestTimeout } from "./timeouts.js";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -14,6 +16,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Time from the first attempt after which no new attempt starts. */
   budgetMs: number;
+  /**
+   * Attempts that may end in a timeout (timeouts.ts): a registry that did not answer for the whole
+   * timeout is unlikely to answer the next time, and each such attempt costs the full timeout. Default 2.
+   */
+  timeoutAttempts?: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -21,6 +28,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   baseDelayMs: 250,
   maxDelayMs: 8_000,
   budgetMs: 120_000,
+  timeoutAttempts: 2,
 };
 
 /** Error codes of a connection that failed or broke (Node's net, tls and http). */
@@ -87,16 +95,25 @@ export async function withRetry<T>(
 ): Promise<T> {
   const { policy } = options;
   const started = Date.now();
+  let timeouts = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await step(attempt);
     } catch (error) {
-      if (options.signal?.aborted || !isRetryable(error) || attempt >= policy.attempts) throw error;
+      // The run was stopped (a signal, the push deadline): its reason is what failed, not this step.
+      if (options.signal?.aborted)
+        throw options.signal.reason instanceof Error ? options.signal.reason : error;
+      if (isRequestTimeout(error) && ++timeouts >= (policy.timeoutAttempts ?? 2)) throw error;
+      if (!isRetryable(error) || attempt >= policy.attempts) throw error;
       const retryAfter = error instanceof RegistryHttpError ? error.retryAfterMs : undefined;
       const delayMs = retryAfter ?? backoffDelay(policy, attempt);
       if (Date.now() - started + delayMs > policy.budgetMs) throw error;
       options.onRetry?.({ attempt, delayMs, error });
-      await sleep(delayMs, undefined, { signal: options.signal });
+      try {
+        await sleep(delayMs, undefined, { signal: options.signal });
+      } catch (stopped) {
+        throw options.signal?.reason instanceof Error ? options.signal.reason : stopped;
+      }
     }
   }
 }

@@ -15,10 +15,21 @@ import {
   type IncomingMessage,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
-import { UsageError } from "../errors.js";
+import { rootCertificates, type TLSSocket } from "node:tls";
+import { StepFailure, UsageError } from "../errors.js";
+import { BODY_LIMITS, type BodyKind, BodyTooLargeError, readWithin } from "./body-limit.js";
+import type { ProxyAgents } from "./proxy-agents.js";
+import {
+  type ProxyConfig,
+  type ProxyServer,
+  proxyConfigFrom,
+  proxyFor,
+  proxyVariablesSet,
+} from "./proxy-env.js";
 import { isLoopbackHost } from "./reference.js";
+import { connectTimeout, DEFAULT_TIMEOUTS, noProgressTimeout, type Timeouts } from "./timeouts.js";
 
 export interface TransportOptions {
   /** `PLUGIN_INSECURE`: plain HTTP allowed, and TLS without verification. */
@@ -27,6 +38,8 @@ export interface TransportOptions {
   caFile?: string;
   /** For `NODE_EXTRA_CA_CERTS`, which Node applies only to its default agent. */
   env?: NodeJS.ProcessEnv;
+  /** Per-request deadlines (timeouts.ts); defaults for any left out. */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** The URLs to try for a registry endpoint, in order: HTTPS first; plain HTTP only where allowed. */
@@ -89,66 +102,163 @@ export interface HttpRequest {
 export interface HttpResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
-  /** The body as text (registry answers are small JSON). */
-  text(): Promise<string>;
-  /** Reads and drops the body, so the connection can be reused. */
+  /**
+   * The body as text, read up to the limit for its kind; over it the request is aborted and a
+   * {@link BodyTooLargeError} names `what` and the limit.
+   */
+  text(kind: BodyKind, what: string): Promise<string>;
+  /** Reads and drops the body (up to the error limit), so the connection can be reused. */
   dump(): Promise<void>;
 }
 
-/** A request that goes silent this long (no byte either way) is abandoned as a broken connection. */
-const IDLE_TIMEOUT_MS = 300_000;
-
 function wrapResponse(response: IncomingMessage): HttpResponse {
+  const within = async (kind: BodyKind) => {
+    const bytes = await readWithin(response, BODY_LIMITS[kind], response.headers["content-length"]);
+    // Over the limit: the connection is closed, not drained (draining is what the limit prevents).
+    if (!bytes) response.destroy();
+    return bytes;
+  };
   return {
     statusCode: response.statusCode ?? 0,
     headers: response.headers,
-    text: async () => {
-      const parts: Buffer[] = [];
-      for await (const part of response) parts.push(part as Buffer);
-      return Buffer.concat(parts).toString("utf8");
+    text: async (kind, what) => {
+      const bytes = await within(kind);
+      if (!bytes) throw new BodyTooLargeError(what, kind);
+      return bytes.toString("utf8");
     },
     dump: async () => {
-      response.resume();
-      if (!response.complete)
-        await new Promise((resolve) => response.once("end", resolve).once("close", resolve));
+      await within("error");
     },
   };
 }
 
+/** The proxy refused to carry a request: its own answer, named as the proxy's (never with its credentials). */
+function proxyRefused(proxy: ProxyServer, url: URL, status: number): StepFailure {
+  // 407 is the standard answer (RFC 9110 §15.5.8); some proxies (tinyproxy) answer a tunnel with 401.
+  const hint =
+    status === 407 || status === 401
+      ? `it asks for credentials: give them in ${proxy.variable} as http://user:password@host:port`
+      : `check ${proxy.variable}, and NO_PROXY if ${url.hostname} should be reached directly`;
+  return new StepFailure(
+    `the proxy ${proxy.display} (${proxy.variable}) refused the request to ${url.host} with HTTP ${status}: ${hint}`,
+  );
+}
+
+/** Whether a socket handed to a request is connected (and, for TLS, past its handshake). */
+function connectionReady(socket: Socket, secure: boolean): boolean {
+  if (socket.connecting) return false;
+  // A TLS client has sent its Finished message once its handshake is done.
+  return !secure || (socket as TLSSocket).getFinished?.() !== undefined;
+}
+
+/** The proxies of the environment and their agents, when a proxy variable is set. */
+interface Proxies {
+  config: ProxyConfig;
+  agents: ProxyAgents;
+}
+
 export class HttpTransport {
   readonly #http = new HttpAgent({ keepAlive: true });
-  readonly #https: HttpsAgent;
+  readonly #https = new HttpsAgent({ keepAlive: true });
+  readonly #endpoint: string;
+  readonly #verifiesEndpoint: boolean;
+  readonly #ca: string[] | undefined;
+  readonly #timeouts: Timeouts;
+  readonly #proxies: Proxies | undefined;
 
-  constructor(endpoint: string, options: TransportOptions) {
-    const ca = trustedCas(options);
-    this.#https = new HttpsAgent({
-      keepAlive: true,
-      ...(ca ? { ca } : {}),
-      rejectUnauthorized: verifiesCertificate(endpoint, options),
-    });
+  private constructor(endpoint: string, options: TransportOptions, proxies: Proxies | undefined) {
+    this.#endpoint = endpoint;
+    this.#verifiesEndpoint = verifiesCertificate(endpoint, options);
+    this.#ca = trustedCas(options);
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#proxies = proxies;
+  }
+
+  /**
+   * A transport for the registry at `endpoint`. The proxy code (proxy-agents.ts and its libraries) is
+   * loaded only when the environment names a proxy.
+   */
+  static async create(endpoint: string, options: TransportOptions): Promise<HttpTransport> {
+    const env = options.env ?? process.env;
+    let proxies: Proxies | undefined;
+    if (proxyVariablesSet(env)) {
+      const config = proxyConfigFrom(env);
+      const { ProxyAgents } = await import("./proxy-agents.js");
+      proxies = { config, agents: new ProxyAgents() };
+    }
+    return new HttpTransport(endpoint, options, proxies);
+  }
+
+  /** The proxy a request to `url` goes through, if any (for messages). */
+  proxyFor(url: URL): ProxyServer | undefined {
+    return this.#proxies ? proxyFor(url, this.#proxies.config) : undefined;
+  }
+
+  /**
+   * TLS settings per request, not per agent: `PLUGIN_INSECURE` and docker's unverified loopback apply to
+   * the registry's own host only; a redirect or a token realm elsewhere is always verified.
+   */
+  #tlsOptions(url: URL): { ca?: string[]; rejectUnauthorized: boolean } {
+    const verify = url.host === this.#endpoint ? this.#verifiesEndpoint : true;
+    return { ...(this.#ca ? { ca: this.#ca } : {}), rejectUnauthorized: verify };
   }
 
   request(request: HttpRequest): Promise<HttpResponse> {
     const secure = request.url.protocol === "https:";
     const send = secure ? httpsRequest : httpRequest;
+    const { connectMs, noProgressMs } = this.#timeouts;
+    const proxy = this.proxyFor(request.url);
+    const agent = proxy
+      ? (this.#proxies as Proxies).agents.agentFor(proxy, secure ? "https:" : "http:")
+      : secure
+        ? this.#https
+        : this.#http;
     return new Promise((resolve, reject) => {
+      let proxyRefusal: number | undefined;
       const outgoing = send(
         request.url,
         {
           method: request.method,
           headers: request.headers,
-          agent: secure ? this.#https : this.#http,
+          agent,
           signal: request.signal,
+          ...(secure ? this.#tlsOptions(request.url) : {}),
         },
-        (response) => resolve(wrapResponse(response)),
+        (response) => {
+          clearTimeout(connectTimer);
+          const status = proxyRefusal ?? (proxy && response.statusCode === 407 ? 407 : undefined);
+          if (proxy && status !== undefined) {
+            // The proxy's answer, not the registry's: never taken for the registry's status.
+            response.destroy();
+            reject(proxyRefused(proxy, request.url, status));
+            return;
+          }
+          resolve(wrapResponse(response));
+        },
       );
-      outgoing.on("error", reject);
-      outgoing.setTimeout(IDLE_TIMEOUT_MS, () =>
-        outgoing.destroy(
-          Object.assign(new Error(`no answer from ${request.url.host} in ${IDLE_TIMEOUT_MS / 1000} s`), {
-            code: "ETIMEDOUT",
-          }),
+      // https-proxy-agent reports the proxy's answer to CONNECT, then hands the request that answer.
+      outgoing.on("proxyConnect", (connect: { statusCode?: number }) => {
+        if (connect.statusCode !== undefined && connect.statusCode !== 200) proxyRefusal = connect.statusCode;
+      });
+      // The run's signal (a signal, the push deadline) ends a request with its own reason, not an AbortError.
+      outgoing.on("error", (error) =>
+        reject(
+          request.signal?.aborted && request.signal.reason instanceof Error ? request.signal.reason : error,
         ),
+      );
+      // Connect timeout: from now until the connection is ready (a reused one is ready at once).
+      const connectTimer = setTimeout(
+        () => outgoing.destroy(connectTimeout(request.url.host, connectMs, proxy?.display)),
+        connectMs,
+      );
+      outgoing.once("close", () => clearTimeout(connectTimer));
+      outgoing.once("socket", (socket) => {
+        if (outgoing.reusedSocket || connectionReady(socket, secure)) clearTimeout(connectTimer);
+        else socket.once(secure ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
+      });
+      // No-progress timeout: the socket's idle timer, which every byte read or written resets.
+      outgoing.setTimeout(noProgressMs, () =>
+        outgoing.destroy(noProgressTimeout(request.url.host, noProgressMs)),
       );
       const body = request.body;
       if (body === undefined || typeof body === "string" || Buffer.isBuffer(body)) {
@@ -165,5 +275,6 @@ export class HttpTransport {
   close(): void {
     this.#http.destroy();
     this.#https.destroy();
+    this.#proxies?.agents.destroy();
   }
 }

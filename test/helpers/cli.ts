@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** The published bin (package.json `bin`): the bundle `npm run build` makes (scripts/bundle.ts). */
@@ -32,4 +32,37 @@ export function runCli(
       },
     );
   });
+}
+
+/** A running buildx-step, for tests that signal it; `done` settles with its exit code and output. */
+export interface RunningCli {
+  child: ChildProcess;
+  /** stderr so far. */
+  stderr(): string;
+  done: Promise<CliResult>;
+}
+
+/** Starts buildx-step as {@link runCli} does, without waiting for it. */
+export function startCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): RunningCli {
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: { ...base, ...options.env },
+    cwd: options.cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<CliResult>((resolve) => {
+    child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+  return { child, stderr: () => stderr, done };
 }

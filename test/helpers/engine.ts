@@ -19,3 +19,18 @@ export function classicEngineHost(): Promise<string> {
   });
   return classic;
 }
+
+/**
+ * Runs `image` to its end and returns what it printed. Not `docker run --rm`: on a busy engine the attach
+ * of a container that exits at once can miss its output; the container's log (json-file) keeps all of it.
+ */
+export async function runImage(image: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const name = `buildx-step-test-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    await exec("docker", ["run", "--name", name, "--log-driver", "json-file", image], { env });
+    const { stdout } = await exec("docker", ["logs", name], { env });
+    return stdout;
+  } finally {
+    await exec("docker", ["rm", "--force", name], { env }).catch(() => {});
+  }
+}

@@ -16,7 +16,9 @@ import type { AddressInfo } from "node:net";
 export type FaultAction =
   | { kind: "status"; status: number; headers?: Record<string, string>; body?: string }
   /** Reads this many bytes of the request's body, then destroys the connection without an answer. */
-  | { kind: "drop-after"; bytes: number };
+  | { kind: "drop-after"; bytes: number }
+  /** Holds the request this long, then forwards it as usual (a slow registry). */
+  | { kind: "delay"; ms: number };
 
 export interface Fault {
   method?: string;
@@ -48,7 +50,8 @@ export interface FaultProxy {
 }
 
 function describe(action: FaultAction): string {
-  return action.kind === "status" ? `status ${action.status}` : `drop-after ${action.bytes}`;
+  if (action.kind === "status") return `status ${action.status}`;
+  return action.kind === "delay" ? `delay ${action.ms}` : `drop-after ${action.bytes}`;
 }
 
 export async function startFaultProxy(upstream: string, faults: Fault[] = []): Promise<FaultProxy> {
@@ -56,6 +59,26 @@ export async function startFaultProxy(upstream: string, faults: Fault[] = []): P
   const active = faults.map((fault) => ({ ...fault, left: fault.times }));
   const requests: SeenRequest[] = [];
   let applied = 0;
+
+  const forward = (req: IncomingMessage, res: ServerResponse, seen: SeenRequest) => {
+    const upstreamRequest = httpRequest(
+      {
+        host: upstreamHost,
+        port: Number(upstreamPort),
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (upstreamResponse) => {
+        seen.status = upstreamResponse.statusCode;
+        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        upstreamResponse.pipe(res);
+      },
+    );
+    upstreamRequest.on("error", () => res.destroy());
+    req.on("error", () => upstreamRequest.destroy());
+    req.pipe(upstreamRequest);
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const seen: SeenRequest = { method: req.method ?? "", path: req.url ?? "", at: Date.now() };
@@ -68,6 +91,10 @@ export async function startFaultProxy(upstream: string, faults: Fault[] = []): P
       applied++;
       seen.fault = describe(fault.action);
       const action = fault.action;
+      if (action.kind === "delay") {
+        setTimeout(() => forward(req, res, seen), action.ms);
+        return;
+      }
       if (action.kind === "drop-after") {
         let received = 0;
         req.on("data", (chunk: Buffer) => {
@@ -88,23 +115,7 @@ export async function startFaultProxy(upstream: string, faults: Fault[] = []): P
       });
       return;
     }
-    const forward = httpRequest(
-      {
-        host: upstreamHost,
-        port: Number(upstreamPort),
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (upstreamResponse) => {
-        seen.status = upstreamResponse.statusCode;
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        upstreamResponse.pipe(res);
-      },
-    );
-    forward.on("error", () => res.destroy());
-    req.on("error", () => forward.destroy());
-    req.pipe(forward);
+    forward(req, res, seen);
   };
 
   const server: Server = createServer(handle);

@@ -89,8 +89,8 @@ export function makeCertificates(
   const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   selfSignedCertificate("buildx-step test CA", caKey, ca);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
-  const dns = ["localhost", ...names].map((name) => `DNS:${name}`).join(",");
-  writeFileSync(ext, `subjectAltName=IP:127.0.0.1,${dns}\nbasicConstraints=CA:FALSE\n`);
+  const altNames = ["IP:127.0.0.1", "DNS:localhost", ...names.map((name) => `DNS:${name}`)].join(",");
+  writeFileSync(ext, `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\n`);
   run([
     "x509",
     "-req",

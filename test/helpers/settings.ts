@@ -8,6 +8,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     outputFormat: "docker",
     load: false,
     pushVia: "registry",
+    pushTimeout: "30m",
     tags: ["latest"],
     autoTag: false,
     registry: "https://index.docker.io/v1/",

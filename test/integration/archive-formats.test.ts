@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { openArchive } from "../../lib/archive/open.js";
 import type { ImageArchive, OpenedImage } from "../../lib/archive/types.js";
-import { classicEngineHost } from "../helpers/engine.js";
+import { classicEngineHost, runImage } from "../helpers/engine.js";
 import { buildTarball, registryManifest, sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -269,8 +269,7 @@ test("docker save on the classic store (engine 25+): the archive's own OCI manif
   assert.equal((await registryManifest(legacyRef)).digest, legacyImage.descriptor.digest);
   await exec("docker", ["pull", "-q", legacyRef]);
   try {
-    const run = await exec("docker", ["run", "--rm", legacyRef]);
-    assert.equal(run.stdout, await readFile(join(context, "unique.txt"), "utf8"));
+    assert.equal(await runImage(legacyRef), await readFile(join(context, "unique.txt"), "utf8"));
   } finally {
     await exec("docker", ["image", "rm", legacyRef]).catch(() => undefined);
   }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
-import { classicEngineHost } from "../helpers/engine.js";
+import { classicEngineHost, runImage } from "../helpers/engine.js";
 import { sampleContext } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -81,7 +81,7 @@ test("classic store: dry run + tar writes the tarball from the engine, with ever
   // The tarball is a real image: the other engine loads it and runs it.
   await exec("docker", ["load", "--input", tar]);
   mainImages.push(`${repo}:c1`, `${repo}:c2`, `${repo}:c3`);
-  const { stdout } = await exec("docker", ["run", "--rm", `${repo}:c3`]);
+  const stdout = await runImage(`${repo}:c3`);
   assert.equal(stdout.length, 32, "the sample's unique text");
 });
 

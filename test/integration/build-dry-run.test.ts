@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
+import { runImage } from "../helpers/engine.js";
 import { registryTags, sampleContext } from "../helpers/images.js";
 import { sharedRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -165,7 +166,7 @@ test("dry run + load: the image is in the engine with every tag, not in the regi
   });
   assert.equal(result.code, 0, result.stderr);
   loaded.push(`${repo}:l1`, `${repo}:l2`);
-  const { stdout } = await exec("docker", ["run", "--rm", `${repo}:l2`]);
+  const stdout = await runImage(`${repo}:l2`);
   assert.equal(stdout, await readFile(join(context, "unique.txt"), "utf8"));
   await exec("docker", ["image", "inspect", `${repo}:l1`]);
   assert.deepEqual(await registryTags(`http://${sharedRegistry}`, repository), []);
@@ -189,7 +190,7 @@ test("dry run alone: the image is left in the engine under every tag, as the plu
       new RegExp(`loaded ${repo}:d1, ${repo}:d2 into the engine at ${json.digest}`),
     );
     // A later step runs it from the engine.
-    const { stdout } = await exec("docker", ["run", "--rm", `${repo}:d2`]);
+    const stdout = await runImage(`${repo}:d2`);
     assert.equal(stdout.length, 32, "the sample's unique text");
   } finally {
     await exec("docker", ["image", "rm", `${repo}:d1`, `${repo}:d2`]).catch(() => {});

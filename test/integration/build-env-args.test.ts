@@ -85,7 +85,7 @@ test("proxies and PLUGIN_BUILD_ARGS_FROM_ENV reach RUN through buildx's environm
     assert.equal(command.includes(value), false, value);
   assert.match(result.stderr, /build arg https_proxy: the value of HARNESS_HTTPS_PROXY/);
   // The RUN step printed the proxy URL: its password is masked in our log.
-  assert.match(result.stderr, /seen=http:\/\/bob:\*\*\*@proxy\.invalid:3128/);
+  assert.match(result.stderr, /seen=http:\/\/(bob:)?\*\*\*@proxy\.invalid:3128/);
   assert.equal(result.stderr.includes(password), false, "the proxy password is masked");
 });
 

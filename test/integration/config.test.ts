@@ -55,7 +55,7 @@ test("config --json: the value and the source of each setting from file, step se
     result.stderr,
     /PLUGIN_TAGS \(flag --tag\): "flag,2-kept-whole-is-invalid" is not a valid tag/,
   );
-  assert.equal(result.stdout, "");
+  assert.equal(JSON.parse(result.stdout).error.setting, "--tag", "the flag as it was typed");
 
   const ok = await runCli(
     ["config", "--json", "--tag", "flag-1", "--tag", "flag-2", "--platform", "linux/arm64"],
@@ -177,10 +177,11 @@ const INVALID: [string, NodeJS.ProcessEnv, string[], RegExp][] = [
     /PLUGIN_SOURCE_TAR_PATH: .*gone\.tar does not exist/,
   ],
   [
-    "a source tarball that is not a regular file",
-    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "." },
+    // A folder is read as an OCI layout; a device is neither a tarball nor a layout.
+    "a source tarball that is neither a file nor a folder",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "/dev/null" },
     [],
-    /PLUGIN_SOURCE_TAR_PATH: .* is not a regular file/,
+    /PLUGIN_SOURCE_TAR_PATH: \/dev\/null is neither a regular file nor a folder/,
   ],
   ["no repo where one is needed", { PLUGIN_REPO: "" }, [], /PLUGIN_REPO is not set/],
   [
@@ -225,7 +226,10 @@ for (const [name, env, flags, message] of INVALID) {
     });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, message);
-    assert.equal(result.stdout, "", "nothing on stdout for invalid settings");
+    // --json: no settings on stdout, only the failure as one JSON object, with the same message.
+    const { error } = JSON.parse(result.stdout);
+    assert.equal(error.exitCode, 2);
+    assert.match(error.message, message);
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace for bad input");
   });
 }

@@ -20,6 +20,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
 import { runCli } from "../helpers/cli.js";
+import { runImage } from "../helpers/engine.js";
 import { examplesDir, runStepCommands, writeStandIns } from "../helpers/example-runner.js";
 import { ACCOUNT_ID, type FakeAws, startFakeAws } from "../helpers/fake-aws.js";
 import { registryManifest, registryTags, sampleContext } from "../helpers/images.js";
@@ -283,7 +284,7 @@ describe("Harness contract", { concurrency: false }, () => {
     const built = JSON.parse(build.stdout) as { digest: string };
 
     // A later step of the stage runs (or scans) the image from the engine.
-    const { stdout } = await exec("docker", ["run", "--rm", `${repo}:v1`]);
+    const stdout = await runImage(`${repo}:v1`);
     assert.equal(stdout.length, 32, "the sample's unique text");
 
     const push = await runCli(["--json"], {

@@ -69,7 +69,7 @@ test("inspect without --json: format, names, digest, platforms, size and layers 
   const result = await runCli(["inspect", multi]);
   assert.equal(result.code, 0, result.stderr);
   const digest = indexDigest(multi);
-  assert.match(result.stdout, /OCI image layout/);
+  assert.match(result.stdout, /: tarball, OCI image layout, 1 image/);
   assert.match(result.stdout, /image docker\.io\/x\/inspect:multi/);
   assert.ok(result.stdout.includes(`digest      ${digest}`));
   assert.match(result.stdout, /platforms {3}linux\/amd64, linux\/arm64/);
@@ -96,7 +96,11 @@ test("bad tarballs: exit code 2, the file named, what is wrong, no stack trace",
   for (const [path, pattern] of cases) {
     const result = await runCli(["inspect", "--json", path]);
     assert.equal(result.code, 2, `${path}: ${result.stderr}`);
-    assert.equal(result.stdout, "");
+    // With --json the failure is one JSON object on stdout too, for scripts.
+    const { error } = JSON.parse(result.stdout);
+    assert.equal(error.exitCode, 2);
+    assert.ok(error.message.includes(path));
+    assert.match(error.message, pattern);
     assert.ok(result.stderr.includes(path), result.stderr);
     assert.match(result.stderr, pattern);
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");

@@ -2,10 +2,8 @@
 // uploaded monolithic and in chunks, verified while they stream, manifests written children first,
 // anonymous, Basic over TLS with a private CA, and a second push that finds everything in place.
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import type { PushPlan } from "../../lib/archive/types.js";
 import { UsageError } from "../../lib/errors.js";
 import type { ProgressEvent } from "../../lib/progress/events.js";
 import { RegistryClient } from "../../lib/registry/client.js";
@@ -13,63 +11,8 @@ import { BlobVerificationError } from "../../lib/registry/errors.js";
 import { pushImage } from "../../lib/registry/push.js";
 import { RepositoryClient } from "../../lib/registry/repository.js";
 import { registryManifest, registryTags } from "../helpers/images.js";
+import { makeImage, sha256 } from "../helpers/random-image.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
-
-const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-
-/** A small image (random layers, a config, an OCI manifest) as a push plan, and its blobs' bytes. */
-function makeImage(layerSizes: number[]) {
-  const blobs = new Map<string, Buffer>();
-  const layers = layerSizes.map((size) => {
-    const bytes = randomBytes(size);
-    blobs.set(sha256(bytes), bytes);
-    return { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha256(bytes), size };
-  });
-  const configBytes = Buffer.from(
-    JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-      config: {},
-    }),
-  );
-  blobs.set(sha256(configBytes), configBytes);
-  const config = {
-    mediaType: "application/vnd.oci.image.config.v1+json",
-    digest: sha256(configBytes),
-    size: configBytes.length,
-  };
-  const manifestBytes = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config,
-      layers,
-    }),
-  );
-  const plan: PushPlan = {
-    blobs: [config, ...layers],
-    manifests: [
-      {
-        descriptor: {
-          mediaType: "application/vnd.oci.image.manifest.v1+json",
-          digest: sha256(manifestBytes),
-          size: manifestBytes.length,
-        },
-        bytes: manifestBytes,
-      },
-    ],
-  };
-  /** Streams in pieces of 1000 bytes, like a file read would, to exercise the chunk splitting. */
-  const openBlob = (digest: string) => {
-    const bytes = blobs.get(digest);
-    if (!bytes) throw new Error(`no blob ${digest}`);
-    const pieces: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += 1000) pieces.push(bytes.subarray(i, i + 1000));
-    return Readable.from(pieces);
-  };
-  return { plan, blobs, openBlob, digest: plan.manifests[0]?.descriptor.digest ?? "" };
-}
 
 describe("plain registry, anonymous", () => {
   let registry: RegistryServer;
@@ -123,7 +66,7 @@ describe("plain registry, anonymous", () => {
     await client.close();
   });
 
-  test("a blob known in another repository is mounted, not uploaded", async () => {
+  test("a blob known in another repository is mounted, not uploaded (but read and verified first)", async () => {
     const client = await RegistryClient.connect({ host: registry.host });
     const image = makeImage([5_000]);
     await pushImage({
@@ -132,14 +75,18 @@ describe("plain registry, anonymous", () => {
       plan: image.plan,
       openBlob: image.openBlob,
     });
+    const reads: string[] = [];
     const result = await pushImage({
       repository: new RepositoryClient(client, "unit/target", ["unit/source"]),
       tags: ["v1"],
       plan: image.plan,
-      openBlob: () => {
-        throw new Error("a mounted blob must not be read");
+      // Read once each, through the verifier: a refused mount would upload these bytes.
+      openBlob: (digest) => {
+        reads.push(digest);
+        return image.openBlob(digest);
       },
     });
+    assert.deepEqual(reads.sort(), image.plan.blobs.map((b) => b.digest).sort());
     assert.equal(result.blobsMounted, 2);
     assert.equal(result.bytesUploaded, 0);
     assert.equal((await registryManifest(`${registry.host}/unit/target:v1`)).digest, image.digest);

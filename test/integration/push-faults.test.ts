@@ -8,11 +8,13 @@ import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import type { PushPlan } from "../../lib/archive/types.js";
 import { RegistryClient } from "../../lib/registry/client.js";
+import { BlobVerificationError } from "../../lib/registry/errors.js";
 import { pushImage } from "../../lib/registry/push.js";
 import { RepositoryClient } from "../../lib/registry/repository.js";
 import { runCli } from "../helpers/cli.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
+import { makeImage } from "../helpers/random-image.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -181,7 +183,11 @@ describe("faults beyond the retry budget", () => {
         "every attempt of the budget",
       );
       assert.deepEqual(await registryTags(registry.url, "faults/manifest"), []);
-      assert.equal(result.stdout, "");
+      // --json: no result, but the failure as one JSON object (exit 1: the registry's fault, no setting).
+      const { error } = JSON.parse(result.stdout);
+      assert.equal(error.exitCode, 1);
+      assert.match(error.message, /HTTP 500/);
+      assert.equal(error.setting, undefined);
     } finally {
       await proxy.stop();
     }
@@ -244,6 +250,61 @@ describe("faults beyond the retry budget", () => {
       );
       assert.deepEqual(await registryTags(registry.url, "faults/partial"), ["v1"]);
     } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe("a mount the registry refuses", () => {
+  test("a blob planned as a mount is verified before any blob is committed (issue 11.3)", async () => {
+    const image = makeImage([6_000, 5_000]);
+    const lent = image.plan.blobs[2];
+    assert.ok(lent);
+    // The source repository really holds the blob, so the push plans a mount for it.
+    const direct = await RegistryClient.connect({ host: registry.host });
+    await new RepositoryClient(direct, "mount/source").uploadBlob(lent, () => image.openBlob(lent.digest));
+    await direct.close();
+    // ...but the registry refuses the mount: 202 and an upload session instead (distribution spec).
+    const proxy = await startFaultProxy(registry.host, [
+      {
+        method: "POST",
+        path: /[?&]mount=/,
+        times: Number.POSITIVE_INFINITY,
+        action: {
+          kind: "status",
+          status: 202,
+          headers: { location: "/v2/mount/target/blobs/uploads/refused-mount" },
+          body: "",
+        },
+      },
+    ]);
+    const client = await RegistryClient.connect({ host: proxy.host, retry: { baseDelayMs: 10 } });
+    try {
+      const corrupted = Buffer.from(image.blobs.get(lent.digest) ?? []);
+      corrupted[100] = (corrupted[100] ?? 0) ^ 0xff;
+      const error = await pushImage({
+        repository: new RepositoryClient(client, "mount/target", ["mount/source"]),
+        tags: ["v1"],
+        plan: image.plan,
+        openBlob: (digest) => (digest === lent.digest ? Readable.from([corrupted]) : image.openBlob(digest)),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof BlobVerificationError, String(error));
+      assert.equal(error.digest, lent.digest);
+      // Nothing was uploaded, committed or tagged: the corruption was found in phase 1.
+      const uploads = proxy.requests.filter(
+        (r) => (r.method === "PUT" || r.method === "PATCH") && r.path.includes("/blobs/uploads/"),
+      );
+      assert.deepEqual(uploads, []);
+      for (const blob of image.plan.blobs) {
+        const head = await fetch(`${registry.url}/v2/mount/target/blobs/${blob.digest}`, { method: "HEAD" });
+        assert.equal(head.status, 404, `${blob.digest} must not be in the target`);
+      }
+      assert.deepEqual(await registryTags(registry.url, "mount/target"), []);
+    } finally {
+      await client.close();
       await proxy.stop();
     }
   });

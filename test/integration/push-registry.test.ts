@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
+import { runImage } from "../helpers/engine.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -107,7 +108,7 @@ describe("plain registry", () => {
     const ref = `${registry.host}/push/single:v1`;
     await exec("docker", ["pull", "-q", ref]);
     try {
-      const { stdout } = await exec("docker", ["run", "--rm", ref]);
+      const stdout = await runImage(ref);
       assert.equal(stdout.trim(), (await readFile(join(context, "unique.txt"), "utf8")).trim());
     } finally {
       await exec("docker", ["rmi", ref]).catch(() => undefined);
@@ -204,7 +205,7 @@ describe("plain registry", () => {
     const ref = `${registry.host}/push/classic:v1`;
     await exec("docker", ["pull", "-q", ref]);
     try {
-      const { stdout } = await exec("docker", ["run", "--rm", ref]);
+      const stdout = await runImage(ref);
       assert.equal(stdout.trim(), (await readFile(join(context, "unique.txt"), "utf8")).trim());
     } finally {
       await exec("docker", ["rmi", ref]).catch(() => undefined);

@@ -160,11 +160,11 @@ test("a push with a Bearer token: scopes, one token for the whole push, the logi
     repository: new RepositoryClient(client, "token/other", ["token/app"]),
     tags: ["v1"],
     plan: image.plan,
-    openBlob: () => {
-      throw new Error("mounted blobs are not read");
-    },
+    // Read (and verified) locally, in case the registry refuses the mount; never uploaded.
+    openBlob: image.openBlob,
   });
   assert.equal(mounted.blobsMounted, 2);
+  assert.equal(mounted.bytesUploaded, 0);
   assert.deepEqual(tokenRequests[0]?.scopes.sort(), [
     "repository:token/app:pull",
     "repository:token/other:pull,push",

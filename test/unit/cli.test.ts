@@ -111,3 +111,45 @@ test("the final error line is masked with the run's secrets and the environment'
   }
   assert.deepEqual(written, ["error: refused *** and *** (Basic ***)\n"]);
 });
+
+test("--json failures: one JSON object on stdout naming the flag typed (CLI) or the variable (plugin)", async () => {
+  const { tempDir } = await import("../helpers/tmp.js");
+  const fixtures = await import("../helpers/archive-fixtures.js");
+  const dir = await tempDir("buildx-step-cli-json-");
+  try {
+    const image = fixtures.sampleImage();
+    const tarball = await fixtures.writeTar(
+      `${dir.path}/one.tar`,
+      fixtures.ociLayoutItems(
+        [{ mediaType: image.mediaType, digest: image.manifest.digest, size: image.manifest.size }],
+        fixtures.imageBlobs(image),
+      ),
+    );
+    const bad = await runCli(["push", "--json", "--repo", "r/app", "--platform", "amd64", "-"]);
+    assert.equal(bad.code, 2);
+    assert.deepEqual(Object.keys(JSON.parse(bad.stdout).error), ["message", "exitCode", "setting"]);
+    assert.equal(JSON.parse(bad.stdout).error.setting, "--platform");
+
+    const cli = await runCli(["push", "--json", "--repo", "r/app", "--source-image", "nope:1", tarball]);
+    assert.equal(cli.code, 2, cli.stderr);
+    const { error } = JSON.parse(cli.stdout);
+    assert.equal(error.exitCode, 2);
+    assert.equal(error.setting, "--source-image");
+    assert.match(error.message, /^--source-image "nope:1" is not an image of /);
+    assert.match(cli.stderr, /set --source-image to one of these/);
+
+    const plugin = await runCli([], {
+      env: {
+        PLUGIN_PUSH_ONLY: "true",
+        PLUGIN_REPO: "r/app",
+        PLUGIN_SOURCE_TAR_PATH: tarball,
+        PLUGIN_SOURCE_IMAGE: "nope:1",
+        PLUGIN_JSON: "true",
+      },
+    });
+    assert.equal(plugin.code, 2, plugin.stderr);
+    assert.match(plugin.stderr, /PLUGIN_SOURCE_IMAGE "nope:1" is not an image/);
+  } finally {
+    await dir.remove();
+  }
+});

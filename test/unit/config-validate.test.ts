@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -15,6 +16,7 @@ async function workdir(t: { after: (fn: () => Promise<void>) => void }): Promise
   await writeFile(join(dir.path, "image.tar"), "not really a tarball");
   await mkdir(join(dir.path, "folder"));
   await writeFile(join(dir.path, "plain-file"), "x");
+  execFileSync("mkfifo", [join(dir.path, "fifo")]);
   return dir.path;
 }
 
@@ -27,10 +29,27 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     ["PLUGIN_SOURCE_TAR_PATH"],
   ],
   [
-    "a source tarball that is a folder",
-    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "folder" },
-    [/PLUGIN_SOURCE_TAR_PATH: .*folder is not a regular file/],
+    // A folder is an OCI layout (the archive reader says when it is not one); a FIFO is neither.
+    "a source tarball that is a FIFO",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "fifo" },
+    [/PLUGIN_SOURCE_TAR_PATH: .*fifo is neither a regular file nor a folder/],
     ["PLUGIN_SOURCE_TAR_PATH"],
+  ],
+  [
+    "a source platform that is not os/arch[/variant]",
+    { PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar", PLUGIN_SOURCE_PLATFORM: "amd64" },
+    [/PLUGIN_SOURCE_PLATFORM is "amd64": give one platform as os\/arch or os\/arch\/variant/],
+    ["PLUGIN_SOURCE_PLATFORM"],
+  ],
+  [
+    "a source platform list",
+    {
+      PLUGIN_PUSH_ONLY: "true",
+      PLUGIN_SOURCE_TAR_PATH: "image.tar",
+      PLUGIN_SOURCE_PLATFORM: "linux/amd64,linux/arm64",
+    },
+    [/PLUGIN_SOURCE_PLATFORM is "linux\/amd64,linux\/arm64"/],
+    ["PLUGIN_SOURCE_PLATFORM"],
   ],
   [
     "no repo for a push",
@@ -305,9 +324,40 @@ test("valid combinations pass", async (t) => {
       PLUGIN_PUSH_VIA: "daemon",
     },
     { PLUGIN_REPO: REPO, PLUGIN_CONFIG: '{"auths":{}}' },
+    // An OCI layout folder, standard input, and a platform of the image.
+    { PLUGIN_REPO: REPO, PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "folder" },
+    { PLUGIN_REPO: REPO, PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "-" },
+    {
+      PLUGIN_REPO: REPO,
+      PLUGIN_PUSH_ONLY: "true",
+      PLUGIN_SOURCE_TAR_PATH: "image.tar",
+      PLUGIN_SOURCE_PLATFORM: "linux/arm/v7",
+    },
   ];
   for (const env of valid) {
     const resolved = await resolveSettings({ env, flags: [], cwd });
     assert.ok(resolved.settings, JSON.stringify(env));
   }
+});
+
+test("- is standard input, not a file named - in the working folder", async (t) => {
+  const cwd = await workdir(t);
+  const { settings } = await resolveSettings({
+    env: { PLUGIN_REPO: REPO, PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "-" },
+    flags: [],
+    cwd,
+  });
+  assert.equal(settings.sourceTarPath, "-");
+});
+
+test("a validation error carries the setting as the user set it, for --json", async (t) => {
+  const cwd = await workdir(t);
+  await assert.rejects(
+    resolveSettings({
+      env: { PLUGIN_REPO: REPO, PLUGIN_PUSH_ONLY: "true", PLUGIN_SOURCE_TAR_PATH: "image.tar" },
+      flags: [{ setting: "sourcePlatform", flag: "--platform", value: "x86" }],
+      cwd,
+    }),
+    (error: unknown) => error instanceof UsageError && error.setting === "--platform",
+  );
 });
