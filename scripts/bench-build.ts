@@ -3,7 +3,8 @@
  * same `docker buildx build` command line (taken from buildx-step's own log), alternately, N times each.
  * Prints the medians, the overhead in ms and %, and whether it stays within max(5 %, 300 ms).
  *
- *   npm run bench:build            (BENCH_RUNS=10 by default; BENCH_REGISTRY=127.0.0.1:5000 for the push scenario)
+ *   npm run bench:build            (BENCH_RUNS=10 by default; BENCH_REGISTRY=127.0.0.1:5000 for the push scenario;
+ *                                   BENCH_CLI=FILE.js runs another entry instead of the bundle)
  *
  * Two scenarios: build-only to a tarball (dry run + tar, which also asks the engine for its image store)
  * and build-and-push to the local registry (every layer already there).
@@ -16,7 +17,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
-const cli = fileURLToPath(new URL("../bundle/buildx-step.js", import.meta.url));
+// BENCH_CLI: another entry to measure the same way (dist/bin/buildx-step.js: tsc's output, as before the bundle).
+const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL("../bundle/buildx-step.js", import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const registry = process.env.BENCH_REGISTRY ?? "127.0.0.1:5000";
 
