@@ -81,9 +81,17 @@ async function main(): Promise<void> {
     outdir: npmDir,
     entryNames: "[name]",
     chunkNames: "chunks/[name]-[hash]",
-    // CommonJS dependencies call require(); an ES module has none of its own.
+    // CommonJS dependencies call require() and read __dirname/__filename (ssh2's WebAssembly loader does,
+    // on the ssh:// engine path); an ES module has none of them. Each chunk gets its own.
     banner: {
-      js: 'import { createRequire as __bxsCreateRequire } from "node:module"; const require = __bxsCreateRequire(import.meta.url);',
+      js: [
+        'import { createRequire as __bxsCreateRequire } from "node:module";',
+        'import { dirname as __bxsDirname } from "node:path";',
+        'import { fileURLToPath as __bxsFileURLToPath } from "node:url";',
+        "const require = __bxsCreateRequire(import.meta.url);",
+        "const __filename = __bxsFileURLToPath(import.meta.url);",
+        "const __dirname = __bxsDirname(__filename);",
+      ].join(" "),
     },
   });
   await writeFile(join(npmDir, "THIRD-PARTY-LICENSES.txt"), await licences(metafileOf(esm)));
