@@ -1,196 +1,64 @@
 /**
- * Push benchmark (issue 5): one generated image tarball (two layers of 200 MB of random data), pushed
- * on this machine by
- *   - buildx-step (registry API, `buildx-step push`),
+ * Push benchmark (issues 5 and 13): one generated image tarball (two layers of 210 MB of random data),
+ * pushed on this machine by
+ *   - buildx-step (registry API, `buildx-step push`) as published (the bundle), and, with --only, as tsc's
+ *     output (`tsc`, how it ran before the bundle) and as the single executable (`sea`),
  *   - the docker CLI (`docker load` + `docker tag` + `docker push`),
  *   - skopeo (`skopeo copy docker-archive:... docker://...`),
  *   - a raw upload of the same blobs by curl (POST + PUT per blob, in parallel, then the manifest),
  *   - the engine path of buildx-step (`--via daemon`), when this build has it,
+ *   - crane (scripts/build-crane.sh), from the tarball (it gzips the uncompressed layers) and from the
+ *     tarball's OCI layout unpacked (blobs as they are),
  * each into a new, empty registry with its own storage folder: a registry that already holds the blobs
  * (in any repository) lets a client skip or mount them, and the figure then measures nothing. skopeo's
  * blob-info cache (/var/lib/containers/cache) is cleared before its run for the same reason.
  * Then: a second push of the image the registry already has (time beyond Node's start), and the peak
  * RSS of buildx-step pushing a 1 GiB tarball.
  *
- * Run: `npm run bench:push` (options: --layer-mb N, --big-mb N, --rounds N (default 2; the best of them
- * counts), --only buildx-step,daemon,docker,skopeo,curl,rss, --keep).
+ * Times are medians of the rounds (default 7); for the pushers that are one process, the median CPU time
+ * (user + sys, by GNU time) too.
+ * Run: `npm run bench:push` (options: --layer-mb N, --big-mb N, --rounds N, --only
+ * buildx-step,tsc,sea,daemon,docker,skopeo,curl,crane,crane-layout,rss, --keep).
  * Not part of `npm test`.
  */
 import { execFile, spawn } from "node:child_process";
-import { createHash, randomFillSync } from "node:crypto";
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transform } from "node:stream";
 import { promisify } from "node:util";
-import tarStream from "tar-stream";
 import { cliPath } from "../test/helpers/cli.js";
 import { type RegistryServer, startRegistry } from "../test/helpers/registry.js";
 import { tempDir } from "../test/helpers/tmp.js";
+import { type BenchImage, type Blob, generateImage } from "./bench-image.js";
 
 const exec = promisify(execFile);
 const MB = 1_000_000;
 
-interface Blob {
-  mediaType: string;
-  digest: string;
-  size: number;
-  /** Where its bytes are, as a file of their own (the layers) or in memory (config, manifest). */
-  file?: string;
-  bytes?: Buffer;
-}
-
-interface BenchImage {
-  tarball: string;
-  /** The blobs as separate files, for the curl baseline. */
-  layers: Blob[];
-  config: Blob;
-  manifest: Blob;
-  name: string;
-}
-
-const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-
-/** Writes a layer: an uncompressed tar holding one file of `size` random bytes. Returns its blob. */
-async function writeRandomLayer(path: string, size: number, index: number): Promise<Blob> {
-  const pack = tarStream.pack();
-  const out = createWriteStream(path);
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  pack.pipe(counter).pipe(out);
-  const entry = pack.entry({ name: `random-${index}.bin`, size, mode: 0o644, mtime: new Date(0) });
-  const chunk = Buffer.alloc(1024 * 1024);
-  for (let written = 0; written < size; ) {
-    const length = Math.min(chunk.length, size - written);
-    randomFillSync(chunk, 0, length);
-    // Copy: the buffer is refilled before the stream may have consumed it.
-    if (!entry.write(Buffer.from(chunk.subarray(0, length)))) await once(entry, "drain");
-    written += length;
-  }
-  entry.end(Buffer.alloc(0));
-  pack.finalize();
-  await once(out, "finish");
-  return {
-    mediaType: "application/vnd.oci.image.layer.v1.tar",
-    digest: `sha256:${hash.digest("hex")}`,
-    size: bytes,
-    file: path,
-  };
-}
+/** The CPU seconds (user + system) of the last command {@link timed} ran, by GNU time. */
+let lastCpu = 0;
 
 /**
- * Generates the image tarball in the layout `buildx --output type=docker` writes: an OCI layout
- * (oci-layout, index.json, blobs/sha256/...) with a docker-archive manifest.json beside it, so that
- * buildx-step, `docker load` and skopeo's docker-archive transport all read it. Layers are not
- * compressed: every pusher then moves the same bytes, none spends time on gzip.
+ * Runs a command, returns its wall-clock seconds and leaves its CPU time (user + sys, children included)
+ * in {@link lastCpu}; throws with its stderr when it fails.
  */
-async function generateImage(dir: string, layerSizes: number[], name: string): Promise<BenchImage> {
-  await mkdir(join(dir, "layers"), { recursive: true });
-  const layers: Blob[] = [];
-  for (const [i, size] of layerSizes.entries()) {
-    layers.push(await writeRandomLayer(join(dir, "layers", `layer-${i}.tar`), size, i));
-  }
-  const configBytes = Buffer.from(
-    JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      config: { Cmd: ["/random-0.bin"] },
-      rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-      history: layers.map(() => ({ created_by: "buildx-step bench" })),
-    }),
-  );
-  const config: Blob = {
-    mediaType: "application/vnd.oci.image.config.v1+json",
-    digest: sha256(configBytes),
-    size: configBytes.length,
-    bytes: configBytes,
-  };
-  const manifestBytes = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    }),
-  );
-  const manifest: Blob = {
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    digest: sha256(manifestBytes),
-    size: manifestBytes.length,
-    bytes: manifestBytes,
-  };
-  const hex = (digest: string) => digest.slice("sha256:".length);
-  const index = {
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [
-      {
-        mediaType: manifest.mediaType,
-        digest: manifest.digest,
-        size: manifest.size,
-        annotations: {
-          "io.containerd.image.name": `docker.io/${name}`,
-          "org.opencontainers.image.ref.name": "latest",
-        },
-      },
-    ],
-  };
-  const dockerManifest = [
-    {
-      Config: `blobs/sha256/${hex(config.digest)}`,
-      RepoTags: [name],
-      Layers: layers.map((l) => `blobs/sha256/${hex(l.digest)}`),
-    },
-  ];
-
-  const tarball = join(dir, "image.tar");
-  const pack = tarStream.pack();
-  const out = createWriteStream(tarball);
-  pack.pipe(out);
-  const add = (entryName: string, bytes: Buffer) =>
-    new Promise<void>((resolve, reject) =>
-      pack.entry({ name: entryName, mtime: new Date(0) }, bytes, (error) =>
-        error ? reject(error) : resolve(),
-      ),
-    );
-  await add("oci-layout", Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
-  for (const layer of layers) {
-    const entry = pack.entry({
-      name: `blobs/sha256/${hex(layer.digest)}`,
-      size: layer.size,
-      mtime: new Date(0),
-    });
-    const source = createReadStream(layer.file as string, { highWaterMark: 1024 * 1024 });
-    source.pipe(entry);
-    await once(entry, "finish");
-  }
-  await add(`blobs/sha256/${hex(config.digest)}`, configBytes);
-  await add(`blobs/sha256/${hex(manifest.digest)}`, manifestBytes);
-  await add("index.json", Buffer.from(JSON.stringify(index)));
-  await add("manifest.json", Buffer.from(JSON.stringify(dockerManifest)));
-  pack.finalize();
-  await once(out, "finish");
-  return { tarball, layers, config, manifest, name };
-}
-
-/** Runs a command, returns its wall-clock seconds; throws with its stderr when it fails. */
 async function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const cpuFile = join(tmpdir(), `buildx-step-bench-cpu-${process.pid}`);
   const started = process.hrtime.bigint();
   try {
-    await exec(command, args, { env, maxBuffer: 64 * 1024 * 1024 });
+    await exec("/usr/bin/time", ["-o", cpuFile, "-f", "%U %S", command, ...args], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? "";
     throw new Error(`${command} ${args.join(" ")} failed: ${stderr.trim().split("\n").slice(-5).join("\n")}`);
   }
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const [user, sys] =
+    (await readFile(cpuFile, "utf8")).trim().split("\n").pop()?.split(" ").map(Number) ?? [];
+  lastCpu = (user ?? 0) + (sys ?? 0);
+  return seconds;
 }
 
 /** A new, empty registry for one run, removed afterwards (its storage too). */
@@ -220,9 +88,19 @@ async function servedDigest(
 
 // -- The pushers. Each gets a new registry and returns seconds.
 
-async function pushBuildxStep(image: BenchImage, registry: RegistryServer): Promise<number> {
-  return timed(process.execPath, [
-    cliPath,
+/** How buildx-step runs: the published bin (the bundle), tsc's output, or the single executable. */
+const buildxStepForms: Record<string, string[]> = {
+  bundle: [process.execPath, cliPath],
+  tsc: [process.execPath, join(cliPath, "..", "..", "bin", "buildx-step.js")],
+  sea: [
+    join(cliPath, "..", "..", "sea", `buildx-step-linux-${process.arch === "x64" ? "amd64" : process.arch}`),
+  ],
+};
+
+async function pushBuildxStep(image: BenchImage, registry: RegistryServer, form = "bundle"): Promise<number> {
+  const [file, ...prefix] = buildxStepForms[form] as string[];
+  return timed(file as string, [
+    ...prefix,
     "push",
     image.tarball,
     "--repo",
@@ -285,6 +163,19 @@ async function pushSkopeo(image: BenchImage, registry: RegistryServer): Promise<
   ]);
 }
 
+/**
+ * crane (scripts/build-crane.sh) from the tarball: it reads the docker-archive manifest and, as the layers
+ * are not compressed, gzips them on the way (other bytes, another digest: only its time is comparable).
+ */
+async function pushCrane(crane: string, image: BenchImage, registry: RegistryServer): Promise<number> {
+  return timed(crane, ["push", "--insecure", image.tarball, `${registry.host}/bench/crane:1`]);
+}
+
+/** crane from the tarball's OCI layout, unpacked beforehand: blobs sent as they are, without hashing. */
+async function pushCraneLayout(crane: string, layout: string, registry: RegistryServer): Promise<number> {
+  return timed(crane, ["push", "--insecure", layout, `${registry.host}/bench/crane-layout:1`]);
+}
+
 /** The floor: the same blobs (already separate files) PUT by curl, all at once, then the manifest. */
 async function pushCurl(image: BenchImage, registry: RegistryServer, dir: string): Promise<number> {
   await writeFile(join(dir, "config.json"), image.config.bytes as Buffer);
@@ -308,11 +199,19 @@ async function pushCurl(image: BenchImage, registry: RegistryServer, dir: string
   return seconds;
 }
 
-/** Node's own start: what "beyond Node's start" subtracts (best of three). */
+/** Node's own start: what "beyond Node's start" subtracts (median of five). */
 async function nodeStart(): Promise<number> {
   const runs: number[] = [];
-  for (let i = 0; i < 3; i++) runs.push(await timed(process.execPath, ["-e", "0"]));
-  return Math.min(...runs);
+  for (let i = 0; i < 5; i++) runs.push(await timed(process.execPath, ["-e", "0"]));
+  return median(runs);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Peak RSS (MB) of buildx-step pushing `image`, by GNU time's maximum resident set size. */
@@ -358,7 +257,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { layerMb: 200, bigMb: 1024, keep: false, rounds: 2 };
+  const options: Options = { layerMb: 210, bigMb: 1024, keep: false, rounds: 7 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--layer-mb") options.layerMb = Number(argv[++i]);
@@ -392,41 +291,92 @@ async function main() {
 
     const results = new Map<string, number | string>();
     const all = new Map<string, number[]>();
-    const run = async (label: string, key: string, pusher: (registry: RegistryServer) => Promise<number>) => {
+    const cpus = new Map<string, number[]>();
+    /** Runs one pusher into a new registry; `cpu`: its CPU time counts (one process does the push). */
+    const run = async (
+      label: string,
+      key: string,
+      pusher: (registry: RegistryServer) => Promise<number>,
+      cpu = false,
+    ) => {
       if (!wanted(key)) return;
       say(`${label} ...`);
       try {
         const seconds = await withRegistry(pusher);
         all.set(label, [...(all.get(label) ?? []), seconds]);
-        // The best of the rounds: other load on the machine only ever adds time.
-        results.set(label, Math.min(...(all.get(label) ?? [])));
-        say(`${label}: ${seconds.toFixed(2)} s`);
+        if (cpu) cpus.set(label, [...(cpus.get(label) ?? []), lastCpu]);
+        results.set(label, median(all.get(label) ?? []));
+        say(`${label}: ${seconds.toFixed(2)} s${cpu ? `, CPU ${lastCpu.toFixed(2)} s` : ""}`);
       } catch (error) {
         if (!all.has(label)) results.set(label, `failed: ${(error as Error).message.split("\n")[0]}`);
         say(`${label}: ${(error as Error).message}`);
       }
     };
 
-    let secondPush: number | undefined;
+    let crane: string | undefined;
+    let layout: string | undefined;
+    if (wanted("crane") || wanted("crane-layout")) {
+      say("crane: scripts/build-crane.sh (a few minutes the first time)");
+      const script = join(cliPath, "..", "..", "..", "scripts", "build-crane.sh");
+      crane = (await exec("bash", [script], { maxBuffer: 1 << 24 })).stdout.trim();
+      layout = join(work.path, "layout");
+      await mkdir(layout, { recursive: true });
+      await exec("tar", ["-xf", image.tarball, "-C", layout]);
+    }
+
+    const seconds: number[] = [];
     // Rounds alternate the pushers, so that a burst of other load does not fall on one of them only.
     for (let round = 1; round <= options.rounds; round++) {
       if (options.rounds > 1) say(`round ${round} of ${options.rounds}`);
-      await run("buildx-step push", "buildx-step", async (registry) => {
-        const seconds = await pushBuildxStep(image, registry);
-        const served = await servedDigest(registry, "bench/app", "1");
-        if (served !== image.manifest.digest) throw new Error(`the registry serves ${served}`);
-        // The second push: everything is there already.
-        const again = await pushBuildxStep(image, registry);
-        secondPush = Math.min(secondPush ?? again, again);
-        return seconds;
-      });
+      await run(
+        "buildx-step push",
+        "buildx-step",
+        async (registry) => {
+          const first = await pushBuildxStep(image, registry);
+          const cpu = lastCpu;
+          const served = await servedDigest(registry, "bench/app", "1");
+          if (served !== image.manifest.digest) throw new Error(`the registry serves ${served}`);
+          // The second push: everything is there already.
+          seconds.push(await pushBuildxStep(image, registry));
+          lastCpu = cpu;
+          return first;
+        },
+        true,
+      );
+      await run(
+        "buildx-step push (tsc output)",
+        "tsc",
+        (registry) => pushBuildxStep(image, registry, "tsc"),
+        true,
+      );
+      await run(
+        "buildx-step push (executable)",
+        "sea",
+        (registry) => pushBuildxStep(image, registry, "sea"),
+        true,
+      );
       await run("buildx-step push --via daemon", "daemon", (registry) =>
         pushBuildxStepViaDaemon(image, registry),
       );
       await run("docker load + tag + push", "docker", (registry) => pushDockerCli(image, registry));
-      await run("skopeo copy", "skopeo", (registry) => pushSkopeo(image, registry));
+      await run("skopeo copy", "skopeo", (registry) => pushSkopeo(image, registry), true);
       await run("curl (raw blob upload)", "curl", (registry) => pushCurl(image, registry, work.path));
+      if (crane) {
+        await run(
+          "crane push (tarball, gzips)",
+          "crane",
+          (registry) => pushCrane(crane as string, image, registry),
+          true,
+        );
+        await run(
+          "crane push (OCI layout dir)",
+          "crane-layout",
+          (registry) => pushCraneLayout(crane as string, layout as string, registry),
+          true,
+        );
+      }
     }
+    const secondPush = seconds.length > 0 ? median(seconds) : undefined;
 
     const start = await nodeStart();
     let big: { seconds: number; rssMb: number } | undefined;
@@ -450,14 +400,30 @@ async function main() {
       "",
     ];
     lines.push(
-      `${"pusher".padEnd(32)} ${"best s".padStart(8)}   ${"buildx-step / this".padEnd(20)} every round (s)`,
+      `${"pusher".padEnd(32)} ${"median s".padStart(8)} ${"CPU s".padStart(6)}   ${"buildx-step / this".padEnd(20)} every round (s)`,
     );
     for (const [label, value] of results) {
       const ratio =
         typeof value === "number" && typeof ours === "number" ? `${(ours / value).toFixed(2)}x` : "";
       const rounds = (all.get(label) ?? []).map((t) => t.toFixed(2)).join(", ");
+      const cpu = cpus.has(label) ? median(cpus.get(label) ?? []).toFixed(2) : "";
       lines.push(
-        `${label.padEnd(32)} ${(typeof value === "number" ? value.toFixed(2) : value).padStart(8)}   ${ratio.padEnd(20)} ${rounds}`,
+        `${label.padEnd(32)} ${(typeof value === "number" ? value.toFixed(2) : value).padStart(8)} ${cpu.padStart(6)}   ${ratio.padEnd(20)} ${rounds}`,
+      );
+    }
+    const ourCpu = cpus.get("buildx-step push");
+    if (ourCpu) {
+      const cpu = median(ourCpu);
+      lines.push(
+        "",
+        `client CPU (user+sys) of buildx-step's cold push: ${cpu.toFixed(2)} s, every round ${ourCpu.map((c) => c.toFixed(2)).join(", ")} (target <= 0.60 s) ${cpu <= 0.6 ? "met" : "MISSED"}`,
+      );
+    }
+    const daemon = results.get("buildx-step push --via daemon");
+    const cli = results.get("docker load + tag + push");
+    if (typeof daemon === "number" && typeof cli === "number") {
+      lines.push(
+        `engine path vs docker load + tag + push: ${(daemon / cli).toFixed(2)}x (target <= 1.00x) ${daemon <= cli ? "met" : "MISSED"}`,
       );
     }
     lines.push("");

@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { parseBool } from "../config/parse.js";
 import { secretEnvValues } from "../config/secrets.js";
@@ -8,6 +5,7 @@ import { exitCodeOf, messageOf, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SecretMask } from "../secret-mask.js";
 import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags, pushOnlyFlags } from "./flags.js";
+import { packageVersion } from "./version.js";
 
 /** What the command line asked for: one command, its flags as settings, and the stage settings file. */
 export interface Invocation {
@@ -22,25 +20,6 @@ export interface Invocation {
 
 /** Runs an invocation; `secrets` is the run's mask, which the final error line is masked with too. */
 export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv, secrets: SecretMask) => Promise<number>;
-
-/** The version in this package's package.json, found by walking up from the compiled file. */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === "buildx-step") return pkg.version;
-    } catch {
-      // not here: look one folder up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return "unknown";
-    dir = parent;
-  }
-}
 
 function addFlags(command: Command, specs: FlagSpec[]): void {
   for (const spec of specs) {

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** The compiled entry, as `npm ci` + build leave it and as `bin` in package.json names it. */
-export const cliPath = fileURLToPath(new URL("../../bin/buildx-step.js", import.meta.url));
+/** The published bin (package.json `bin`): the bundle `npm run build` makes (scripts/bundle.ts). */
+export const cliPath = fileURLToPath(new URL("../../bundle/buildx-step.js", import.meta.url));
 
 export interface CliResult {
   code: number;

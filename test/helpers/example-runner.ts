@@ -21,12 +21,19 @@ export interface StandIns {
   scanLog: string;
 }
 
-/** Writes the `buildx-step` and `trivy` stand-ins into `dir`. */
-export async function writeStandIns(dir: string): Promise<StandIns> {
+/**
+ * Writes the `buildx-step` and `trivy` stand-ins into `dir`. `buildxStep` is the command that runs
+ * buildx-step: the bundle with this Node by default, or the single executable.
+ */
+export async function writeStandIns(
+  dir: string,
+  buildxStep: string[] = [process.execPath, cliPath],
+): Promise<StandIns> {
   const bin = join(dir, "bin");
   await mkdir(bin, { recursive: true });
   const scanLog = join(dir, "scanned.log");
-  await writeFile(join(bin, "buildx-step"), `#!/bin/sh\nexec "${process.execPath}" "${cliPath}" "$@"\n`);
+  const command = buildxStep.map((part) => `"${part}"`).join(" ");
+  await writeFile(join(bin, "buildx-step"), `#!/bin/sh\nexec ${command} "$@"\n`);
   // trivy's `--input FILE` is the last argument; the stand-in fails as trivy would on an unreadable file.
   await writeFile(
     join(bin, "trivy"),

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { parse } from "yaml";
 import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
+import { runPipeline } from "../helpers/drone-runner.js";
 import { examplesDir, runStepCommands, type StandIns, writeStandIns } from "../helpers/example-runner.js";
 import { sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
@@ -77,32 +77,23 @@ test("examples/drone/build-scan-push.yml: each step as the exec runner runs it",
     "registry.example.com",
     registry.host,
   );
-  const pipeline = parse(text) as {
-    type: string;
-    steps: {
-      name: string;
-      environment?: Record<string, string | { from_secret: string }>;
-      commands: string[];
-    }[];
-  };
-  assert.equal(pipeline.type, "exec");
-  const secrets: Record<string, string> = { registry_password: LOGIN.password };
-  const drone = { DRONE_BUILD_NUMBER: "7", DRONE_WORKSPACE: workspace };
+  assert.match(text, /^type: exec$/m);
+  const results = await runPipeline({
+    text,
+    workspace,
+    drone: { DRONE_BUILD_NUMBER: "7", DRONE_WORKSPACE: workspace },
+    secrets: { registry_password: LOGIN.password },
+    path: standIns.path,
+    outputDir: work.path,
+  });
   const outputs: Record<string, string> = {};
-  for (const step of pipeline.steps) {
-    const env: Record<string, string> = { PATH: standIns.path, ...drone, DRONE_STEP_NAME: step.name };
-    env.DRONE_OUTPUT = join(work.path, `drone-${step.name}.env`);
-    for (const [name, value] of Object.entries(step.environment ?? {})) {
-      // The runner substitutes ${DRONE_*} in the YAML and resolves from_secret.
-      env[name] =
-        typeof value === "string"
-          ? value.replace(/\$\{(\w+)\}/g, (_, key: string) => drone[key as keyof typeof drone] ?? "")
-          : (secrets[value.from_secret] ?? "");
-    }
-    const result = await runStepCommands(step.commands.join("\n"), workspace, env);
-    assert.equal(result.code, 0, `${step.name}: ${result.stderr}`);
-    assert.ok(!(result.stdout + result.stderr).includes(LOGIN.password), `${step.name} printed the password`);
-    outputs[step.name] = await readFile(env.DRONE_OUTPUT, "utf8").catch(() => "");
+  for (const result of results) {
+    assert.equal(result.code, 0, `${result.name}: ${result.stderr}`);
+    assert.ok(
+      !(result.stdout + result.stderr).includes(LOGIN.password),
+      `${result.name} printed the password`,
+    );
+    outputs[result.name] = result.output;
   }
   const built = /digest=(sha256:[a-f0-9]{64})/.exec(outputs.build ?? "")?.[1];
   assert.ok(built, "the build step wrote its digest to DRONE_OUTPUT");

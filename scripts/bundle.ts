@@ -1,0 +1,121 @@
+/**
+ * Bundles the CLI with esbuild (issue 13; why esbuild and not rollup: ship-notes, measured):
+ *   dist/bundle/buildx-step.js + chunks/   ES modules split by dynamic import(): the npm package's bin. The
+ *       entry and the code every run needs load first; the AWS SDK, dockerode, the build modes are chunks
+ *       that only the modes using them load. Source maps beside them (read with BUILDX_STEP_DEBUG).
+ *   dist/sea/buildx-step.cjs               one CommonJS file with everything, which the single executable
+ *       embeds (Node 20's SEA runs one CommonJS script and cannot load files of its own).
+ * Both have no dependency left to install: the npm package has no `dependencies`, so no native build.
+ * dockerode's gRPC and ssh2 are loaded at first use only (scripts/bundle-lazy-requires.ts); optional modules
+ * that are not there fail as missing modules do (scripts/bundle-absent-modules.ts).
+ *   node dist/scripts/bundle.js      (part of `npm run build`)
+ */
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BuildOptions, build, type Metafile } from "esbuild";
+import { absentModules } from "./bundle-absent-modules.js";
+import { lazyRequires } from "./bundle-lazy-requires.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const entry = join(root, "bin", "buildx-step.ts");
+
+const common: BuildOptions = {
+  entryPoints: [entry],
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  minify: true,
+  // Positions map back to the TypeScript files; the sources themselves are not needed for a stack trace.
+  sourcemap: "linked",
+  sourcesContent: false,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  plugins: [lazyRequires(), absentModules()],
+};
+
+/** The packages whose code a bundle holds, with their licence texts, for THIRD-PARTY-LICENSES.txt. */
+async function licences(metafile: Metafile): Promise<string> {
+  const packages = new Map<string, string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match?.[1]) {
+      const at = input.lastIndexOf(`node_modules/${match[1]}/`) + `node_modules/${match[1]}`.length;
+      packages.set(match[1], join(root, input.slice(0, at)));
+    }
+  }
+  const sections: string[] = [];
+  for (const [name, dir] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
+    const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+      version: string;
+      license?: string;
+    };
+    let text = "";
+    for (const file of ["LICENSE", "LICENSE.md", "LICENSE.txt", "license", "LICENCE", "LICENSE-MIT"]) {
+      text = await readFile(join(dir, file), "utf8").catch(() => "");
+      if (text) break;
+    }
+    sections.push(`${name}@${pkg.version} (${pkg.license ?? "see package"})\n\n${text.trim()}`);
+  }
+  return `buildx-step bundles the following packages.\n\n${sections.join(`\n\n${"-".repeat(72)}\n\n`)}\n`;
+}
+
+/** `metafile: true` is set above, so esbuild always returns one. */
+function metafileOf(result: { metafile?: Metafile }): Metafile {
+  if (!result.metafile) throw new Error("esbuild returned no metafile");
+  return result.metafile;
+}
+
+async function main(): Promise<void> {
+  const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string };
+  const define = { BUILDX_STEP_VERSION: JSON.stringify(pkg.version) };
+
+  const npmDir = join(root, "dist", "bundle");
+  await rm(npmDir, { recursive: true, force: true });
+  const esm = await build({
+    ...common,
+    define,
+    format: "esm",
+    splitting: true,
+    outdir: npmDir,
+    entryNames: "[name]",
+    chunkNames: "chunks/[name]-[hash]",
+    // CommonJS dependencies call require() and read __dirname/__filename (ssh2's WebAssembly loader does,
+    // on the ssh:// engine path); an ES module has none of them. Each chunk gets its own.
+    banner: {
+      js: [
+        'import { createRequire as __bxsCreateRequire } from "node:module";',
+        'import { dirname as __bxsDirname } from "node:path";',
+        'import { fileURLToPath as __bxsFileURLToPath } from "node:url";',
+        "const require = __bxsCreateRequire(import.meta.url);",
+        "const __filename = __bxsFileURLToPath(import.meta.url);",
+        "const __dirname = __bxsDirname(__filename);",
+      ].join(" "),
+    },
+  });
+  await writeFile(join(npmDir, "THIRD-PARTY-LICENSES.txt"), await licences(metafileOf(esm)));
+
+  const seaDir = join(root, "dist", "sea");
+  await rm(seaDir, { recursive: true, force: true });
+  await build({
+    ...common,
+    define: { ...define, "import.meta.url": "undefined" },
+    format: "cjs",
+    outfile: join(seaDir, "buildx-step.cjs"),
+  });
+  await writeFile(join(seaDir, "THIRD-PARTY-LICENSES.txt"), await licences(metafileOf(esm)));
+
+  const size = (meta: Metafile) =>
+    Object.entries(meta.outputs)
+      .filter(([file]) => file.endsWith(".js"))
+      .reduce((sum, [, out]) => sum + out.bytes, 0);
+  process.stderr.write(
+    `bundle: ${relative(root, npmDir)} (${(size(metafileOf(esm)) / 1e6).toFixed(2)} MB of JavaScript), ${relative(root, seaDir)}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bundle: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});
