@@ -65,32 +65,20 @@ export async function runBake(resolved: ResolvedSettings, deps: BakeDeps): Promi
   for (const note of plan.notes) logger.info(note);
 
   const progress = progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY));
-  const result = await withBuildSession(
-    settings,
-    {
-      logger,
-      env,
-      cwd,
-      runner: deps.runner,
-      credentials: deps.credentials,
-      handleSignals: deps.handleSignals,
-    },
-    { preparesPush },
-    async (session) => {
-      const metadataFile = join(session.workDir, "metadata.json");
-      const args = buildxBakeArgs(settings, { builder: session.builder, push: plan.push, metadataFile });
-      logger.info(`+ ${commandLine(args)}`);
-      await session.runner.stream(args, {
-        ...session.command,
-        what: "docker buildx bake",
-        // buildx's own live view needs the terminal itself; `auto` means a person watches.
-        terminal: progress === "auto",
-      });
-      const { text, metadata } = await readBuildxMetadata(metadataFile);
-      if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
-      return bakeResult(resolved, plan.mode, plan.push, bakeTargets(metadata), logger);
-    },
-  );
+  const result = await withBuildSession(settings, { ...deps, cwd }, { preparesPush }, async (session) => {
+    const metadataFile = join(session.workDir, "metadata.json");
+    const args = buildxBakeArgs(settings, { builder: session.builder, push: plan.push, metadataFile });
+    logger.info(`+ ${commandLine(args)}`);
+    await session.runner.stream(args, {
+      ...session.command,
+      what: "docker buildx bake",
+      // buildx's own live view needs the terminal itself; `auto` means a person watches.
+      terminal: progress === "auto",
+    });
+    const { text, metadata } = await readBuildxMetadata(metadataFile);
+    if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
+    return bakeResult(resolved, plan.mode, plan.push, bakeTargets(metadata), logger);
+  });
   await publishResult(result, settings, deps.writeStdout);
   return result;
 }

@@ -215,38 +215,26 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   for (const secret of envArgs.secrets) logger.addSecret(secret);
   for (const note of envArgs.notes) logger.info(note);
 
-  const result = await withBuildSession(
-    settings,
-    {
+  const result = await withBuildSession(settings, { ...deps, cwd }, { preparesPush }, async (session) => {
+    if (settings.sshAgentKey) {
+      logger.addSecret(settings.sshAgentKey);
+      await writeFile(join(session.workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
+    }
+    const state: BuildState = {
+      plan,
+      settings,
+      scope: session.scope,
+      command: session.command,
+      runner: session.runner,
       logger,
-      env,
-      cwd,
-      runner: deps.runner,
-      credentials: deps.credentials,
-      handleSignals: deps.handleSignals,
-    },
-    { preparesPush },
-    async (session) => {
-      if (settings.sshAgentKey) {
-        logger.addSecret(settings.sshAgentKey);
-        await writeFile(join(session.workDir, "ssh-key"), settings.sshAgentKey, { mode: 0o600 });
-      }
-      const state: BuildState = {
-        plan,
-        settings,
-        scope: session.scope,
-        command: session.command,
-        runner: session.runner,
-        logger,
-        workDir: session.workDir,
-        builder: session.builder,
-        created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
-        progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
-        envArgs,
-      };
-      return build(state, resolved, env, classicStore);
-    },
-  );
+      workDir: session.workDir,
+      builder: session.builder,
+      created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
+      envArgs,
+    };
+    return build(state, resolved, env, classicStore);
+  });
 
   const final =
     signStep && signing ? await signBuilt(signStep, signing, result, settings, deps, cwd) : result;
