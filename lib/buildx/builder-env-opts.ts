@@ -23,9 +23,11 @@
  *   bundle could also exceed the 128 KiB a single argument may have. A registry's CA reaches a created
  *   builder through PLUGIN_REGISTRY_CA instead (buildkitd.toml, which buildx copies into the builder).
  */
+
+import { hasUrlCredentials } from "../url-credentials.js";
 import type { CreatedDriver } from "./builder-args.js";
 import { csvField, csvFields } from "./csv.js";
-import { hasUrlCredentials, pluginEnvValue } from "./plugin-env.js";
+import { pluginEnvValue } from "./plugin-env.js";
 
 export interface BuilderEnvOpts {
   /** `--driver-opt` values, after the user's. */

@@ -14,7 +14,8 @@
  * command line in the log then shows names only. Pure.
  */
 import type { Settings } from "../config/settings.js";
-import { PROXY_VARIABLES, pluginEnvValue, urlCredentialSecrets } from "./plugin-env.js";
+import { urlCredentialSecrets } from "../url-credentials.js";
+import { PROXY_VARIABLES, pluginEnvValue } from "./plugin-env.js";
 
 export interface EnvBuildArgs {
   /** `--build-arg NAME` for each, after the user's build args. */

@@ -25,35 +25,3 @@ export function pluginEnvValue(env: NodeJS.ProcessEnv, name: string): PluginEnvV
   }
   return undefined;
 }
-
-/** The authority of a proxy URL (`[user[:pass]@]host[:port]`); the scheme is optional, as Go's proxy reading allows. */
-function authority(url: string): string {
-  const withoutScheme = url.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
-  return withoutScheme.split(/[/?#]/)[0] ?? "";
-}
-
-/** Whether a proxy URL carries credentials (`http://user:pass@proxy:3128`). */
-export function hasUrlCredentials(url: string): boolean {
-  return authority(url).includes("@");
-}
-
-/**
- * The secret parts of a proxy URL's credentials, to mask in the log: the password, or the user when there is
- * no password (a token written as the user, `http://TOKEN@proxy`). Decoded, as the mask also matches the
- * URL-encoded spelling.
- */
-export function urlCredentialSecrets(url: string): string[] {
-  const auth = authority(url);
-  const at = auth.lastIndexOf("@");
-  if (at < 0) return [];
-  const userInfo = auth.slice(0, at);
-  const colon = userInfo.indexOf(":");
-  const secret = colon < 0 ? userInfo : userInfo.slice(colon + 1);
-  if (secret === "") return [];
-  try {
-    const decoded = decodeURIComponent(secret);
-    return decoded === secret ? [secret] : [secret, decoded];
-  } catch {
-    return [secret];
-  }
-}

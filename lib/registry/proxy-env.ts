@@ -17,6 +17,7 @@
  */
 import { BlockList, isIP } from "node:net";
 import { UsageError } from "../errors.js";
+import { urlCredentialSecrets } from "../url-credentials.js";
 
 /** The proxy variables, each with the names read for it in order. */
 const VARIABLES = {
@@ -64,19 +65,7 @@ function firstSet(
  * mask: no message of ours shows them, but a library's might.
  */
 export function proxyCredentials(env: NodeJS.ProcessEnv): string[] {
-  const secrets: string[] = [];
-  for (const name of [...VARIABLES.https, ...VARIABLES.http]) {
-    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@/i.exec(env[name]?.trim() ?? "")?.[1];
-    if (!userinfo?.includes(":")) continue;
-    const password = userinfo.slice(userinfo.indexOf(":") + 1);
-    secrets.push(userinfo, password);
-    try {
-      secrets.push(decodeURIComponent(password));
-    } catch {
-      // Not percent-encoded: the raw form is masked.
-    }
-  }
-  return secrets;
+  return [...VARIABLES.https, ...VARIABLES.http].flatMap((name) => urlCredentialSecrets(env[name] ?? ""));
 }
 
 /** Whether any proxy variable is set: only then is the proxy code loaded (start-up time). */

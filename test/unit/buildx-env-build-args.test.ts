@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildxBuildArgs } from "../../lib/buildx/build-args.js";
 import { envBuildArgs } from "../../lib/buildx/env-build-args.js";
-import { hasUrlCredentials, pluginEnvValue, urlCredentialSecrets } from "../../lib/buildx/plugin-env.js";
+import { pluginEnvValue } from "../../lib/buildx/plugin-env.js";
+import { hasUrlCredentials, urlCredentialSecrets } from "../../lib/url-credentials.js";
 import { testSettings } from "../helpers/settings.js";
 
 test("the plugin's lookup: the name, then upper case, then HARNESS_; empty counts as unset", () => {
@@ -89,7 +90,7 @@ test("PLUGIN_BUILD_ARGS_FROM_ENV after the proxies: name and NAME, once when upp
 
 test("credentials in a proxy URL are secrets to mask; detection with or without a scheme", () => {
   const result = envBuildArgs(testSettings(), { https_proxy: "http://bob:s%40cret@proxy:3128/" });
-  assert.deepEqual(result.secrets, ["s%40cret", "s@cret"]);
+  assert.deepEqual(result.secrets, ["bob:s%40cret", "s%40cret", "s@cret"]);
   assert.equal(hasUrlCredentials("http://bob:pw@proxy:3128"), true);
   assert.equal(hasUrlCredentials("bob:pw@proxy:3128"), true);
   assert.equal(hasUrlCredentials("http://TOKEN@proxy"), true);

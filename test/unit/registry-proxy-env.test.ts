@@ -104,7 +104,9 @@ test("the credentials in proxy variables are handed to the logger to mask, raw a
     proxyCredentials({ HTTPS_PROXY: "http://user:p%40ss@proxy:3128", HTTP_PROXY: "http://proxy:3128" }),
     ["user:p%40ss", "p%40ss", "p@ss"],
   );
-  assert.deepEqual(proxyCredentials({ HARNESS_HTTP_PROXY: "http://u:pw@proxy" }), ["u:pw", "pw", "pw"]);
-  assert.deepEqual(proxyCredentials({ https_proxy: "u:pw@proxy:3128" }), ["u:pw", "pw", "pw"], "no scheme");
+  assert.deepEqual(proxyCredentials({ HARNESS_HTTP_PROXY: "http://u:pw@proxy" }), ["u:pw", "pw"]);
+  assert.deepEqual(proxyCredentials({ https_proxy: "u:pw@proxy:3128" }), ["u:pw", "pw"], "no scheme");
+  // A token written as the user is the secret itself.
+  assert.deepEqual(proxyCredentials({ HTTPS_PROXY: "http://t0ken@proxy:3128" }), ["t0ken"]);
   assert.deepEqual(proxyCredentials({ HTTPS_PROXY: "proxy:3128" }), []);
 });
