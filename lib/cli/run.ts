@@ -33,9 +33,11 @@ export async function runInvocation(
     cwd: process.cwd(),
   });
   const { settings } = resolved;
+  // The run's environment: PLUGIN_ENV_FILE's variables included, as the plugin loads them into its own.
+  const runEnv = resolved.env ?? env;
   const logger = createLogger({ quiet: settings.quiet, debug: settings.debug, secrets });
   for (const secret of secretValues(settings)) logger.addSecret(secret);
-  for (const secret of proxyCredentials(env)) logger.addSecret(secret);
+  for (const secret of proxyCredentials(runEnv)) logger.addSecret(secret);
   if (invocation.command === "config") {
     const { runConfig } = await import("../modes/show-config.js");
     return runConfig(resolved, { json: invocation.json });
@@ -54,5 +56,5 @@ export async function runInvocation(
     return spec ? longFlag(spec) : undefined;
   });
   const { runStep } = await import("../modes/run-step.js");
-  return runStep(resolved, { logger, env, command: invocation.command, names });
+  return runStep(resolved, { logger, env: runEnv, command: invocation.command, names });
 }

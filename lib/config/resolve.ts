@@ -127,7 +127,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   }
   values.run = context.run;
   const settings = values as unknown as Settings;
-  const resolved: ResolvedSettings = { settings, sources, warnings, runSources: context.sources };
+  const resolved: ResolvedSettings = { settings, sources, warnings, runSources: context.sources, env };
 
   if (settings.autoTag) {
     const result = autoTags(

@@ -231,4 +231,10 @@ export interface ResolvedSettings {
   skip?: string;
   /** Where each field of `settings.run` came from (`DRONE_COMMIT_REF`, `--step`, ...). */
   runSources?: Partial<Record<keyof RunContext, SettingSource>>;
+  /**
+   * The environment the run works in: the process's, with `PLUGIN_ENV_FILE`'s variables added where unset,
+   * as the plugin's `godotenv.Load` adds them to its own environment (proxies and PLUGIN_BUILD_ARGS_FROM_ENV
+   * read from it too). Undefined: the process's environment as it is.
+   */
+  env?: NodeJS.ProcessEnv;
 }

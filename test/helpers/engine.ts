@@ -24,10 +24,21 @@ export function classicEngineHost(): Promise<string> {
  * Runs `image` to its end and returns what it printed. Not `docker run --rm`: on a busy engine the attach
  * of a container that exits at once can miss its output; the container's log (json-file) keeps all of it.
  */
-export async function runImage(image: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function runImage(
+  image: string,
+  options: { entrypoint?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const name = `buildx-step-test-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const env = options.env ?? process.env;
+  const entrypoint = options.entrypoint ? ["--entrypoint", options.entrypoint] : [];
   try {
-    await exec("docker", ["run", "--name", name, "--log-driver", "json-file", image], { env });
+    await exec(
+      "docker",
+      ["run", "--name", name, "--log-driver", "json-file", ...entrypoint, image, ...(options.args ?? [])],
+      {
+        env,
+      },
+    );
     const { stdout } = await exec("docker", ["logs", name], { env });
     return stdout;
   } finally {

@@ -4,10 +4,12 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
+import { runImage } from "../helpers/engine.js";
 import { sampleContext } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -34,17 +36,8 @@ const dockerfile = [
   'RUN ["/bin/busybox", "sh", "-c", "echo $http_proxy > /p; echo $HTTPS_PROXY > /ps; echo $git_sha $GIT_SHA > /g; echo seen=$http_proxy"]',
 ].join("\n");
 
-async function readInImage(image: string, ...files: string[]): Promise<string> {
-  const { stdout } = await exec("docker", [
-    "run",
-    "--rm",
-    "--entrypoint",
-    "/bin/busybox",
-    image,
-    "cat",
-    ...files,
-  ]);
-  return stdout;
+function readInImage(image: string, ...files: string[]): Promise<string> {
+  return runImage(image, { entrypoint: "/bin/busybox", args: ["cat", ...files] });
 }
 
 test("proxies and PLUGIN_BUILD_ARGS_FROM_ENV reach RUN through buildx's environment, not its argv", async () => {
@@ -106,4 +99,24 @@ test("a build arg the user set keeps its own value (the plugin's prefix rule)", 
   loaded.push(image);
   assert.equal(await readInImage(image, "/p"), "http://mine.invalid:1\n");
   assert.doesNotMatch(result.stderr, /--build-arg HTTP_PROXY/);
+});
+
+test("variables of PLUGIN_ENV_FILE reach the build as the process's own do (the plugin loads them into its environment)", async () => {
+  const context = await sampleContext(join(work.path, "env-file"), { dockerfile });
+  const image = `bxs-env/${randomBytes(4).toString("hex")}:v1`;
+  const envFile = join(context, "ci.env");
+  await writeFile(envFile, "GIT_SHA=feed1234\nhttp_proxy=http://from-file.invalid:3128\n");
+  const result = await runCli([], {
+    cwd: context,
+    env: {
+      PLUGIN_ENV_FILE: envFile,
+      PLUGIN_REPO: image.split(":")[0],
+      PLUGIN_TAGS: "v1",
+      PLUGIN_DRY_RUN: "true",
+      PLUGIN_BUILD_ARGS_FROM_ENV: "git_sha",
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  loaded.push(image);
+  assert.equal(await readInImage(image, "/p", "/g"), "http://from-file.invalid:3128\nfeed1234 feed1234\n");
 });
