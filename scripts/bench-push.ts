@@ -22,9 +22,9 @@ import { rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { cliPath } from "../test/helpers/cli.js";
+import { type BenchImage, type Blob, generateImage, MB } from "../test/helpers/random-tarball.js";
 import { type RegistryServer, startRegistry } from "../test/helpers/registry.js";
 import { tempDir } from "../test/helpers/tmp.js";
-import { type BenchImage, type Blob, generateImage, MB } from "./bench-image.js";
 
 const exec = promisify(execFile);
 

@@ -1,5 +1,6 @@
 /**
- * Image tarballs of random data for the benchmarks and the soak: layers are uncompressed tars holding
+ * Image tarballs of random data, large ones too, for tests, the benchmarks and the soak: written to disk
+ * as they are made, never held in memory whole. Layers are uncompressed tars holding
  * one file of random bytes (every pusher then moves the same bytes, none spends time on gzip), written
  * once as files of their own so that several tarballs can share them, as images built on one base do.
  * The tarball has the layout `buildx --output type=docker` writes: an OCI layout (oci-layout,
@@ -89,7 +90,7 @@ export async function writeImageTarball(
       os: "linux",
       config: { Cmd: ["/random-0.bin"], ...(options.labels ? { Labels: options.labels } : {}) },
       rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-      history: layers.map(() => ({ created_by: "buildx-step bench" })),
+      history: layers.map(() => ({ created_by: "buildx-step random tarball" })),
     }),
   );
   const config: Blob = {
