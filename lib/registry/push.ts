@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import type { Descriptor, PushPlan } from "../archive/types.js";
 import { messageOf, StepFailure } from "../errors.js";
 import { ignoreProgress, type ProgressSink } from "../progress/events.js";
+import { formatBytes } from "../progress/format.js";
 import type { RepositoryClient, StagedUpload } from "./repository.js";
 import { verifyBlob } from "./verify.js";
 
@@ -144,6 +145,14 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
         const upload = await repository.stageBlob(blob, () => options.openBlob(blob.digest), {
           signal,
           onProgress: (current) => progress({ type: "blob-progress", id, current, total: blob.size }),
+          onResume: (offset) =>
+            progress({
+              type: "message",
+              text:
+                offset === undefined
+                  ? `${id}: the registry lost the upload session: sending the blob again in a new one`
+                  : `${id}: the registry has ${formatBytes(offset)} of ${formatBytes(blob.size)}: going on from there`,
+            }),
         });
         staged.push({ blob, upload });
         actions.set(blob.digest, { kind: "commit", upload });
