@@ -81,7 +81,7 @@ export interface RegistryResponse {
 export const DEFAULT_CHUNK_THRESHOLD = 8 * 1024 * 1024;
 
 /** The most bytes one PATCH of a chunked upload carries. */
-export const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /** How long cancelling an upload session may take (after a failure or a signal: the run is ending). */
 const CLEANUP_TIMEOUT_MS = 5_000;

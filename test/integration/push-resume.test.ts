@@ -3,11 +3,15 @@
 // real registry (distribution 2.8) behind the fault proxy, which counts every byte of every request body.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { RegistryClient } from "../../lib/registry/client.js";
+import { DEFAULT_CHUNK_SIZE, RegistryClient } from "../../lib/registry/client.js";
 import { RepositoryClient } from "../../lib/registry/repository.js";
-import { type SeenRequest, startFaultProxy } from "../helpers/fault-proxy.js";
+import { runCli } from "../helpers/cli.js";
+import { type FaultProxy, type SeenRequest, startFaultProxy } from "../helpers/fault-proxy.js";
+import { registryManifest } from "../helpers/images.js";
+import { writeOciTarball } from "../helpers/oci-tarball.js";
 import { sha256 } from "../helpers/random-image.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -25,7 +29,59 @@ after(async () => {
 });
 
 const isUpload = (r: SeenRequest) => r.path.includes("/blobs/uploads/");
+/** Body bytes sent into upload sessions (chunks and monolithic PUTs), dropped requests included. */
+const uploadedBytes = (proxy: FaultProxy) =>
+  proxy.requests
+    .filter((r) => isUpload(r) && (r.method === "PATCH" || r.method === "PUT"))
+    .reduce((sum, r) => sum + r.bodyBytes, 0);
+
 describe("a dropped connection goes on where the registry got to", () => {
+  test("a 200 MB layer dropped twice, late and early: one session, under 1.3x its bytes sent in all", async () => {
+    const size = 200_000_000;
+    const image = await writeOciTarball(join(work.path, "big.tar"), { layers: [randomBytes(size)] });
+    const chunks = Math.ceil(size / DEFAULT_CHUNK_SIZE);
+    // The second chunk breaks half-way; later, the chunk that starts past 60 % of the blob breaks just
+    // before its end (its retry is matching request `late + 1`, the next chunk `late + 2`).
+    const late = Math.ceil((size * 0.6) / DEFAULT_CHUNK_SIZE) + 2;
+    assert.ok(late < chunks + 1, "the late drop falls inside the upload");
+    const proxy = await startFaultProxy(registry.host, [
+      { method: "PATCH", times: 1, only: [2], action: { kind: "drop-after", bytes: DEFAULT_CHUNK_SIZE / 2 } },
+      {
+        method: "PATCH",
+        times: 1,
+        only: [late],
+        action: { kind: "drop-after", bytes: DEFAULT_CHUNK_SIZE - 1_000_000 },
+      },
+    ]);
+    try {
+      const result = await runCli(
+        ["push", image.path, "--repo", `${proxy.host}/resume/big`, "--tag", "v1", "--json"],
+        {
+          env: { CI: "true" },
+        },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(proxy.faultsApplied(), 2, JSON.stringify(proxy.requests.filter((r) => r.fault)));
+      assert.equal((JSON.parse(result.stdout) as { digest: string }).digest, image.digest);
+      assert.equal((await registryManifest(`${registry.host}/resume/big:v1`)).digest, image.digest);
+      const sent = uploadedBytes(proxy);
+      assert.ok(sent < 1.3 * size, `sent ${sent} bytes for a blob of ${size}`);
+      assert.ok(sent >= size + DEFAULT_CHUNK_SIZE / 2, "the dropped parts were sent again");
+      process.stdout.write(`# sent ${sent} bytes for a blob of ${size}: ${(sent / size).toFixed(2)}x\n`);
+      // One session for the layer, one for the config; the layer's position was asked after each drop.
+      const posts = proxy.requests.filter((r) => r.method === "POST" && isUpload(r));
+      assert.equal(posts.length, 2, JSON.stringify(posts));
+      const statuses = proxy.requests.filter((r) => r.method === "GET" && isUpload(r));
+      assert.deepEqual(
+        statuses.map((r) => r.status),
+        [204, 204],
+      );
+      assert.match(result.stderr, /retrying upload of blob sha256:/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test("a drop after every chunk that got through: the upload keeps going past the five attempts", async () => {
     const bytes = randomBytes(1_000_000);
     const blob = { digest: sha256(bytes), size: bytes.length };
