@@ -21,11 +21,20 @@ import { DigestVerifier, splitIntoPieces } from "./verify.js";
 
 export interface StageOptions extends UploadOptions {
   /**
+   * Asked between chunks, at most every {@link ABANDON_CHECK_MS}: true when the upload is no longer needed
+   * (another push put the blob into the repository meanwhile). The session is then cancelled and nothing
+   * is staged.
+   */
+  abandonIf?: () => Promise<boolean>;
+  /**
    * After a broken request: the bytes the registry holds, from which the upload goes on; undefined when it
    * starts again in a new session (the registry lost the old one). For the log.
    */
   onResume?: (offset: number | undefined) => void;
 }
+
+/** How often `abandonIf` is asked: a HEAD per chunk would cost a round trip per chunk on a distant registry. */
+export const ABANDON_CHECK_MS = 2_000;
 
 /** Lengths of the consecutive chunks of `size` bytes. */
 export function chunkLengths(size: number, chunkSize: number): number[] {
@@ -45,15 +54,15 @@ function worthResuming(error: unknown): boolean {
 }
 
 /**
- * Stages `blob` in `repository` (see RepositoryClient.stageBlob). On a failure that ends the upload, its
- * session is cancelled.
+ * Stages `blob` in `repository` (see RepositoryClient.stageBlob); undefined when abandoned. On a failure
+ * that ends the upload, its session is cancelled.
  */
 export async function stageChunked(
   repository: RepositoryClient,
   blob: BlobRef,
   open: () => Readable,
   options: StageOptions,
-): Promise<StagedUpload> {
+): Promise<StagedUpload | undefined> {
   const operation = `upload of blob ${blob.digest} to ${repository.name}`;
   const { signal } = options;
   const budget = repository.retryBudget(operation, signal);
@@ -65,6 +74,7 @@ export async function stageChunked(
   let sentUpTo = 0;
   /** The acknowledged offset at the last failure: an attempt that got further resets the budget. */
   let offsetAtFailure = 0;
+  const state = { lastCheck: Date.now() };
   for (;;) {
     try {
       if (position && unsure) {
@@ -85,9 +95,13 @@ export async function stageChunked(
         offsetAtFailure = 0;
       }
       const current = position;
-      await sendFrom(repository, blob, open, current, options, operation, (end) => {
+      const outcome = await sendFrom(repository, blob, open, current, options, operation, state, (end) => {
         sentUpTo = Math.max(sentUpTo, end);
       });
+      if (outcome === "abandoned") {
+        await repository.cancelUpload(current.location);
+        return undefined;
+      }
       return { location: current.location };
     } catch (error) {
       if (error instanceof BodyFailure || !worthResuming(error)) {
@@ -118,8 +132,9 @@ async function sendFrom(
   position: UploadPosition,
   options: StageOptions,
   operation: string,
+  state: { lastCheck: number },
   onSending: (end: number) => void,
-): Promise<void> {
+): Promise<"sent" | "abandoned"> {
   const { signal } = options;
   options.onProgress?.(0);
   const source = open();
@@ -137,6 +152,10 @@ async function sendFrom(
     const lengths = chunkLengths(blob.size - position.offset, repository.chunkSize);
     const pieces = splitIntoPieces(verifier, lengths);
     for (const [index, length] of lengths.entries()) {
+      if (options.abandonIf && Date.now() - state.lastCheck >= ABANDON_CHECK_MS) {
+        state.lastCheck = Date.now();
+        if (await options.abandonIf()) return "abandoned";
+      }
       onSending(position.offset + length);
       position.location = await repository.sendChunk(
         position,
@@ -150,6 +169,7 @@ async function sendFrom(
     // The registry had every byte: the blob is still read to its end, so that it is verified.
     if (lengths.length === 0) for await (const _ of verifier);
     if (bodyError) throw bodyError;
+    return "sent";
   } catch (error) {
     // The first error of the bytes themselves is what failed, whatever the request ended with.
     throw bodyError ? new BodyFailure(bodyError) : error;

@@ -145,6 +145,9 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
         const upload = await repository.stageBlob(blob, () => options.openBlob(blob.digest), {
           signal,
           onProgress: (current) => progress({ type: "blob-progress", id, current, total: blob.size }),
+          // Pushes of images on one base upload the same layers at once: once one of them has put a blob
+          // in place, the others stop sending it.
+          abandonIf: () => repository.blobExists(blob.digest, signal),
           onResume: (offset) =>
             progress({
               type: "message",
@@ -154,6 +157,11 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
                   : `${id}: the registry has ${formatBytes(offset)} of ${formatBytes(blob.size)}: going on from there`,
             }),
         });
+        if (!upload) {
+          result.blobsSkipped++;
+          progress({ type: "blob-done", id, total: blob.size, how: "exists" });
+          return;
+        }
         staged.push({ blob, upload });
         actions.set(blob.digest, { kind: "commit", upload });
       } else {
@@ -173,9 +181,17 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
     await forEachLimited(pending, limit, options.signal, async (blob, signal) => {
       const id = shortDigest(blob.digest);
       const action = actions.get(blob.digest) as BlobAction;
-      let how: "uploaded" | "mounted" = "uploaded";
+      let how: "uploaded" | "mounted" | "exists" = "uploaded";
       if (action.kind === "commit") {
-        await repository.commitBlob(blob, action.upload, signal);
+        // Another push may have put the blob in place since it was staged: its session is then cancelled,
+        // not completed. Every completion makes the registry write its link to the blob again, and many
+        // pushes completing one blob at once is what made manifest writes fail (issue 16).
+        if (await repository.blobExists(blob.digest, signal)) {
+          await repository.cancelUpload(action.upload.location);
+          how = "exists";
+        } else {
+          await repository.commitBlob(blob, action.upload, signal);
+        }
         actions.delete(blob.digest);
       } else if (action.kind === "mount" && (await repository.mountBlob(blob, action.from, signal))) {
         how = "mounted";
@@ -188,7 +204,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
       if (how === "uploaded") {
         result.blobsUploaded++;
         result.bytesUploaded += blob.size;
-      } else result.blobsMounted++;
+      } else if (how === "mounted") result.blobsMounted++;
+      else result.blobsSkipped++;
       progress({ type: "blob-done", id, total: blob.size, how });
     });
   } catch (error) {

@@ -167,7 +167,7 @@ export class RepositoryClient {
   async uploadBlob(blob: BlobRef, open: () => Readable, options: UploadOptions = {}): Promise<void> {
     if (blob.size > this.#client.chunkThreshold) {
       const staged = await this.stageBlob(blob, open, options);
-      await this.commitBlob(blob, staged, options.signal);
+      if (staged) await this.commitBlob(blob, staged, options.signal);
       return;
     }
     const operation = `upload of blob ${blob.digest} to ${this.name}`;
@@ -204,9 +204,13 @@ export class RepositoryClient {
    * completing it: the blob is verified, but not yet in the repository, and nothing of it shows until
    * {@link commitBlob}. A push stages every large blob before it commits any, so a corrupted blob found
    * late leaves the registry as it was. A broken request is resumed where the registry got to
-   * (chunked-upload.ts).
+   * (chunked-upload.ts). Undefined when `abandonIf` said the upload is no longer needed.
    */
-  stageBlob(blob: BlobRef, open: () => Readable, options: StageOptions = {}): Promise<StagedUpload> {
+  stageBlob(
+    blob: BlobRef,
+    open: () => Readable,
+    options: StageOptions = {},
+  ): Promise<StagedUpload | undefined> {
     return stageChunked(this, blob, open, options);
   }
 

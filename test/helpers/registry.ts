@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { tempDir } from "./tmp.js";
@@ -39,6 +40,33 @@ export interface RegistryServer {
   storage: string;
   dir: string;
   stop(): Promise<void>;
+}
+
+/**
+ * The upload sessions a registry keeps in its storage: `_uploads/<id>` folders with data or a start time.
+ * (distribution 2.8 leaves a `hashstates` folder behind after a cancelled session; it is no session, the
+ * registry answers 404 for it.)
+ */
+export async function uploadSessions(storage: string): Promise<string[]> {
+  const sessions: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name === "_uploads") {
+        const ids: string[] = await readdir(path).catch(() => []);
+        for (const id of ids) {
+          const inside: string[] = await readdir(join(path, id)).catch(() => []);
+          if (inside.includes("data") || inside.includes("startedat")) sessions.push(join(path, id));
+        }
+      } else if (!entry.name.startsWith("_")) {
+        await walk(path);
+      }
+    }
+  };
+  await walk(join(storage, "docker/registry/v2/repositories"));
+  return sessions;
 }
 
 export async function freePort(): Promise<number> {
