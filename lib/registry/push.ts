@@ -9,6 +9,7 @@ import type { Descriptor, PushPlan } from "../archive/types.js";
 import { messageOf, StepFailure } from "../errors.js";
 import { ignoreProgress, type ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
+import { type ManifestWriteContext, writeManifest } from "./manifest-write.js";
 import type { RepositoryClient, StagedUpload } from "./repository.js";
 import { verifyBlob } from "./verify.js";
 
@@ -219,17 +220,19 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
 
   // Children by digest (an index's platforms and attestations), then the top under each tag: the first
   // tag write is the registry's check of the top manifest, and if it refuses it, no tag has moved.
+  const writing: ManifestWriteContext = {
+    repository,
+    plan,
+    openBlob: options.openBlob,
+    progress,
+    signal: options.signal,
+  };
   for (const manifest of plan.manifests.slice(0, -1)) {
-    await repository.putManifest(
-      manifest.descriptor.digest,
-      manifest.descriptor.mediaType,
-      manifest.bytes,
-      options.signal,
-    );
+    await writeManifest(writing, manifest.descriptor.digest, manifest);
   }
   for (const tag of options.tags) {
     try {
-      await repository.putManifest(tag, top.descriptor.mediaType, top.bytes, options.signal);
+      await writeManifest(writing, tag, top);
     } catch (error) {
       if (result.tags.length === 0) throw error;
       const notWritten = options.tags.filter((t) => !result.tags.includes(t));
