@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -39,6 +40,13 @@ export interface RegistryServer {
   /** The folder the registry stores blobs in. */
   storage: string;
   dir: string;
+  /** Kills the registry at once (SIGKILL: nothing flushed, no answer finished), as a crash would. */
+  kill(): Promise<void>;
+  /**
+   * Starts it again after {@link kill}: the same port, storage and configuration (its `http.secret`
+   * included, so the upload sessions it had are still valid, as with a registry restarted in production).
+   */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -176,6 +184,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     "  delete: {enabled: true}",
     "http:",
     `  addr: ${host}`,
+    // Fixed, as production sets it: upload Locations carry state signed with it, valid after a restart.
+    `  secret: ${randomBytes(16).toString("hex")}`,
   ];
   let caFile: string | undefined;
   let certFile: string | undefined;
@@ -206,15 +216,25 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const configFile = join(dir, "config.yml");
   writeFileSync(configFile, `${lines.join("\n")}\n`);
   let output = "";
-  const child = spawn("docker-registry", ["serve", configFile], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.on("data", (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  });
   const url = `${options.tls ? "https" : "http"}://${host}`;
-  await waitForRegistry(url, child, () => output, caFile);
+  const launch = async (): Promise<ChildProcess> => {
+    const started = spawn("docker-registry", ["serve", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    started.stdout?.on("data", (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    started.stderr?.on("data", (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    await waitForRegistry(url, started, () => output, caFile);
+    return started;
+  };
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill(signal);
+    await exited;
+  };
+  let child = await launch();
   return {
     host,
     url,
@@ -223,12 +243,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     keyFile,
     storage,
     dir,
+    kill: () => end("SIGKILL"),
+    async start() {
+      await end("SIGKILL");
+      child = await launch();
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await end("SIGTERM");
       await temp.remove();
     },
   };
