@@ -80,7 +80,29 @@ test("the metadata's digest counts only when it names the exported manifest or i
     manifestDigest({ "containerimage.digest": digest, "containerimage.config.digest": digest }),
     undefined,
   );
+  // The classic store's push: no descriptor, the pushed manifest's digest (not the config's).
+  const config = `sha256:${"c".repeat(64)}`;
+  assert.equal(
+    manifestDigest({ "containerimage.digest": digest, "containerimage.config.digest": config }),
+    digest,
+  );
   assert.equal(manifestDigest({}), undefined);
+  assert.equal(manifestDigest({ "containerimage.descriptor": { digest: "sha256:short" } }), undefined);
+});
+
+test("the build's own descriptor wins over the engine's name, which another build may have moved", () => {
+  const other = `sha256:${"e".repeat(64)}`;
+  assert.equal(
+    manifestDigest({
+      "containerimage.digest": other,
+      "containerimage.descriptor": {
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        digest,
+        size: 855,
+      },
+    }),
+    digest,
+  );
 });
 
 test("the classic store's docker save writes an OCI layout from engine 25 on", () => {
