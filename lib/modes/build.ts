@@ -150,6 +150,8 @@ interface BuildState {
   progress: ReturnType<typeof progressMode>;
   /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
   envArgs: EnvBuildArgs;
+  /** For reading what the pushed tags serve; default: the run's credentials. */
+  credentials?: CredentialSource;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -234,6 +236,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
         created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
         progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
         envArgs,
+        credentials: deps.credentials,
       };
       return build(state, resolved, env, classicStore);
     },
@@ -316,13 +319,35 @@ async function build(
   const { text, metadata } = await readBuildxMetadata(metadataFile);
   result.digest ??= manifestDigest(metadata);
   if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
-  if (out.kind === "push")
-    logger.info(`pushed ${plan.imageRefs.join(", ")} at ${result.digest ?? "(no digest reported)"}`);
+  if (out.kind === "push") await checkPush(state, result, env);
   else if (out.kind === "load")
     logger.info(
       `loaded ${plan.imageRefs.join(", ") || "the image (unnamed: set PLUGIN_REPO to name it)"} into the engine${result.digest ? ` at ${result.digest}` : ""}`,
     );
   return result;
+}
+
+/**
+ * A push reports the digest it pushed, never none, and says which of its tags another push has moved
+ * since (pushed-tags.ts).
+ */
+async function checkPush(state: BuildState, result: StepResult, env: NodeJS.ProcessEnv): Promise<void> {
+  const { plan, settings, logger } = state;
+  const refs = plan.imageRefs.join(", ");
+  if (!result.digest) {
+    throw new StepFailure(
+      `buildx pushed ${refs} but its metadata names no manifest digest for the image (no containerimage.descriptor): which image the tags serve is unknown`,
+    );
+  }
+  const [{ checkPushedTags }, { credentialSourceFor }] = await Promise.all([
+    import("./pushed-tags.js"),
+    import("../auth/resolve.js"),
+  ]);
+  const credentials =
+    state.credentials ?? credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
+  const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, { logger, env, credentials });
+  if (moved.length > 0) result.movedTags = moved;
+  logger.info(`pushed ${refs} at ${result.digest}`);
 }
 
 /** Removes the names the classic-store fallback loaded (a failure is only worth a warning). */

@@ -27,6 +27,8 @@ export interface Fault {
   method?: string;
   /** Matched against the request's path (with query). */
   path?: RegExp;
+  /** Matched against the request's User-Agent: a fault for buildx-step's own requests, not the engine's. */
+  userAgent?: RegExp;
   /** How many matching requests get the fault; Infinity for every one. */
   times: number;
   /**
@@ -118,7 +120,10 @@ export async function startFaultProxy(upstream: string, faults: Fault[] = []): P
     const seen: SeenRequest = { method: req.method ?? "", path: req.url ?? "", at: Date.now(), bodyBytes: 0 };
     requests.push(seen);
     const matching = active.filter(
-      (f) => (!f.method || f.method === req.method) && (!f.path || f.path.test(req.url ?? "")),
+      (f) =>
+        (!f.method || f.method === req.method) &&
+        (!f.path || f.path.test(req.url ?? "")) &&
+        (!f.userAgent || f.userAgent.test(req.headers["user-agent"] ?? "")),
     );
     for (const f of matching) f.matched++;
     const fault = matching.find((f) => f.left > 0 && (!f.only || f.only.includes(f.matched)));
