@@ -1,5 +1,5 @@
-// Builds at once on one engine (issue 16.2): each build-and-push reports the digest of its own result,
-// never none, and after the push says which of its tags another push has moved. The real CLI,
+// Builds at once on one engine (issue 16.2, 16.6): each build-and-push reports the digest of its own
+// result, never none, and after the push says which of its tags another push has moved. The real CLI,
 // the real engine (containerd image store, buildx's docker driver) and real registries on loopback.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -75,6 +75,34 @@ async function servedByDigest(repository: string, digest: string): Promise<numbe
 }
 
 describe("builds at once", () => {
+  test("four builds to four repositories: each tag serves its own build's digest", async () => {
+    const runs = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => {
+        const context = await sampleContext(join(work.path, `four-${i}`));
+        const repository = `four/${unique()}`;
+        return {
+          repository,
+          built: await build(context, `${registry.host}/${repository}`, ["v1", "latest"], `four-${i}`),
+        };
+      }),
+    );
+    const digests = new Set<string>();
+    for (const { repository, built } of runs) {
+      assert.equal(built.result.code, 0, built.result.stderr);
+      assert.equal(built.json.digest, built.descriptor);
+      assert.equal(built.json.movedTags, undefined);
+      assert.equal(built.droneOutput, `digest=${built.descriptor}\n`);
+      for (const tag of ["v1", "latest"]) {
+        assert.equal(
+          (await registryManifest(`${registry.host}/${repository}:${tag}`)).digest,
+          built.descriptor,
+        );
+      }
+      digests.add(built.descriptor);
+    }
+    assert.equal(digests.size, 4);
+  });
+
   test("three builds of different contexts to one repo:tag: each reports its own digest, never none", async () => {
     const repository = `same/${unique()}`;
     const runs = await Promise.all(
