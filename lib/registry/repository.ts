@@ -11,10 +11,9 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { StepFailure } from "../errors.js";
 import { type StageOptions, stageChunked } from "./chunked-upload.js";
-
 import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
 import { isLostUploadSession, RegistryHttpError } from "./errors.js";
-import type { RetryBudget, RetryPolicy } from "./retry.js";
+import type { RetryBudget } from "./retry.js";
 import { uploadedBytes } from "./upload-range.js";
 import { DigestVerifier } from "./verify.js";
 
@@ -88,10 +87,6 @@ export class RepositoryClient {
   /** The most bytes one PATCH of a chunked upload carries. */
   get chunkSize(): number {
     return this.#client.chunkSize;
-  }
-
-  get retryPolicy(): RetryPolicy {
-    return this.#client.retryPolicy;
   }
 
   /** The retries of a step repeated by hand, in the registry's policy. */
@@ -214,7 +209,7 @@ export class RepositoryClient {
     return stageChunked(this, blob, open, options);
   }
 
-  /** Sends one chunk at `offset` (PATCH with Content-Range); returns the Location for the next request. */
+  /** Sends one chunk at `position.offset` (PATCH with Content-Range); returns the Location for the next request. */
   async sendChunk(
     position: UploadPosition,
     length: number,
