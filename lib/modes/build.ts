@@ -11,6 +11,7 @@
  */
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { CredentialSource } from "../auth/credential.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
@@ -25,6 +26,7 @@ import {
   type DockerCommandOptions,
   type DockerRunner,
 } from "../buildx/runner.js";
+import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -168,15 +170,34 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     envBuildArgs: state.envArgs.names,
   });
   state.logger.info(`+ ${commandLine(args)}`);
-  // buildx's own live view needs the terminal itself; `auto` means a person watches.
-  await state.runner.stream(args, {
-    ...state.command,
-    // Only the build reads them: the builder's and the engine's commands keep the run's own environment.
-    env: { ...state.command.env, ...state.envArgs.env },
-    what: "docker buildx build",
-    terminal: state.progress === "auto",
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // buildx's own live view needs the terminal itself; `auto` means a person watches.
+      await state.runner.stream(args, {
+        ...state.command,
+        // Only the build reads them: the builder's and the engine's commands keep the run's own environment.
+        env: { ...state.command.env, ...state.envArgs.env },
+        what: "docker buildx build",
+        terminal: state.progress === "auto",
+      });
+      return;
+    } catch (error) {
+      const why = error instanceof DockerCommandFailure ? transientFailure(error.outputTail) : undefined;
+      if (!why || attempt >= BUILD_ATTEMPTS) throw error;
+      state.logger.warn(`${RERUN_REASONS[why]}; building again (the build is cached)`);
+      await sleep(attempt * 1_000, undefined, { signal: state.scope.signal });
+    }
+  }
 }
+
+/** Attempts of a build that failed for a reason another run gets past (lib/buildx/transient-failure.ts). */
+const BUILD_ATTEMPTS = 3;
+
+const RERUN_REASONS: Record<TransientFailure, string> = {
+  naming:
+    "the engine refused to name the image: another build named it at the same moment (nothing was pushed)",
+  registry: "the registry answered the engine's push with a server error, which the engine does not retry",
+};
 
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
 export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Promise<StepResult> {
