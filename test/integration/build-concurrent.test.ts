@@ -188,6 +188,33 @@ describe("a tag moved by another push", () => {
     );
   });
 
+  test("a server error from the registry to the engine's push: the build runs again and pushes", async () => {
+    const repository = `flaky/${unique()}`;
+    await proxy?.stop();
+    // The engine's own push of the named image (buildx's "pushing ... with docker", after BuildKit's push,
+    // which retries) meets one 500, which it does not retry; buildx-step's own check is left alone.
+    proxy = await startFaultProxy(registry.host, [
+      {
+        method: "HEAD",
+        path: /\/manifests\/v1$/,
+        userAgent: /^(?!buildx-step)/,
+        times: 1,
+        only: [2],
+        action: { kind: "status", status: 500 },
+      },
+    ]);
+    const context = await sampleContext(join(work.path, "flaky"));
+    const built = await build(context, `${proxy.host}/${repository}`, ["v1"], "flaky");
+    assert.equal(built.result.code, 0, built.result.stderr);
+    assert.equal(proxy.faultsApplied(), 1);
+    assert.match(
+      built.result.stderr,
+      /the registry answered the engine's push with a server error, which the engine does not retry; building again/,
+    );
+    assert.equal(built.json.digest, built.descriptor);
+    assert.equal((await registryManifest(`${registry.host}/${repository}:v1`)).digest, built.descriptor);
+  });
+
   test("the registry has not got the build's image at all: exit 1, nothing reported as published", async () => {
     const repository = `absent/${unique()}`;
     const other = `sha256:${"e".repeat(64)}`;
