@@ -21,8 +21,12 @@ const exec = promisify(execFile);
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let registry: RegistryServer;
-/** Names the builds gave images in the engine (buildx's docker driver keeps a pushed image there). */
+/**
+ * Names the builds gave images in the engine (buildx's docker driver keeps a pushed image there), and the
+ * images themselves: a build whose name another build took leaves its image without a name.
+ */
 const engineNames: string[] = [];
+const engineImages: string[] = [];
 
 before(async () => {
   work = await tempDir("buildx-step-build-concurrent-");
@@ -30,6 +34,8 @@ before(async () => {
 });
 after(async () => {
   if (engineNames.length > 0) await exec("docker", ["image", "rm", ...engineNames]).catch(() => {});
+  // One at a time: an image another test's build shares would stop the whole removal.
+  for (const image of engineImages) await exec("docker", ["image", "rm", image]).catch(() => {});
   await registry?.stop();
   await work?.remove();
 });
@@ -61,6 +67,9 @@ async function build(context: string, repo: string, tags: string[], name: string
   const json = result.code === 0 ? JSON.parse(result.stdout) : {};
   const metadata = JSON.parse(await readFile(join(outputs, "metadata.json"), "utf8").catch(() => "{}"));
   const droneOutput = await readFile(join(outputs, "drone.env"), "utf8").catch(() => "");
+  // The containerd image store's image ID is the digest of the manifest or index.
+  const descriptor = metadata["containerimage.descriptor"]?.digest;
+  if (typeof descriptor === "string") engineImages.push(descriptor);
   return { result, json, descriptor: metadata["containerimage.descriptor"]?.digest ?? "", droneOutput };
 }
 
