@@ -28,13 +28,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { cliPath } from "../test/helpers/cli.js";
+import { type BenchImage, type Blob, generateImage, MB } from "../test/helpers/random-tarball.js";
 import { type RegistryServer, startRegistry } from "../test/helpers/registry.js";
 import { tempDir } from "../test/helpers/tmp.js";
-import { type BenchImage, type Blob, generateImage } from "./bench-image.js";
 
 const exec = promisify(execFile);
-const MB = 1_000_000;
-
 /** The CPU seconds (user + system) of the last command {@link timed} ran, by GNU time. */
 let lastCpu = 0;
 

@@ -19,9 +19,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { type BenchImage, generateImage } from "../test/helpers/random-tarball.js";
 import { startRegistry } from "../test/helpers/registry.js";
 import { tempDir } from "../test/helpers/tmp.js";
-import { type BenchImage, generateImage } from "./bench-image.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,9 +1,11 @@
 /**
- * buildx's `--metadata-file`: a JSON object whose `containerimage.digest` is the digest of what was
- * exported: the manifest (one platform) or the index (several) for a push or a tarball, as the registry
- * serves it or the tarball's `index.json` records it. With the classic image store's `--load` it is the
- * image ID (the config's digest) instead, which no registry serves: `containerimage.descriptor` is then
- * missing, and so is the digest here.
+ * buildx's `--metadata-file`: a JSON object describing what was exported. `containerimage.descriptor` is the
+ * build's own result, the manifest (one platform) or index (several) as the registry serves it or the
+ * tarball's `index.json` records it. `containerimage.digest` is what the engine's image store holds under
+ * the image's name once the build is done, which is another build's image when builds to the same name
+ * run at once on one engine (issue 16): it is not this build's digest then. The classic image store
+ * gives no descriptor: its push reports the manifest it pushed in `containerimage.digest`; its `--load`
+ * the image ID there (the config's digest, `containerimage.config.digest`), which no registry serves.
  */
 import { readFile } from "node:fs/promises";
 import { StepFailure } from "../errors.js";
@@ -12,13 +14,19 @@ export type BuildxMetadata = Record<string, unknown>;
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** The manifest or index digest in buildx's metadata, if it names one. Pure. */
+/**
+ * The digest of the manifest or index this build exported, if buildx names one: its descriptor's, else
+ * (classic store) `containerimage.digest` unless that is the image ID. Pure.
+ */
 export function manifestDigest(metadata: BuildxMetadata): string | undefined {
+  const descriptor = metadata["containerimage.descriptor"];
+  if (typeof descriptor === "object" && descriptor !== null) {
+    const own = (descriptor as { digest?: unknown }).digest;
+    return typeof own === "string" && DIGEST.test(own) ? own : undefined;
+  }
   const digest = metadata["containerimage.digest"];
   if (typeof digest !== "string" || !DIGEST.test(digest)) return undefined;
-  const descriptor = metadata["containerimage.descriptor"];
-  if (typeof descriptor !== "object" || descriptor === null) return undefined;
-  return (descriptor as { digest?: unknown }).digest === digest ? digest : undefined;
+  return digest === metadata["containerimage.config.digest"] ? undefined : digest;
 }
 
 /** Reads the metadata file buildx wrote; a missing or broken file is a failure of the build. */

@@ -11,6 +11,7 @@
  */
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { CredentialSource } from "../auth/credential.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
@@ -25,6 +26,7 @@ import {
   type DockerCommandOptions,
   type DockerRunner,
 } from "../buildx/runner.js";
+import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
 import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
@@ -155,6 +157,8 @@ interface BuildState {
   progress: ReturnType<typeof progressMode>;
   /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
   envArgs: EnvBuildArgs;
+  /** For reading what the pushed tags serve; default: the run's credentials. */
+  credentials?: CredentialSource;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -171,15 +175,34 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     envBuildArgs: state.envArgs.names,
   });
   state.logger.info(`+ ${commandLine(args)}`);
-  // buildx's own live view needs the terminal itself; `auto` means a person watches.
-  await state.runner.stream(args, {
-    ...state.command,
-    // Only the build reads them: the builder's and the engine's commands keep the run's own environment.
-    env: { ...state.command.env, ...state.envArgs.env },
-    what: "docker buildx build",
-    terminal: state.progress === "auto",
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // buildx's own live view needs the terminal itself; `auto` means a person watches.
+      await state.runner.stream(args, {
+        ...state.command,
+        // Only the build reads them: the builder's and the engine's commands keep the run's own environment.
+        env: { ...state.command.env, ...state.envArgs.env },
+        what: "docker buildx build",
+        terminal: state.progress === "auto",
+      });
+      return;
+    } catch (error) {
+      const why = error instanceof DockerCommandFailure ? transientFailure(error.outputTail) : undefined;
+      if (!why || attempt >= BUILD_ATTEMPTS) throw error;
+      state.logger.warn(`${RERUN_REASONS[why]}; building again (the build is cached)`);
+      await sleep(attempt * 1_000, undefined, { signal: state.scope.signal });
+    }
+  }
 }
+
+/** Attempts of a build that failed for a reason another run gets past (lib/buildx/transient-failure.ts). */
+const BUILD_ATTEMPTS = 3;
+
+const RERUN_REASONS: Record<TransientFailure, string> = {
+  naming:
+    "the engine refused to name the image: another build named it at the same moment (nothing was pushed)",
+  registry: "the registry answered the engine's push with a server error, which the engine does not retry",
+};
 
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
 export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Promise<StepResult> {
@@ -232,6 +255,7 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
       created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
       progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
       envArgs,
+      credentials: deps.credentials,
     };
     return build(state, resolved, env, classicStore);
   });
@@ -346,13 +370,35 @@ async function build(
   const { text, metadata } = await readBuildxMetadata(metadataFile);
   result.digest ??= manifestDigest(metadata);
   if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
-  if (out.kind === "push")
-    logger.info(`pushed ${plan.imageRefs.join(", ")} at ${result.digest ?? "(no digest reported)"}`);
+  if (out.kind === "push") await checkPush(state, result, env);
   else if (out.kind === "load")
     logger.info(
       `loaded ${plan.imageRefs.join(", ") || "the image (unnamed: set PLUGIN_REPO to name it)"} into the engine${result.digest ? ` at ${result.digest}` : ""}`,
     );
   return result;
+}
+
+/**
+ * A push reports the digest it pushed, never none, and says which of its tags another push has moved
+ * since (pushed-tags.ts).
+ */
+async function checkPush(state: BuildState, result: StepResult, env: NodeJS.ProcessEnv): Promise<void> {
+  const { plan, settings, logger } = state;
+  const refs = plan.imageRefs.join(", ");
+  if (!result.digest) {
+    throw new StepFailure(
+      `buildx pushed ${refs} but its metadata names no manifest digest for the image (no containerimage.descriptor): which image the tags serve is unknown`,
+    );
+  }
+  const [{ checkPushedTags }, { credentialSourceFor }] = await Promise.all([
+    import("./pushed-tags.js"),
+    import("../auth/resolve.js"),
+  ]);
+  const credentials =
+    state.credentials ?? credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
+  const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, { logger, env, credentials });
+  if (moved.length > 0) result.movedTags = moved;
+  logger.info(`pushed ${refs} at ${result.digest}`);
 }
 
 /** Removes the names the classic-store fallback loaded (a failure is only worth a warning). */

@@ -107,7 +107,7 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
 }
 
 /**
- * How long requests under way may go on after SIGINT/SIGTERM (a chunk of at most 64 MiB, a small blob):
+ * How long requests under way may go on after SIGINT/SIGTERM (a chunk of at most 16 MiB, a small blob):
  * less than the 15 s after which the signal handling exits regardless (lib/buildx/cleanup.ts), leaving
  * time to cancel the sessions.
  */

@@ -1,3 +1,11 @@
+/** A pushed tag that serves another image than the one the run pushed. */
+export interface MovedTag {
+  /** `registry/repository:tag`, as pushed. */
+  reference: string;
+  /** The digest it serves; null when the registry has no such tag any more. */
+  serves: string | null;
+}
+
 /** The result of one run, as `--json` prints it and as the output files are written from it. */
 export type ModeName = "build-and-push" | "build-only" | "push-only";
 
@@ -16,6 +24,11 @@ export interface StepResult {
   blobsSkipped?: number;
   /** push through the engine: whether the published digest equals the tarball's. */
   digestPreserved?: boolean;
+  /**
+   * Build and push: tags that, checked after the push, serve another image than this build's `digest`
+   * (another push to the same tag ran at once and wrote it later). Absent when every tag serves it.
+   */
+  movedTags?: MovedTag[];
   /** Registry the image went to, as given in the settings (for the artifact file). */
   registry?: string;
   /**

@@ -5,6 +5,7 @@
 import cliProgress from "cli-progress";
 import type { ProgressEvent, ProgressSink } from "./events.js";
 import { formatBytes } from "./format.js";
+import { TagLines } from "./tag-lines.js";
 import { PushTotals } from "./totals.js";
 
 type Bar = ReturnType<cliProgress.MultiBar["create"]>;
@@ -25,9 +26,11 @@ export function createBarRenderer(stream: NodeJS.WriteStream): { sink: ProgressS
   const totals = new PushTotals();
   const bars = new Map<string, Bar>();
   let totalBar: Bar | undefined;
+  const tagLines = new TagLines((line) => multibar.log(`${line}\n`), 1_000);
 
   const sink = (event: ProgressEvent) => {
     totals.apply(event);
+    if (event.type !== "manifest") tagLines.flush();
     switch (event.type) {
       case "push-start":
         totalBar = multibar.create(Math.max(event.total, 1), 0, {
@@ -63,7 +66,7 @@ export function createBarRenderer(stream: NodeJS.WriteStream): { sink: ProgressS
         break;
       }
       case "manifest":
-        multibar.log(`${event.reference}: digest ${event.digest}\n`);
+        tagLines.add(event.reference, event.digest);
         break;
       case "message":
         multibar.log(`${event.text}\n`);
@@ -74,6 +77,7 @@ export function createBarRenderer(stream: NodeJS.WriteStream): { sink: ProgressS
   return {
     sink,
     finish() {
+      tagLines.flush();
       // Lines logged since the last redraw are only written by a redraw (stop() drops them).
       (multibar as unknown as { update(): void }).update();
       multibar.stop();

@@ -1,9 +1,11 @@
 /**
- * Progress as plain lines, for CI logs: one line when a blob starts to upload and when it is done, and a
- * total line at most every `intervalMs`; no carriage returns or escape codes, which logs show as garbage.
+ * Progress as plain lines, for CI logs: one line when a blob starts to upload and when it is done, a
+ * total line at most every `intervalMs`, and the tags grouped (tag-lines.ts); no carriage returns or
+ * escape codes, which logs show as garbage.
  */
 import type { ProgressEvent, ProgressSink } from "./events.js";
 import { formatBytes, formatRate } from "./format.js";
+import { TagLines } from "./tag-lines.js";
 import { PushTotals } from "./totals.js";
 
 export interface LineRendererOptions {
@@ -28,12 +30,18 @@ export function createLineRenderer(options: LineRendererOptions): { sink: Progre
   const uploading = new Set<string>();
   let started = now();
   let lastTotalLine = started;
+  const tagLines = new TagLines(options.write, interval, now);
 
   const totalLine = () =>
     `${formatBytes(totals.current)} of ${formatBytes(totals.total)} (${totals.total ? Math.floor((totals.current * 100) / totals.total) : 100}%), ${totals.blobsDone} of ${totals.blobs} blobs done, ${formatRate(totals.sent, now() - started)}`;
 
   const sink = (event: ProgressEvent) => {
     totals.apply(event);
+    if (event.type === "manifest") {
+      tagLines.add(event.reference, event.digest);
+      return;
+    }
+    tagLines.flush();
     switch (event.type) {
       case "push-start":
         started = now();
@@ -51,9 +59,6 @@ export function createLineRenderer(options: LineRendererOptions): { sink: Progre
         uploading.delete(event.id);
         options.write(`${event.id}: ${HOW[event.how]} (${formatBytes(event.total)})`);
         break;
-      case "manifest":
-        options.write(`${event.reference}: digest ${event.digest}`);
-        return;
       case "message":
         options.write(event.text);
         return;
@@ -68,6 +73,7 @@ export function createLineRenderer(options: LineRendererOptions): { sink: Progre
   return {
     sink,
     finish() {
+      tagLines.flush();
       if (totals.blobs > 0)
         options.write(`total: ${totalLine()} in ${((now() - started) / 1000).toFixed(1)} s`);
     },

@@ -17,6 +17,7 @@ import { registryEndpoint } from "./reference.js";
 import {
   defaultRetryPolicy,
   parseRetryAfter,
+  RetryBudget,
   type RetryNotice,
   type RetryPolicy,
   withRetry,
@@ -76,6 +77,12 @@ export interface RegistryResponse {
   url: URL;
 }
 
+/** Blobs larger than this are uploaded in chunks; smaller ones in one PUT. */
+export const DEFAULT_CHUNK_THRESHOLD = 8 * 1024 * 1024;
+
+/** The most bytes one PATCH of a chunked upload carries. */
+export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+
 /** How long cancelling an upload session may take (after a failure or a signal: the run is ending). */
 const CLEANUP_TIMEOUT_MS = 5_000;
 
@@ -127,8 +134,8 @@ export class RegistryClient {
     this.host = options.host;
     this.base = base;
     this.retryPolicy = policy;
-    this.chunkThreshold = options.chunkThreshold ?? 8 * 1024 * 1024;
-    this.chunkSize = options.chunkSize ?? 64 * 1024 * 1024;
+    this.chunkThreshold = options.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD;
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.#transport = transport;
     this.#authorizer = authorizer;
     this.#options = options;
@@ -262,6 +269,14 @@ export class RegistryClient {
   retry<T>(operation: string, step: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
     return withRetry(step, {
       policy: this.retryPolicy,
+      signal: anySignal(this.#signal, signal),
+      onRetry: (notice) => this.#options.onRetry?.(operation, notice),
+    });
+  }
+
+  /** The retries of a step repeated by hand (an upload resumed, a manifest write repaired), in this registry's policy. */
+  retryBudget(operation: string, signal?: AbortSignal): RetryBudget {
+    return new RetryBudget(this.retryPolicy, {
       signal: anySignal(this.#signal, signal),
       onRetry: (notice) => this.#options.onRetry?.(operation, notice),
     });

@@ -61,3 +61,18 @@ export class BlobVerificationError extends UsageError {
     this.digest = digest;
   }
 }
+
+/**
+ * The registry no longer has an upload session, or will not go on with it: 404 (the spec: "the client MUST
+ * restart the upload process"), 416 with no usable offset, or distribution's BLOB_UPLOAD_INVALID /
+ * BLOB_UPLOAD_UNKNOWN, which it answers for a session whose last request broke off half-way (the bytes it
+ * kept no longer match the state in the Location). A new session is the only way on.
+ */
+export function isLostUploadSession(error: unknown): boolean {
+  if (!(error instanceof RegistryHttpError)) return false;
+  if (error.status === 404 || error.status === 416) return true;
+  return (
+    error.status === 400 &&
+    error.details.some((d) => d.code === "BLOB_UPLOAD_INVALID" || d.code === "BLOB_UPLOAD_UNKNOWN")
+  );
+}

@@ -8,6 +8,8 @@ import type { Readable } from "node:stream";
 import type { Descriptor, PushPlan } from "../archive/types.js";
 import { messageOf, StepFailure } from "../errors.js";
 import { ignoreProgress, type ProgressSink } from "../progress/events.js";
+import { formatBytes } from "../progress/format.js";
+import { type ManifestWriteContext, writeManifest } from "./manifest-write.js";
 import type { RepositoryClient, StagedUpload } from "./repository.js";
 import { verifyBlob } from "./verify.js";
 
@@ -144,7 +146,23 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
         const upload = await repository.stageBlob(blob, () => options.openBlob(blob.digest), {
           signal,
           onProgress: (current) => progress({ type: "blob-progress", id, current, total: blob.size }),
+          // Pushes of images on one base upload the same layers at once: once one of them has put a blob
+          // in place, the others stop sending it.
+          abandonIf: () => repository.blobExists(blob.digest, signal),
+          onResume: (offset) =>
+            progress({
+              type: "message",
+              text:
+                offset === undefined
+                  ? `${id}: the registry lost the upload session: sending the blob again in a new one`
+                  : `${id}: the registry has ${formatBytes(offset)} of ${formatBytes(blob.size)}: going on from there`,
+            }),
         });
+        if (!upload) {
+          result.blobsSkipped++;
+          progress({ type: "blob-done", id, total: blob.size, how: "exists" });
+          return;
+        }
         staged.push({ blob, upload });
         actions.set(blob.digest, { kind: "commit", upload });
       } else {
@@ -164,9 +182,17 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
     await forEachLimited(pending, limit, options.signal, async (blob, signal) => {
       const id = shortDigest(blob.digest);
       const action = actions.get(blob.digest) as BlobAction;
-      let how: "uploaded" | "mounted" = "uploaded";
+      let how: "uploaded" | "mounted" | "exists" = "uploaded";
       if (action.kind === "commit") {
-        await repository.commitBlob(blob, action.upload, signal);
+        // Another push may have put the blob in place since it was staged: its session is then cancelled,
+        // not completed. Every completion makes the registry write its link to the blob again, and many
+        // pushes completing one blob at once is what made manifest writes fail (issue 16).
+        if (await repository.blobExists(blob.digest, signal)) {
+          await repository.cancelUpload(action.upload.location);
+          how = "exists";
+        } else {
+          await repository.commitBlob(blob, action.upload, signal);
+        }
         actions.delete(blob.digest);
       } else if (action.kind === "mount" && (await repository.mountBlob(blob, action.from, signal))) {
         how = "mounted";
@@ -179,7 +205,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
       if (how === "uploaded") {
         result.blobsUploaded++;
         result.bytesUploaded += blob.size;
-      } else result.blobsMounted++;
+      } else if (how === "mounted") result.blobsMounted++;
+      else result.blobsSkipped++;
       progress({ type: "blob-done", id, total: blob.size, how });
     });
   } catch (error) {
@@ -193,17 +220,19 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
 
   // Children by digest (an index's platforms and attestations), then the top under each tag: the first
   // tag write is the registry's check of the top manifest, and if it refuses it, no tag has moved.
+  const writing: ManifestWriteContext = {
+    repository,
+    plan,
+    openBlob: options.openBlob,
+    progress,
+    signal: options.signal,
+  };
   for (const manifest of plan.manifests.slice(0, -1)) {
-    await repository.putManifest(
-      manifest.descriptor.digest,
-      manifest.descriptor.mediaType,
-      manifest.bytes,
-      options.signal,
-    );
+    await writeManifest(writing, manifest.descriptor.digest, manifest);
   }
   for (const tag of options.tags) {
     try {
-      await repository.putManifest(tag, top.descriptor.mediaType, top.bytes, options.signal);
+      await writeManifest(writing, tag, top);
     } catch (error) {
       if (result.tags.length === 0) throw error;
       const notWritten = options.tags.filter((t) => !result.tags.includes(t));

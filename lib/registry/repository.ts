@@ -2,16 +2,20 @@
  * Operations on one repository of a registry, as the OCI distribution spec defines them
  * (https://github.com/opencontainers/distribution-spec/blob/main/spec.md): blob exists (HEAD), cross-
  * repository mount, upload (monolithic POST + PUT, or chunked POST + PATCH… + PUT for large blobs),
- * manifest PUT. Every step is idempotent, so each is retried with the registry's policy; an upload that
- * breaks is restarted from its first byte in a new upload session. Large blobs can be staged (every
- * byte sent and verified, the session left open) and committed later, see push.ts.
+ * upload status, manifest PUT. Every step is idempotent, so each is retried with the registry's policy.
+ * A small blob whose upload breaks is sent again in a new session; a large one goes on where the
+ * registry got to (chunked-upload.ts). Large blobs can be staged (every byte sent and verified, the
+ * session left open) and committed later, see push.ts.
  */
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { StepFailure } from "../errors.js";
+import { type StageOptions, stageChunked } from "./chunked-upload.js";
 import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
-import { RegistryHttpError } from "./errors.js";
-import { DigestVerifier, splitIntoPieces } from "./verify.js";
+import { isLostUploadSession, RegistryHttpError } from "./errors.js";
+import type { RetryBudget } from "./retry.js";
+import { uploadedBytes } from "./upload-range.js";
+import { DigestVerifier } from "./verify.js";
 
 export interface BlobRef {
   digest: string;
@@ -21,6 +25,12 @@ export interface BlobRef {
 /** An upload session holding every byte of a verified blob, not yet completed. */
 export interface StagedUpload {
   location: string;
+}
+
+/** Where an upload session stands: the Location for its next request, and the bytes the registry holds. */
+export interface UploadPosition {
+  location: string;
+  offset: number;
 }
 
 /** Manifest media types this client asks for (and so can compare digests of). */
@@ -33,13 +43,6 @@ export const MANIFEST_MEDIA_TYPES = [
 
 /** At most this many other repositories are asked to lend a blob (each ask opens an upload session). */
 const MAX_MOUNT_SOURCES = 3;
-
-/** Lengths of the consecutive chunks of a blob of `size` bytes. */
-export function chunkLengths(size: number, chunkSize: number): number[] {
-  const lengths: number[] = [];
-  for (let offset = 0; offset < size; offset += chunkSize) lengths.push(Math.min(chunkSize, size - offset));
-  return lengths;
-}
 
 function withDigest(location: string, base: URL, digest: string): string {
   const url = new URL(location, base);
@@ -79,6 +82,16 @@ export class RepositoryClient {
   /** Blobs above this size are staged in chunks; smaller ones go in one PUT. */
   get chunkThreshold(): number {
     return this.#client.chunkThreshold;
+  }
+
+  /** The most bytes one PATCH of a chunked upload carries. */
+  get chunkSize(): number {
+    return this.#client.chunkSize;
+  }
+
+  /** The retries of a step repeated by hand, in the registry's policy. */
+  retryBudget(operation: string, signal?: AbortSignal): RetryBudget {
+    return this.#client.retryBudget(operation, signal);
   }
 
   /** `host/path`, for messages. */
@@ -149,7 +162,7 @@ export class RepositoryClient {
   async uploadBlob(blob: BlobRef, open: () => Readable, options: UploadOptions = {}): Promise<void> {
     if (blob.size > this.#client.chunkThreshold) {
       const staged = await this.stageBlob(blob, open, options);
-      await this.commitBlob(blob, staged, options.signal);
+      if (staged) await this.commitBlob(blob, staged, options.signal);
       return;
     }
     const operation = `upload of blob ${blob.digest} to ${this.name}`;
@@ -157,7 +170,7 @@ export class RepositoryClient {
       operation,
       async () => {
         options.onProgress?.(0);
-        const location = await this.#startUpload(operation, options.signal);
+        const location = await this.startUpload(operation, options.signal);
         await this.#withVerifiedBody(
           () => location,
           blob,
@@ -185,50 +198,72 @@ export class RepositoryClient {
    * Sends every byte of a blob in an upload session (PATCH with Content-Range, chunk by chunk) without
    * completing it: the blob is verified, but not yet in the repository, and nothing of it shows until
    * {@link commitBlob}. A push stages every large blob before it commits any, so a corrupted blob found
-   * late leaves the registry as it was. A broken attempt starts again in a new session.
+   * late leaves the registry as it was. A broken request is resumed where the registry got to
+   * (chunked-upload.ts). Undefined when `abandonIf` said the upload is no longer needed.
    */
-  async stageBlob(blob: BlobRef, open: () => Readable, options: UploadOptions = {}): Promise<StagedUpload> {
-    const operation = `upload of blob ${blob.digest} to ${this.name}`;
-    return this.#client.retry(
+  stageBlob(
+    blob: BlobRef,
+    open: () => Readable,
+    options: StageOptions = {},
+  ): Promise<StagedUpload | undefined> {
+    return stageChunked(this, blob, open, options);
+  }
+
+  /** Sends one chunk at `position.offset` (PATCH with Content-Range); returns the Location for the next request. */
+  async sendChunk(
+    position: UploadPosition,
+    length: number,
+    body: AsyncIterable<Buffer>,
+    operation: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const response = await this.#client.send({
       operation,
-      async () => {
-        options.onProgress?.(0);
-        let location = await this.#startUpload(operation, options.signal);
-        await this.#withVerifiedBody(
-          () => location,
-          blob,
-          open,
-          options,
-          async (verified) => {
-            const lengths = chunkLengths(blob.size, this.#client.chunkSize);
-            const pieces = splitIntoPieces(verified, lengths);
-            let offset = 0;
-            for (const [index, length] of lengths.entries()) {
-              const response = await this.#client.send({
-                operation,
-                method: "PATCH",
-                url: location,
-                scopes: this.#scopes,
-                headers: {
-                  "content-type": "application/octet-stream",
-                  "content-length": String(length),
-                  "content-range": `${offset}-${offset + length - 1}`,
-                },
-                body: pieces[index],
-                expect: [202],
-                signal: options.signal,
-              });
-              // The next chunk goes where this answer says, resolved against where the answer came from.
-              const next = headerValue(response.headers, "location");
-              if (next) location = new URL(next, response.url).toString();
-              offset += length;
-            }
-          },
-        );
-        return { location };
+      method: "PATCH",
+      url: position.location,
+      scopes: this.#scopes,
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(length),
+        "content-range": `${position.offset}-${position.offset + length - 1}`,
       },
-      options.signal,
-    );
+      body,
+      expect: [202],
+      signal,
+    });
+    // The next chunk goes where this answer says, resolved against where the answer came from.
+    const next = headerValue(response.headers, "location");
+    return next ? new URL(next, response.url).toString() : position.location;
+  }
+
+  /**
+   * How far an upload session got (distribution spec: GET on its Location answers 204 with `Range`).
+   * Undefined when the registry lost the session or gives no offset to go on from: then the upload starts
+   * again in a new one.
+   */
+  async uploadPosition(
+    location: string,
+    operation: string,
+    signal?: AbortSignal,
+  ): Promise<UploadPosition | undefined> {
+    let response: RegistryResponse;
+    try {
+      response = await this.#client.send({
+        operation: `${operation}: status of its session`,
+        method: "GET",
+        url: location,
+        scopes: this.#scopes,
+        expect: [204, 200],
+        signal,
+      });
+    } catch (error) {
+      if (isLostUploadSession(error)) return undefined;
+      throw error;
+    }
+    const offset = uploadedBytes(headerValue(response.headers, "range"));
+    if (offset === undefined) return undefined;
+    const next = headerValue(response.headers, "location");
+    return { location: next ? new URL(next, response.url).toString() : location, offset };
   }
 
   /** Completes a staged upload: the blob is then in the repository under its digest. */
@@ -272,7 +307,8 @@ export class RepositoryClient {
     }
   }
 
-  async #startUpload(operation: string, signal?: AbortSignal): Promise<string> {
+  /** Opens an upload session; returns its Location, absolute. */
+  async startUpload(operation: string, signal?: AbortSignal): Promise<string> {
     const response = await this.#client.send({
       operation,
       method: "POST",
@@ -303,7 +339,7 @@ export class RepositoryClient {
     send: (body: DigestVerifier) => Promise<void>,
   ): Promise<void> {
     const source = open();
-    const verifier = new DigestVerifier(blob, options.onProgress);
+    const verifier = new DigestVerifier(blob, { onProgress: options.onProgress });
     let bodyError: unknown;
     verifier.on("error", (error) => {
       bodyError ??= error;

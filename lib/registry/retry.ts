@@ -86,34 +86,77 @@ export interface RetryNotice {
 }
 
 /**
+ * The retries left to one step: after each failed attempt, {@link RetryBudget.next} waits the backoff, or
+ * throws when no attempt is left. A step that is repeated by hand uses it directly: an upload that goes on
+ * from where the registry got to, a manifest write repaired before it is sent again.
+ */
+export class RetryBudget {
+  readonly #policy: RetryPolicy;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onRetry: ((notice: RetryNotice) => void) | undefined;
+  #attempt = 1;
+  #started = Date.now();
+  #timeouts = 0;
+
+  constructor(
+    policy: RetryPolicy,
+    options: { signal?: AbortSignal; onRetry?: (notice: RetryNotice) => void } = {},
+  ) {
+    this.#policy = policy;
+    this.#signal = options.signal;
+    this.#onRetry = options.onRetry;
+  }
+
+  /**
+   * After a failed attempt: waits before the next one, or throws `error` when there is none (it is not
+   * `retryable`, the attempts or the time are spent) or the run's signal when the run stopped. A 429's
+   * Retry-After sets the delay; one beyond the budget ends the retries.
+   */
+  async next(error: unknown, retryable = isRetryable(error)): Promise<void> {
+    const policy = this.#policy;
+    const signal = this.#signal;
+    // The run was stopped (a signal, the push deadline): its reason is what failed, not this step.
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
+    if (isRequestTimeout(error) && ++this.#timeouts >= (policy.timeoutAttempts ?? 2)) throw error;
+    if (!retryable || this.#attempt >= policy.attempts) throw error;
+    const retryAfter = error instanceof RegistryHttpError ? error.retryAfterMs : undefined;
+    const delayMs = retryAfter ?? backoffDelay(policy, this.#attempt);
+    if (Date.now() - this.#started + delayMs > policy.budgetMs) throw error;
+    this.#onRetry?.({ attempt: this.#attempt, delayMs, error });
+    this.#attempt++;
+    try {
+      await sleep(delayMs, undefined, { signal });
+    } catch (stopped) {
+      throw signal?.reason instanceof Error ? signal.reason : stopped;
+    }
+  }
+
+  /**
+   * The step moved on since its last failure (an upload the registry got more of): the next failure
+   * starts a new budget. A slow link that drops now and then keeps going; one that gets nowhere gives up
+   * as before. The run's deadline (PLUGIN_PUSH_TIMEOUT) still bounds it.
+   */
+  progressed(): void {
+    this.#attempt = 1;
+    this.#started = Date.now();
+    this.#timeouts = 0;
+  }
+}
+
+/**
  * Runs `step` until it succeeds, fails with an error that is not retryable, or the budget is spent;
- * then the last error is thrown. A 429's Retry-After sets the delay; one beyond the budget ends the retries.
+ * then the last error is thrown.
  */
 export async function withRetry<T>(
   step: (attempt: number) => Promise<T>,
   options: { policy: RetryPolicy; signal?: AbortSignal; onRetry?: (notice: RetryNotice) => void },
 ): Promise<T> {
-  const { policy } = options;
-  const started = Date.now();
-  let timeouts = 0;
+  const budget = new RetryBudget(options.policy, options);
   for (let attempt = 1; ; attempt++) {
     try {
       return await step(attempt);
     } catch (error) {
-      // The run was stopped (a signal, the push deadline): its reason is what failed, not this step.
-      if (options.signal?.aborted)
-        throw options.signal.reason instanceof Error ? options.signal.reason : error;
-      if (isRequestTimeout(error) && ++timeouts >= (policy.timeoutAttempts ?? 2)) throw error;
-      if (!isRetryable(error) || attempt >= policy.attempts) throw error;
-      const retryAfter = error instanceof RegistryHttpError ? error.retryAfterMs : undefined;
-      const delayMs = retryAfter ?? backoffDelay(policy, attempt);
-      if (Date.now() - started + delayMs > policy.budgetMs) throw error;
-      options.onRetry?.({ attempt, delayMs, error });
-      try {
-        await sleep(delayMs, undefined, { signal: options.signal });
-      } catch (stopped) {
-        throw options.signal?.reason instanceof Error ? options.signal.reason : stopped;
-      }
+      await budget.next(error);
     }
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Verification of a blob while it streams to the registry: the bytes are hashed as they pass, and the
  * last piece is held back until the digest and size are checked, so a corrupted blob never completes
- * an upload (its final request fails before its body ends).
+ * an upload (its final request fails before its body ends). An upload that goes on where the registry got
+ * to reads the blob from its start all the same: the bytes the registry holds are hashed, not passed on,
+ * so the digest checked is always that of the whole blob.
  */
 import { createHash, type Hash } from "node:crypto";
 import { type Readable, Transform, type TransformCallback, Writable } from "node:stream";
@@ -22,15 +24,24 @@ export class DigestVerifier extends Transform {
   readonly #size: number;
   readonly #hash: Hash;
   readonly #onProgress: ((bytes: number) => void) | undefined;
+  readonly #skip: number;
   #held: Buffer | undefined;
   #bytes = 0;
 
-  constructor(expected: { digest: string; size: number }, onProgress?: (bytes: number) => void) {
+  /**
+   * `skip`: this many bytes from the start are hashed but not passed on (the registry has them).
+   * `onProgress`: the bytes seen so far, skipped ones included.
+   */
+  constructor(
+    expected: { digest: string; size: number },
+    options: { onProgress?: (bytes: number) => void; skip?: number } = {},
+  ) {
     super();
     this.#digest = expected.digest;
     this.#size = expected.size;
     this.#hash = hashFor(expected.digest);
-    this.#onProgress = onProgress;
+    this.#onProgress = options.onProgress;
+    this.#skip = options.skip ?? 0;
   }
 
   /** Bytes seen so far. */
@@ -39,14 +50,18 @@ export class DigestVerifier extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const start = this.#bytes;
     this.#bytes += chunk.length;
     if (this.#bytes > this.#size) {
       callback(new BlobVerificationError(this.#digest, `more than its ${this.#size} bytes were read`));
       return;
     }
     this.#hash.update(chunk);
-    if (this.#held) this.push(this.#held);
-    this.#held = chunk;
+    const passed = start >= this.#skip ? chunk : chunk.subarray(Math.min(chunk.length, this.#skip - start));
+    if (passed.length > 0) {
+      if (this.#held) this.push(this.#held);
+      this.#held = passed;
+    }
     this.#onProgress?.(this.#bytes);
     callback();
   }

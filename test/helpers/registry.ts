@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { tempDir } from "./tmp.js";
@@ -38,7 +40,41 @@ export interface RegistryServer {
   /** The folder the registry stores blobs in. */
   storage: string;
   dir: string;
+  /** Kills the registry at once (SIGKILL: nothing flushed, no answer finished), as a crash would. */
+  kill(): Promise<void>;
+  /**
+   * Starts it again after {@link kill}: the same port, storage and configuration (its `http.secret`
+   * included, so the upload sessions it had are still valid, as with a registry restarted in production).
+   */
+  start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The upload sessions a registry keeps in its storage: `_uploads/<id>` folders with data or a start time.
+ * (distribution 2.8 leaves a `hashstates` folder behind after a cancelled session; it is no session, the
+ * registry answers 404 for it.)
+ */
+export async function uploadSessions(storage: string): Promise<string[]> {
+  const sessions: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name === "_uploads") {
+        const ids: string[] = await readdir(path).catch(() => []);
+        for (const id of ids) {
+          const inside: string[] = await readdir(join(path, id)).catch(() => []);
+          if (inside.includes("data") || inside.includes("startedat")) sessions.push(join(path, id));
+        }
+      } else if (!entry.name.startsWith("_")) {
+        await walk(path);
+      }
+    }
+  };
+  await walk(join(storage, "docker/registry/v2/repositories"));
+  return sessions;
 }
 
 export async function freePort(): Promise<number> {
@@ -148,6 +184,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     "  delete: {enabled: true}",
     "http:",
     `  addr: ${host}`,
+    // Fixed, as production sets it: upload Locations carry state signed with it, valid after a restart.
+    `  secret: ${randomBytes(16).toString("hex")}`,
   ];
   let caFile: string | undefined;
   let certFile: string | undefined;
@@ -178,15 +216,25 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const configFile = join(dir, "config.yml");
   writeFileSync(configFile, `${lines.join("\n")}\n`);
   let output = "";
-  const child = spawn("docker-registry", ["serve", configFile], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.on("data", (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  });
   const url = `${options.tls ? "https" : "http"}://${host}`;
-  await waitForRegistry(url, child, () => output, caFile);
+  const launch = async (): Promise<ChildProcess> => {
+    const started = spawn("docker-registry", ["serve", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    started.stdout?.on("data", (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    started.stderr?.on("data", (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    await waitForRegistry(url, started, () => output, caFile);
+    return started;
+  };
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill(signal);
+    await exited;
+  };
+  let child = await launch();
   return {
     host,
     url,
@@ -195,12 +243,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     keyFile,
     storage,
     dir,
+    kill: () => end("SIGKILL"),
+    async start() {
+      await end("SIGKILL");
+      child = await launch();
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await end("SIGTERM");
       await temp.remove();
     },
   };

@@ -1,14 +1,17 @@
 // The second engine with the classic image store: the buildx docker driver cannot export a tarball
-// there, so the build loads the image and the tarball is saved from the engine, with every tag.
+// there, so the build loads the image and the tarball is saved from the engine, with every tag; a push
+// reports the digest it pushed although buildx's metadata has no descriptor there.
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
 import { classicEngineHost, runImage } from "../helpers/engine.js";
-import { sampleContext } from "../helpers/images.js";
+import { registryManifest, sampleContext } from "../helpers/images.js";
+import { sharedRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const exec = promisify(execFile);
@@ -117,4 +120,26 @@ test("classic store: dry run + tar + load keeps the image in the engine too", as
     env: { ...process.env, DOCKER_HOST: classicHost },
   });
   assert.deepEqual((tarEntry(tar, "manifest.json") as { RepoTags: string[] }[])[0]?.RepoTags, [`${repo}:k1`]);
+});
+
+test("classic store: build and push reports the digest the registry serves (its metadata has no descriptor)", async () => {
+  const context = await sampleContext(join(work.path, "push"));
+  const repo = `${sharedRegistry}/bxs-classic/${unique()}`;
+  classicImages.push(`${repo}:v1`);
+  const outputs = join(work.path, "push-out");
+  const result = await runCli(["--json"], {
+    cwd: context,
+    env: {
+      DOCKER_HOST: classicHost,
+      PLUGIN_REPO: repo,
+      PLUGIN_TAGS: "v1",
+      DRONE_OUTPUT: join(outputs, "drone.env"),
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const { digest } = JSON.parse(result.stdout) as { digest: string };
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  assert.doesNotMatch(result.stderr, /no digest reported|another push moved/);
+  assert.equal((await registryManifest(`${repo}:v1`)).digest, digest);
+  assert.equal(await readFile(join(outputs, "drone.env"), "utf8"), `digest=${digest}\n`);
 });

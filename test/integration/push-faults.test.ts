@@ -89,7 +89,7 @@ describe("faults within the retry budget", () => {
     }
   });
 
-  test("chunked uploads: a connection dropped mid-chunk restarts the blob in a new session", async () => {
+  test("chunked uploads: a connection dropped mid-chunk goes on in the same session, from the registry's offset", async () => {
     const proxy = await startFaultProxy(registry.host, [
       {
         method: "PATCH",
@@ -152,6 +152,14 @@ describe("faults within the retry budget", () => {
       assert.equal(proxy.faultsApplied(), 2);
       const patches = proxy.requests.filter((r) => r.method === "PATCH" && r.status === 202);
       assert.equal(patches.length, 5, "300 kB in chunks of 64 kB, after two broken attempts");
+      // One session for the layer (the config goes in one PUT of its own), asked for its offset after each drop.
+      const uploads = (method: string) =>
+        proxy.requests.filter((r) => r.method === method && r.path.includes("/blobs/uploads/"));
+      assert.equal(uploads("POST").length, 2);
+      assert.deepEqual(
+        uploads("GET").map((r) => r.status),
+        [204, 204],
+      );
       const served = Buffer.from(
         await (await fetch(`${registry.url}/v2/faults/chunked/blobs/${layerDigest}`)).arrayBuffer(),
       );

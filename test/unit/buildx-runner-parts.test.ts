@@ -11,6 +11,7 @@ import { LineTail, lastErrorLine, stripAnsi } from "../../lib/buildx/last-error.
 import { manifestDigest } from "../../lib/buildx/metadata.js";
 import { progressMode } from "../../lib/buildx/progress.js";
 import { prepareTarball, temporaryTarPath } from "../../lib/buildx/tar-output.js";
+import { transientFailure } from "../../lib/buildx/transient-failure.js";
 import { UsageError } from "../../lib/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -80,7 +81,29 @@ test("the metadata's digest counts only when it names the exported manifest or i
     manifestDigest({ "containerimage.digest": digest, "containerimage.config.digest": digest }),
     undefined,
   );
+  // The classic store's push: no descriptor, the pushed manifest's digest (not the config's).
+  const config = `sha256:${"c".repeat(64)}`;
+  assert.equal(
+    manifestDigest({ "containerimage.digest": digest, "containerimage.config.digest": config }),
+    digest,
+  );
   assert.equal(manifestDigest({}), undefined);
+  assert.equal(manifestDigest({ "containerimage.descriptor": { digest: "sha256:short" } }), undefined);
+});
+
+test("the build's own descriptor wins over the engine's name, which another build may have moved", () => {
+  const other = `sha256:${"e".repeat(64)}`;
+  assert.equal(
+    manifestDigest({
+      "containerimage.digest": other,
+      "containerimage.descriptor": {
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        digest,
+        size: 855,
+      },
+    }),
+    digest,
+  );
 });
 
 test("the classic store's docker save writes an OCI layout from engine 25 on", () => {
@@ -194,4 +217,36 @@ test("plain engine addresses are read here; TLS, ssh and other forms go to lib/d
   assert.equal(plainEngineTarget({ DOCKER_HOST: "tcp://10.0.0.5:2376", DOCKER_TLS_VERIFY: "1" }), undefined);
   assert.equal(plainEngineTarget({ DOCKER_HOST: "ssh://me@host" }), undefined);
   assert.equal(plainEngineTarget({ DOCKER_HOST: "host:2375" }), undefined);
+});
+
+test("failures another run gets past: a naming race, a registry's 5xx to the engine's push", () => {
+  // buildx 0.13.1 with the docker driver, three builds to one repo:tag at once (the end of its output).
+  const raced = [
+    "#7 naming to 127.0.0.1:42409/same/bxs-ebe5b466:v1 done",
+    '#7 ERROR: image "127.0.0.1:42409/same/bxs-ebe5b466:v1": already exists',
+    "------",
+    " > exporting to image:",
+    "------",
+    'ERROR: failed to solve: image "127.0.0.1:42409/same/bxs-ebe5b466:v1": already exists',
+  ];
+  assert.equal(transientFailure(raced), "naming");
+  // The same, another time: distribution 2.8 answered the engine's HEAD with 500 (a link being rewritten).
+  const pushed = [
+    "#7 ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/load-exp/rd4/manifests/v1: 500 Internal Server Error",
+    "ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/load-exp/rd4/manifests/v1: 500 Internal Server Error",
+  ];
+  assert.equal(transientFailure(pushed), "registry");
+  assert.equal(
+    transientFailure(["ERROR: failed to push x: unexpected status: 503 Service Unavailable"]),
+    "registry",
+  );
+  for (const lasting of [
+    ["ERROR: failed to solve: failed to read dockerfile: no such file"],
+    ['ERROR: failed to solve: blob "sha256:ab": already exists'],
+    ["ERROR: unexpected status from PUT request to http://r/v2/x/manifests/v1: 400 Bad Request"],
+    ["ERROR: unexpected status from HEAD request to http://r/v2/x/manifests/v1: 401 Unauthorized"],
+    [],
+  ]) {
+    assert.equal(transientFailure(lasting), undefined, lasting.join(" "));
+  }
 });

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { formatBytes } from "../../lib/progress/format.js";
 import { createLineRenderer } from "../../lib/progress/lines.js";
 import { renderModeFor } from "../../lib/progress/renderer.js";
+import { splitReference } from "../../lib/progress/tag-lines.js";
 
 test("bars on a terminal, lines in CI or a pipe, nothing when quiet", () => {
   assert.equal(renderModeFor({ quiet: false, isTTY: true, env: {} }), "bars");
@@ -46,4 +47,54 @@ test("CI lines: a blob's start and end, a total at most every interval, never pe
   assert.match(totals[2] ?? "", /^total: 2\.0 MB of 2\.0 MB \(100%\), 2 of 2 blobs done, .* in 10\.0 s$/);
   assert.ok(lines.includes("aaa: pushed (1.0 MB)"));
   assert.ok(lines.includes("r/app:v1: digest sha256:d"));
+});
+
+test("tags: the first with its digest, the rest of the same digest on one line, at most every interval", () => {
+  let clock = 0;
+  const lines: string[] = [];
+  const renderer = createLineRenderer({ write: (l) => lines.push(l), intervalMs: 5_000, now: () => clock });
+  renderer.sink({ type: "push-start", target: "127.0.0.1:5000/app", blobs: 0, total: 0 });
+  for (let i = 1; i <= 50; i++) {
+    clock += 10;
+    renderer.sink({ type: "manifest", reference: `127.0.0.1:5000/app:t${i}`, digest: "sha256:d" });
+  }
+  renderer.finish();
+  const rest = Array.from({ length: 49 }, (_, i) => `t${i + 2}`).join(", ");
+  assert.deepEqual(lines, [
+    "pushing to 127.0.0.1:5000/app: 0 blobs, 0 B",
+    "127.0.0.1:5000/app:t1: digest sha256:d",
+    `127.0.0.1:5000/app: also ${rest} (49 tags, the same digest)`,
+  ]);
+
+  // Slow tag writes still show progress; another digest or repository starts a line of its own.
+  lines.length = 0;
+  const slow = createLineRenderer({ write: (l) => lines.push(l), intervalMs: 5_000, now: () => clock });
+  for (const [reference, digest] of [
+    ["r/app:a", "sha256:1"],
+    ["r/app:b", "sha256:1"],
+    ["r/app:c", "sha256:1"],
+    ["r/other:a", "sha256:1"],
+    ["r/other:b", "sha256:2"],
+  ] as const) {
+    clock += 3_000;
+    slow.sink({ type: "manifest", reference, digest });
+  }
+  slow.finish();
+  assert.deepEqual(lines, [
+    "r/app:a: digest sha256:1",
+    "r/app: also b, c (2 tags, the same digest)",
+    "r/other:a: digest sha256:1",
+    "r/other:b: digest sha256:2",
+  ]);
+});
+
+test("splitReference: the tag after the last colon that follows the last slash", () => {
+  assert.deepEqual(splitReference("127.0.0.1:5000/team/app:v1"), {
+    repository: "127.0.0.1:5000/team/app",
+    tag: "v1",
+  });
+  assert.deepEqual(splitReference("127.0.0.1:5000/team/app"), {
+    repository: "127.0.0.1:5000/team/app",
+    tag: "",
+  });
 });

@@ -5,8 +5,8 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { parseChallenge } from "../../lib/registry/challenge.js";
+import { chunkLengths } from "../../lib/registry/chunked-upload.js";
 import { BlobVerificationError, parseErrorBody, RegistryHttpError } from "../../lib/registry/errors.js";
-import { chunkLengths } from "../../lib/registry/repository.js";
 import { backoffDelay, isRetryable, parseRetryAfter, withRetry } from "../../lib/registry/retry.js";
 import { DigestVerifier, splitIntoPieces, verifyBlob } from "../../lib/registry/verify.js";
 

@@ -1,7 +1,11 @@
 /**
- * Generated image tarballs for the benchmarks: layers of random bytes (so no registry or cache has them), in
- * the layout `buildx --output type=docker` writes (an OCI layout with a docker-archive manifest.json beside
- * it), which buildx-step, `docker load`, skopeo's docker-archive transport and crane all read.
+ * Image tarballs of random data, large ones too, for tests, the benchmarks and the soak: written to disk
+ * as they are made, never held in memory whole. Layers are uncompressed tars holding
+ * one file of random bytes (every pusher then moves the same bytes, none spends time on gzip), written
+ * once as files of their own so that several tarballs can share them, as images built on one base do.
+ * The tarball has the layout `buildx --output type=docker` writes: an OCI layout (oci-layout,
+ * index.json, blobs/sha256/...) with a docker-archive manifest.json beside it, so that buildx-step,
+ * `docker load` and skopeo's docker-archive transport all read it.
  */
 import { createHash, randomFillSync } from "node:crypto";
 import { once } from "node:events";
@@ -29,10 +33,12 @@ export interface BenchImage {
   name: string;
 }
 
-export const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+export const MB = 1_000_000;
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
 /** Writes a layer: an uncompressed tar holding one file of `size` random bytes. Returns its blob. */
-async function writeRandomLayer(path: string, size: number, index: number): Promise<Blob> {
+export async function writeRandomLayer(path: string, size: number, index: number): Promise<Blob> {
   const pack = tarStream.pack();
   const out = createWriteStream(path);
   const hash = createHash("sha256");
@@ -65,25 +71,26 @@ async function writeRandomLayer(path: string, size: number, index: number): Prom
   };
 }
 
-/**
- * Generates the image tarball in the layout `buildx --output type=docker` writes: an OCI layout
- * (oci-layout, index.json, blobs/sha256/...) with a docker-archive manifest.json beside it, so that
- * buildx-step, `docker load` and skopeo's docker-archive transport all read it. Layers are not
- * compressed: every pusher then moves the same bytes, none spends time on gzip.
- */
-export async function generateImage(dir: string, layerSizes: number[], name: string): Promise<BenchImage> {
-  await mkdir(join(dir, "layers"), { recursive: true });
-  const layers: Blob[] = [];
-  for (const [i, size] of layerSizes.entries()) {
-    layers.push(await writeRandomLayer(join(dir, "layers", `layer-${i}.tar`), size, i));
-  }
+export interface ImageOptions {
+  /** Config labels (the soak finds what its runs left in the engine by one). */
+  labels?: Record<string, string>;
+}
+
+/** Writes the image tarball `dir/image.tar` of the given layers (files written by {@link writeRandomLayer}). */
+export async function writeImageTarball(
+  dir: string,
+  layers: Blob[],
+  name: string,
+  options: ImageOptions = {},
+): Promise<BenchImage> {
+  await mkdir(dir, { recursive: true });
   const configBytes = Buffer.from(
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
-      config: { Cmd: ["/random-0.bin"] },
+      config: { Cmd: ["/random-0.bin"], ...(options.labels ? { Labels: options.labels } : {}) },
       rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-      history: layers.map(() => ({ created_by: "buildx-step bench" })),
+      history: layers.map(() => ({ created_by: "buildx-step random tarball" })),
     }),
   );
   const config: Blob = {
@@ -158,4 +165,19 @@ export async function generateImage(dir: string, layerSizes: number[], name: str
   pack.finalize();
   await once(out, "finish");
   return { tarball, layers, config, manifest, name };
+}
+
+/** An image of new random layers of the given sizes, its layer files in `dir/layers`. */
+export async function generateImage(
+  dir: string,
+  layerSizes: number[],
+  name: string,
+  options: ImageOptions = {},
+): Promise<BenchImage> {
+  await mkdir(join(dir, "layers"), { recursive: true });
+  const layers: Blob[] = [];
+  for (const [i, size] of layerSizes.entries()) {
+    layers.push(await writeRandomLayer(join(dir, "layers", `layer-${i}.tar`), size, i));
+  }
+  return writeImageTarball(dir, layers, name, options);
 }
