@@ -17,7 +17,7 @@ import type { Readable } from "node:stream";
 import { RegistryHttpError } from "./errors.js";
 import type { BlobRef, RepositoryClient, StagedUpload, UploadOptions, UploadPosition } from "./repository.js";
 import { isRetryable } from "./retry.js";
-import { DigestVerifier, splitIntoPieces } from "./verify.js";
+import { openVerified, splitIntoPieces } from "./verify.js";
 
 export interface StageOptions extends UploadOptions {
   /**
@@ -137,17 +137,8 @@ async function sendFrom(
 ): Promise<"sent" | "abandoned"> {
   const { signal } = options;
   options.onProgress?.(0);
-  const source = open();
-  const verifier = new DigestVerifier(blob, { onProgress: options.onProgress, skip: position.offset });
-  let bodyError: unknown;
-  verifier.on("error", (error) => {
-    bodyError ??= error;
-  });
-  source.on("error", (error) => {
-    bodyError ??= error;
-    verifier.destroy(error);
-  });
-  source.pipe(verifier);
+  const verified = openVerified(open, blob, { onProgress: options.onProgress, skip: position.offset });
+  const verifier = verified.body;
   try {
     const lengths = chunkLengths(blob.size - position.offset, repository.chunkSize);
     const pieces = splitIntoPieces(verifier, lengths);
@@ -168,13 +159,13 @@ async function sendFrom(
     }
     // The registry had every byte: the blob is still read to its end, so that it is verified.
     if (lengths.length === 0) for await (const _ of verifier);
-    if (bodyError) throw bodyError;
+    if (verified.error()) throw verified.error();
     return "sent";
   } catch (error) {
     // The first error of the bytes themselves is what failed, whatever the request ended with.
+    const bodyError = verified.error();
     throw bodyError ? new BodyFailure(bodyError) : error;
   } finally {
-    source.destroy();
-    verifier.destroy();
+    verified.close();
   }
 }

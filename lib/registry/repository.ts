@@ -15,7 +15,7 @@ import { headerValue, type RegistryClient, type RegistryRequest, type RegistryRe
 import { isLostUploadSession, RegistryHttpError } from "./errors.js";
 import type { RetryBudget } from "./retry.js";
 import { uploadedBytes } from "./upload-range.js";
-import { DigestVerifier } from "./verify.js";
+import { type DigestVerifier, openVerified } from "./verify.js";
 
 export interface BlobRef {
   digest: string;
@@ -338,25 +338,14 @@ export class RepositoryClient {
     options: UploadOptions,
     send: (body: DigestVerifier) => Promise<void>,
   ): Promise<void> {
-    const source = open();
-    const verifier = new DigestVerifier(blob, { onProgress: options.onProgress });
-    let bodyError: unknown;
-    verifier.on("error", (error) => {
-      bodyError ??= error;
-    });
-    source.on("error", (error) => {
-      bodyError ??= error;
-      verifier.destroy(error);
-    });
-    source.pipe(verifier);
+    const verified = openVerified(open, blob, { onProgress: options.onProgress });
     try {
-      await send(verifier);
+      await send(verified.body);
     } catch (error) {
       await this.cancelUpload(location());
-      throw bodyError ?? error;
+      throw verified.error() ?? error;
     } finally {
-      source.destroy();
-      verifier.destroy();
+      verified.close();
     }
   }
 

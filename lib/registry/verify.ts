@@ -86,6 +86,46 @@ export class DigestVerifier extends Transform {
   }
 }
 
+/** A blob's bytes flowing through their verifier, and the first error of those bytes. */
+export interface VerifiedBlob {
+  /** The bytes to send: the source's, checked against the digest and size as they pass. */
+  body: DigestVerifier;
+  /** The first error of the bytes themselves (unreadable source, a mismatch), once there is one. */
+  error(): unknown;
+  /** Stops reading the source and the verifier (call however the send ends). */
+  close(): void;
+}
+
+/**
+ * Opens a blob's source and pipes it through a {@link DigestVerifier}. What failed first is kept: an
+ * upload that breaks because its body failed must report the body's error, not the request's.
+ */
+export function openVerified(
+  open: () => Readable,
+  expected: { digest: string; size: number },
+  options: { onProgress?: (bytes: number) => void; skip?: number } = {},
+): VerifiedBlob {
+  const source = open();
+  const body = new DigestVerifier(expected, options);
+  let failure: unknown;
+  body.on("error", (error) => {
+    failure ??= error;
+  });
+  source.on("error", (error) => {
+    failure ??= error;
+    body.destroy(error);
+  });
+  source.pipe(body);
+  return {
+    body,
+    error: () => failure,
+    close() {
+      source.destroy();
+      body.destroy();
+    },
+  };
+}
+
 /**
  * Splits a stream of buffers into consecutive pieces of exactly the given lengths, each an async
  * iterable to use as one request's body (chunked upload). Pieces must be consumed in order.
