@@ -12,7 +12,7 @@ import { RegistryClient } from "../registry/client.js";
 import type { RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
-import type { SigningResult } from "../signing/publish.js";
+import type { SigningResult, SignPushedOptions } from "../signing/publish.js";
 
 /** The key opened and the predicate read, or undefined without PLUGIN_SIGN_KEY. Throws UsageError (exit 2). */
 export async function planSigning(
@@ -33,16 +33,7 @@ export async function planSigning(
 }
 
 /** Signs through a repository client the caller holds (the registry path's, within its deadline). */
-export async function signPushed(
-  plan: SigningPlan,
-  options: {
-    repository: RepositoryClient;
-    target: RepositoryName;
-    digest: string;
-    logger: Logger;
-    signal?: AbortSignal;
-  },
-): Promise<SigningResult> {
+export async function signPushed(plan: SigningPlan, options: SignPushedOptions): Promise<SigningResult> {
   const { signPushedImage } = await import("../signing/publish.js");
   return signPushedImage(plan, options);
 }

@@ -54,16 +54,16 @@ function describe(attached: Attached, what: string): string {
     : `${what} already there (${attached.layers} under the tag), nothing written`;
 }
 
-export async function signPushedImage(
-  plan: SigningPlan,
-  options: {
-    repository: RepositoryClient;
-    target: RepositoryName;
-    digest: string;
-    logger: Logger;
-    signal?: AbortSignal;
-  },
-): Promise<SigningResult> {
+/** Where and what to sign: the pushed image's repository (a client the caller holds) and digest. */
+export interface SignPushedOptions {
+  repository: RepositoryClient;
+  target: RepositoryName;
+  digest: string;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+export async function signPushedImage(plan: SigningPlan, options: SignPushedOptions): Promise<SigningResult> {
   const { repository, target, digest, logger, signal } = options;
   const name = cosignRepositoryName(target);
   const image = `${target.full}@${digest}`;
