@@ -38,6 +38,11 @@ export interface AcrFrontOptions {
   refreshToken: string;
   /** Client ids with a role on the registry (AcrPush); the others' tokens are refused. */
   clientsWithRole: string[];
+  /**
+   * Where to listen and the name to answer as (default: a free port of 127.0.0.1, named by it). A name
+   * like `myregistry.azurecr.io` on port 443 needs the registry's certificate to hold it (`names`).
+   */
+  listen?: { address: string; port: number; name: string };
 }
 
 function readForm(request: IncomingMessage): Promise<Record<string, string>> {
@@ -128,8 +133,11 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
       forward(request, response);
     },
   );
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listen = options.listen;
+  await new Promise<void>((resolve) =>
+    server.listen(listen?.port ?? 0, listen?.address ?? "127.0.0.1", resolve),
+  );
+  host = listen?.name ?? `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     host,
     exchanges,

@@ -1,9 +1,10 @@
 /**
  * A real registry under a real-looking name, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`, so that
- * the tool sees exactly the host names Harness sends: the name is mapped to 127.0.0.1 in /etc/hosts, the
- * registry serves TLS on 127.0.0.1:443 with a certificate for that name, signed by a CA made here, which
- * Node trusts through NODE_EXTRA_CA_CERTS and the engine through /etc/docker/certs.d/NAME/ca.crt. Needs
- * root; everything added is removed by stop(). One such registry at a time (port 443).
+ * the tool sees exactly the host names Harness sends: the name is mapped to a loopback address in
+ * /etc/hosts, the registry serves TLS on that address's port 443 with a certificate for that name, signed by
+ * a CA made here, which Node trusts through NODE_EXTRA_CA_CERTS and the engine through
+ * /etc/docker/certs.d/NAME/ca.crt. Needs root; everything added is removed by stop(). One such registry per
+ * loopback address (port 443): 127.0.0.1, 127.0.0.2, ... serve one name each.
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,28 +26,35 @@ export interface NamedRegistry {
   stop(): Promise<void>;
 }
 
-function hostsLine(name: string): string {
-  return `127.0.0.1 ${name} # buildx-step test`;
+function hostsLine(name: string, address: string): string {
+  return `${address} ${name} # buildx-step test`;
 }
 
-async function removeHostsLine(name: string): Promise<void> {
+/** Removes the test's line for `name` from /etc/hosts (whatever address it maps to). */
+export async function removeHostsEntry(name: string): Promise<void> {
   const text = await readFile(HOSTS, "utf8");
-  const kept = text.split("\n").filter((line) => line !== hostsLine(name));
+  const kept = text.split("\n").filter((line) => !line.endsWith(` ${name} # buildx-step test`));
   await writeFile(HOSTS, kept.join("\n"));
+}
+
+/** Maps `name` to the loopback `address` in /etc/hosts, replacing an earlier test line for it. */
+export async function addHostsEntry(name: string, address: string): Promise<void> {
+  await removeHostsEntry(name);
+  const text = await readFile(HOSTS, "utf8");
+  await writeFile(HOSTS, `${text.replace(/\n*$/, "\n")}${hostsLine(name, address)}\n`);
 }
 
 export async function startNamedRegistry(
   name: string,
-  options: Pick<RegistryOptions, "auth"> = {},
+  options: Pick<RegistryOptions, "auth"> & { address?: string } = {},
 ): Promise<NamedRegistry> {
-  const registry = await startRegistry({ ...options, tls: true, port: 443, names: [name] });
+  const address = options.address ?? "127.0.0.1";
+  const registry = await startRegistry({ auth: options.auth, tls: true, port: 443, address, names: [name] });
   const caFile = registry.caFile as string;
   const engineCerts = join(CERTS_D, name);
   const certDir = join(registry.dir, "cert-dir");
   try {
-    await removeHostsLine(name);
-    const text = await readFile(HOSTS, "utf8");
-    await writeFile(HOSTS, `${text.replace(/\n*$/, "\n")}${hostsLine(name)}\n`);
+    await addHostsEntry(name, address);
     await mkdir(engineCerts, { recursive: true });
     await copyFile(caFile, join(engineCerts, "ca.crt"));
     await mkdir(certDir, { recursive: true });
@@ -62,7 +70,7 @@ export async function startNamedRegistry(
     certDir,
     env: { NODE_EXTRA_CA_CERTS: caFile },
     async stop() {
-      await removeHostsLine(name).catch(() => {});
+      await removeHostsEntry(name).catch(() => {});
       await rm(engineCerts, { recursive: true, force: true });
       await registry.stop();
     },

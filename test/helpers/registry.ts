@@ -18,6 +18,8 @@ export interface RegistryOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** The loopback port to listen on (default: a free one), e.g. 443 for a registry named without a port. */
   port?: number;
+  /** The loopback address to listen on (default 127.0.0.1); another one (127.0.0.2) frees port 443 there. */
+  address?: string;
   /** Host names the TLS certificate is also valid for (a test maps them to 127.0.0.1). */
   names?: string[];
   /**
@@ -125,7 +127,9 @@ export function makeCertificates(
   const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   selfSignedCertificate("buildx-step test CA", caKey, ca);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
-  const altNames = ["IP:127.0.0.1", "DNS:localhost", ...names.map((name) => `DNS:${name}`)].join(",");
+  // A name that is an IPv4 address (another loopback address) goes in as an IP entry.
+  const entry = (name: string) => (/^\d+\.\d+\.\d+\.\d+$/.test(name) ? `IP:${name}` : `DNS:${name}`);
+  const altNames = ["IP:127.0.0.1", "DNS:localhost", ...names.map(entry)].join(",");
   writeFileSync(ext, `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\n`);
   run([
     "x509",
@@ -174,7 +178,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const temp = await tempDir("buildx-step-registry-");
   const dir = temp.path;
   const port = options.port ?? (await freePort());
-  const host = `127.0.0.1:${port}`;
+  const host = `${options.address ?? "127.0.0.1"}:${port}`;
   const storage = join(dir, "storage");
   const lines = [
     "version: 0.1",
@@ -191,7 +195,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   let certFile: string | undefined;
   let keyFile: string | undefined;
   if (options.tls) {
-    const certs = makeCertificates(dir, options.names);
+    const address = options.address ?? "127.0.0.1";
+    const certs = makeCertificates(dir, [
+      ...(options.names ?? []),
+      ...(address === "127.0.0.1" ? [] : [address]),
+    ]);
     caFile = certs.ca;
     certFile = certs.cert;
     keyFile = certs.key;
@@ -225,7 +233,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     started.stderr?.on("data", (d: Buffer) => {
       output = (output + d.toString()).slice(-4000);
     });
-    await waitForRegistry(url, started, () => output, caFile);
+    try {
+      await waitForRegistry(url, started, () => output, caFile);
+    } catch (error) {
+      // A registry that never answered must not outlive the test (its process would keep the runner alive).
+      started.kill("SIGKILL");
+      throw error;
+    }
     return started;
   };
   const end = async (signal: NodeJS.Signals) => {
@@ -234,7 +248,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     child.kill(signal);
     await exited;
   };
-  let child = await launch();
+  let child: ChildProcess;
+  try {
+    child = await launch();
+  } catch (error) {
+    await temp.remove();
+    throw error;
+  }
   return {
     host,
     url,

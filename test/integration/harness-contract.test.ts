@@ -3,8 +3,11 @@
  * Push steps send on a VM (harness-core 332-ci-manager PluginSettingUtils; each table names its method; the
  * DRONE_OUTPUT / PLUGIN_ARTIFACT_FILE / PLUGIN_METADATA_FILE paths are what Harness's lite-engine adds on a VM)
  * against the real engine and real registries, checking where the image went, its digest, DRONE_OUTPUT and
- * the artifact file. ECR is a TLS registry answering as 123456789012.dkr.ecr.eu-west-1.amazonaws.com (mapped
- * to 127.0.0.1 for the test) with the fake ECR API the real AWS SDK signs requests to.
+ * the artifact file. Every registry answers under the name Harness sends, mapped to a loopback address for
+ * the test, over TLS with a CA the test makes: ECR as 123456789012.dkr.ecr.eu-west-1.amazonaws.com with the
+ * fake ECR API the real AWS SDK signs requests to; GCR as gcr.io and Artifact Registry as
+ * us-docker.pkg.dev with the service account key; ACR as myregistry.azurecr.io, its /oauth2/exchange in
+ * front, with a fake Azure AD.
  *
  * The seed's two flows: (a) the ECR pipeline: build-only to image.tar, a scan of the tarball, push-only of
  * image.tar; (b) the VM flow: a stage-level PLUGIN_DRY_RUN=true, a `docker run` of the built image, then a
@@ -13,18 +16,25 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
+import { startAcrFront } from "../helpers/acr-front.js";
 import { runCli } from "../helpers/cli.js";
 import { runImage } from "../helpers/engine.js";
 import { examplesDir, runStepCommands, writeStandIns } from "../helpers/example-runner.js";
 import { ACCOUNT_ID, type FakeAws, startFakeAws } from "../helpers/fake-aws.js";
-import { registryManifest, registryTags, sampleContext } from "../helpers/images.js";
-import { type NamedRegistry, startNamedRegistry } from "../helpers/named-registry.js";
+import { startFakeAzureAd } from "../helpers/fake-azure-ad.js";
+import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
+import {
+  addHostsEntry,
+  type NamedRegistry,
+  removeHostsEntry,
+  startNamedRegistry,
+} from "../helpers/named-registry.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -359,6 +369,161 @@ describe("Harness contract", { concurrency: false }, () => {
     assert.equal((await ecrServed("test-image:new-42")).digest, digest);
     assert.match(await readFile(standIns.scanLog, "utf8"), /image\.tar/);
     engineNames.push(`${ECR_HOST}/test-image:new-42`);
+  });
+
+  test("BuildAndPushGCR and BuildAndPushGAR (VM): host/project + image name, logged in with the JSON key", async () => {
+    // getGCRStepInfoEnvVariables / getGARStepInfoEnvVariables, VM, a GCP connector with a service account
+    // key: PLUGIN_REGISTRY=<host>/<project>, PLUGIN_REPO=<imageName>, PLUGIN_JSON_KEY (GAR: also
+    // PLUGIN_REGISTRY_TYPE=gar). The names gcr.io and us-docker.pkg.dev are mapped to loopback addresses.
+    const jsonKey = JSON.stringify({
+      type: "service_account",
+      project_id: "my-project",
+      private_key_id: randomBytes(8).toString("hex"),
+    });
+    const rows = [
+      {
+        name: "gcr.io",
+        address: "127.0.0.3",
+        env: { PLUGIN_REGISTRY: "gcr.io/my-project", PLUGIN_REPO: "test-image" },
+        repository: "my-project/test-image",
+        registryType: "GCR",
+      },
+      {
+        name: "us-docker.pkg.dev",
+        address: "127.0.0.4",
+        env: {
+          PLUGIN_REGISTRY: "us-docker.pkg.dev/my-project",
+          PLUGIN_REPO: "my-repo/test-image",
+          PLUGIN_REGISTRY_TYPE: "gar",
+        },
+        repository: "my-project/my-repo/test-image",
+        registryType: "GAR",
+      },
+    ];
+    for (const row of rows) {
+      const google = await startNamedRegistry(row.name, {
+        auth: { username: "_json_key", password: jsonKey },
+        address: row.address,
+      });
+      try {
+        const { dir, shared } = await workspace(row.registryType.toLowerCase());
+        const tarball = join(dir, "image.tar");
+        await buildTarball({ context: dir, dest: tarball, format: "oci" });
+        const result = await runCli([], {
+          cwd: dir,
+          env: {
+            ...row.env,
+            PLUGIN_TAGS: "new-1",
+            PLUGIN_DAEMON_OFF: "true",
+            PLUGIN_JSON_KEY: jsonKey,
+            ...liteEngineEnv(shared, "build_push"),
+            PLUGIN_PUSH_ONLY: "true",
+            PLUGIN_SOURCE_TAR_PATH: "image.tar",
+            ...google.env,
+          },
+        });
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(!(result.stdout + result.stderr).includes(jsonKey), "the key is not printed");
+        const served = await registryManifest(`${row.name}/${row.repository}:new-1`, {
+          tls: true,
+          caDir: google.certDir,
+          creds: `_json_key:${jsonKey}`,
+        });
+        const output = dotenv(await readFile(join(shared, "build_push-output.env"), "utf8"));
+        assert.equal(output.digest, served.digest);
+        assert.deepEqual((await artifact(shared, "build_push")).data, {
+          registryType: row.registryType,
+          registryUrl: row.env.PLUGIN_REGISTRY,
+          images: [{ image: `${row.name}/${row.repository}:new-1`, digest: served.digest }],
+        });
+      } finally {
+        await google.stop();
+      }
+    }
+  });
+
+  test("BuildAndPushACR (VM): the service principal's token exchanged at the registry, the repo as sent", async () => {
+    // getACRStepInfoEnvVariables, VM, an Azure connector with a client secret: PLUGIN_REPO is the full
+    // repository, PLUGIN_REGISTRY its host, SUBSCRIPTION_ID, and CLIENT_ID/TENANT_ID/CLIENT_SECRET. The
+    // registry's /oauth2/exchange is a front on myregistry.azurecr.io:443 (mapped to 127.0.0.5); Azure AD a
+    // fake the machine's AZURE_AUTHORITY_HOST points at.
+    const name = "myregistry.azurecr.io";
+    const tenant = "8f4c2a1e-6b7d-4e3f-9a0b-1c2d3e4f5a6b";
+    const clientId = "3b9e7c1d-2a4f-4b6e-8d0c-5f1a2b3c4d5e";
+    const clientSecret = `client-Secret~${randomBytes(8).toString("hex")}`;
+    const refreshToken = `acr-Refresh-Token-${randomBytes(12).toString("hex")}`;
+    const nullUser = "00000000-0000-0000-0000-000000000000";
+    const aad = await startFakeAzureAd({ apps: [{ tenant, clientId, secret: clientSecret }] });
+    const acr = await startRegistry({
+      auth: { username: nullUser, password: refreshToken },
+      tls: true,
+      names: [name],
+    });
+    const front = await startAcrFront({
+      registry: acr,
+      aad,
+      refreshToken,
+      clientsWithRole: [clientId],
+      listen: { address: "127.0.0.5", port: 443, name },
+    });
+    await addHostsEntry(name, "127.0.0.5");
+    try {
+      const { dir, shared } = await workspace("acr");
+      const tarball = join(dir, "image.tar");
+      await buildTarball({ context: dir, dest: tarball, format: "oci" });
+      // One CA file for the process: the registry's and Azure AD's.
+      const cas = join(dir, ".cas.pem");
+      await writeFile(
+        cas,
+        `${await readFile(acr.caFile as string, "utf8")}${await readFile(aad.caFile, "utf8")}`,
+      );
+      const result = await runCli([], {
+        cwd: dir,
+        env: {
+          PLUGIN_REPO: `${name}/test-image`,
+          PLUGIN_REGISTRY: name,
+          SUBSCRIPTION_ID: "sub-123",
+          PLUGIN_TAGS: "new-1",
+          PLUGIN_DAEMON_OFF: "true",
+          CLIENT_ID: clientId,
+          TENANT_ID: tenant,
+          CLIENT_SECRET: clientSecret,
+          ...liteEngineEnv(shared, "build_push"),
+          PLUGIN_PUSH_ONLY: "true",
+          PLUGIN_SOURCE_TAR_PATH: "image.tar",
+          AZURE_AUTHORITY_HOST: aad.url,
+          NODE_EXTRA_CA_CERTS: cas,
+        },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      for (const secret of [clientSecret, refreshToken, ...aad.issued.keys()]) {
+        assert.ok(!(result.stdout + result.stderr).includes(secret), "a secret reached the output");
+      }
+      assert.equal(front.exchanges.length, 1);
+      assert.equal(front.exchanges[0]?.form.service, name);
+      const certDir = join(dir, ".certs");
+      await mkdir(certDir);
+      await writeFile(join(certDir, "ca.crt"), await readFile(acr.caFile as string));
+      const served = await registryManifest(`${name}/test-image:new-1`, {
+        tls: true,
+        caDir: certDir,
+        creds: `${nullUser}:${refreshToken}`,
+      });
+      assert.equal(
+        dotenv(await readFile(join(shared, "build_push-output.env"), "utf8")).digest,
+        served.digest,
+      );
+      assert.deepEqual((await artifact(shared, "build_push")).data, {
+        registryType: "ACR",
+        registryUrl: name,
+        images: [{ image: `${name}/test-image:new-1`, digest: served.digest }],
+      });
+    } finally {
+      await removeHostsEntry(name).catch(() => {});
+      await front.stop();
+      await acr.stop();
+      await aad.stop();
+    }
   });
 
   test("Kubernetes rows of the table: the kaniko-only variables are named as ignored, the repo joined", async () => {
