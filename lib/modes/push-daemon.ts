@@ -25,7 +25,7 @@ import { PushRefused, pushTag } from "../daemon/push.js";
 import { registryAuthHeader } from "../daemon/registry-auth.js";
 import { messageOf, StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { StepResult } from "../outputs/result.js";
+import type { MovedTag, StepResult } from "../outputs/result.js";
 import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { RegistryClient } from "../registry/client.js";
@@ -347,25 +347,28 @@ async function pushThroughEngine(
     restored = names.restore(logger, { succeeded });
     if (!succeeded) await restored;
   }
-  const engineDigest = pushedDigest as string;
+  // The digest this run pushed is the one the engine reports: it made the manifest from the image it
+  // holds. That is what is reported, held to PLUGIN_EXPECTED_DIGEST and signed.
+  const publishedDigest = pushedDigest as string;
 
-  // -- What the registry serves, read directly; through a mirror or proxy only the engine reaches the
-  // registry, so the engine's report is the fallback.
-  let servedDigest = engineDigest;
+  // -- What the registry serves for the tag, read directly, as a check only: another push may have moved
+  // the tag since (or the registry answers what it likes), and a signature is never made for a digest
+  // this run did not push. Through a mirror or proxy only the engine reaches the registry.
+  let moved: MovedTag | undefined;
   try {
     const read = deps.registryDigest
       ? await deps.registryDigest(target, tags[0] ?? "latest", credentials)
       : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials);
-    if (read && read !== engineDigest) {
+    if (read && read !== publishedDigest) {
+      moved = { reference: `${target.full}:${tags[0]}`, serves: read };
       logger.warn(
-        `the registry serves ${target.full}:${tags[0]} as ${read}, but the engine reported ${engineDigest}: another push may have moved the tag`,
+        `the registry serves ${target.full}:${tags[0]} as ${read}, but the engine pushed ${publishedDigest}: another push may have moved the tag; this run reports${signing ? " and signs" : ""} ${publishedDigest}, the image it pushed`,
       );
-    }
-    if (read) servedDigest = read;
-    else
+    } else if (!read) {
       logger.warn(
         `the registry does not list ${target.full}:${tags[0]} yet; using the digest the engine reported`,
       );
+    }
   } catch (error) {
     logger.info(
       `could not read ${target.full}:${tags[0]} from the registry directly (${messageOf(error)}); using the digest the engine reported`,
@@ -376,23 +379,23 @@ async function pushThroughEngine(
 
   let digestPreserved: boolean | undefined;
   if (source.kind === "tarball") {
-    digestPreserved = servedDigest === source.digest;
+    digestPreserved = publishedDigest === source.digest;
     if (!digestPreserved) {
       const why =
         facts.store === "classic"
           ? "the engine recompressed the layers (classic image store)"
           : "the engine rewrote the image";
       logger.warn(
-        `${why}: the registry serves ${servedDigest}, the tarball holds ${source.digest}; the published image has the same contents but not the digest that was built or scanned. The default PLUGIN_PUSH_VIA=registry publishes the tarball's digest`,
+        `${why}: the registry serves ${publishedDigest}, the tarball holds ${source.digest}; the published image has the same contents but not the digest that was built or scanned. The default PLUGIN_PUSH_VIA=registry publishes the tarball's digest`,
       );
     }
   }
-  if (plan.expectedDigest && servedDigest !== plan.expectedDigest) {
+  if (plan.expectedDigest && publishedDigest !== plan.expectedDigest) {
     throw new StepFailure(
-      `the registry serves ${target.full}:${tags.join(", :")} as ${servedDigest}, not PLUGIN_EXPECTED_DIGEST ${plan.expectedDigest}: the engine changed the image while pushing it`,
+      `the engine published ${target.full}:${tags.join(", :")} as ${publishedDigest}, not PLUGIN_EXPECTED_DIGEST ${plan.expectedDigest}: the engine changed the image while pushing it`,
     );
   }
-  logger.info(`pushed ${target.full}:${tags.join(", :")} at ${servedDigest} through the engine`);
+  logger.info(`pushed ${target.full}:${tags.join(", :")} at ${publishedDigest} through the engine`);
   // The engine pushed; the signature goes straight to the registry with the same credentials, for the
   // digest the registry serves. A report is attested only about the digest of the tarball it was made
   // from: when the engine changed the image, the push is signed, not attested, and the run fails.
@@ -406,13 +409,13 @@ async function pushThroughEngine(
           logger,
           credentials,
           target,
-          digest: servedDigest,
+          digest: publishedDigest,
         },
       )
     : undefined;
   if (unattestable && source.kind === "tarball") {
     throw new StepFailure(
-      `${target.full}@${servedDigest} is published and signed, but not attested: ${unattestable.file} is about the tarball's image ${source.digest}, and the registry serves ${servedDigest}; push with the default PLUGIN_PUSH_VIA=registry to publish the digest that was scanned`,
+      `${target.full}@${publishedDigest} is published and signed, but not attested: ${unattestable.file} is about the tarball's image ${source.digest}, and the engine published ${publishedDigest}; push with the default PLUGIN_PUSH_VIA=registry to publish the digest that was scanned`,
     );
   }
   return withSigning(
@@ -420,8 +423,9 @@ async function pushThroughEngine(
       mode: "push-only",
       image: settings.repo?.trim(),
       tags,
-      digest: servedDigest,
+      digest: publishedDigest,
       digestPreserved,
+      ...(moved ? { movedTags: [moved] } : {}),
       // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
       registry:
         settings.registry && normalizeRegistryHost(settings.registry) === target.host
