@@ -209,6 +209,7 @@ async function defaultRegistryDigest(
   target: RepositoryName,
   tag: string,
   credentials: CredentialSource,
+  logger: Logger,
 ): Promise<string | undefined> {
   const client = await RegistryClient.connect({
     host: target.host,
@@ -217,6 +218,7 @@ async function defaultRegistryDigest(
     caFile: settings.registryCa,
     env,
     userAgent: "buildx-step",
+    onSecret: (value) => logger.addSecret(value),
     retry: { attempts: 2 },
   });
   try {
@@ -358,7 +360,7 @@ async function pushThroughEngine(
   try {
     const read = deps.registryDigest
       ? await deps.registryDigest(target, tags[0] ?? "latest", credentials)
-      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials);
+      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials, logger);
     if (read && read !== publishedDigest) {
       moved = { reference: `${target.full}:${tags[0]}`, serves: read };
       logger.warn(

@@ -183,6 +183,7 @@ async function pushTarball(
     caFile: settings.registryCa,
     env: deps.env,
     userAgent: "buildx-step",
+    onSecret: (value) => logger.addSecret(value),
     onRetry: (operation, notice) =>
       logger.info(
         `retrying ${operation} in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt} failed: ${notice.error instanceof Error ? notice.error.message : String(notice.error)})`,

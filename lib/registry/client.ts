@@ -36,6 +36,8 @@ export interface RegistryClientOptions extends TransportOptions {
   userAgent?: string;
   /** Called before each retry, e.g. for a debug line. */
   onRetry?: (operation: string, notice: RetryNotice) => void;
+  /** Told every secret the client obtains (a token server's tokens), for the log to mask. */
+  onSecret?: (value: string) => void;
   /**
    * Stops the client (SIGINT/SIGTERM, the push deadline): no request, retry or wait starts once it has
    * aborted, and the error is its reason. Only the cancelling of upload sessions (requests marked
@@ -176,6 +178,7 @@ export class RegistryClient {
           transport,
           retry: policy,
           userAgent,
+          onSecret: options.onSecret,
         });
         if (response.status === 401)
           authorizer.challenge = parseChallenge(response.headers["www-authenticate"]);
