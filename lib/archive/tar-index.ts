@@ -34,6 +34,8 @@ import { ambiguous, corrupt, TarProblem } from "./tar-problem.js";
 
 /** Headers are read in chunks of this size, so that runs of small entries cost one read, not one each. */
 const CHUNK = 64 * 1024;
+/** What follows the end-of-archive marker is read in pieces of this size (it is zeros, or refused). */
+const TRAILER_CHUNK = 1024 * 1024;
 /** Long names and PAX records are a few hundred bytes; more is not an image tarball. */
 const MAX_META_SIZE = 1024 * 1024;
 
@@ -290,6 +292,21 @@ function entryHeader(header: HeaderBlock, pending: Pending, offset: number): Ent
   return { rawName, rawLink, type, size };
 }
 
+/** The offset of the first byte that is not zero from `start` to the end of the file, or undefined. */
+async function firstNonZeroByte(
+  reader: HeaderReader,
+  start: number,
+  fileSize: number,
+): Promise<number | undefined> {
+  for (let at = start; at < fileSize; at += TRAILER_CHUNK) {
+    const bytes = await reader.read(at, Math.min(TRAILER_CHUNK, fileSize - at));
+    const index = bytes.findIndex((byte) => byte !== 0);
+    if (index >= 0) return at + index;
+    if (bytes.length === 0) return undefined;
+  }
+  return undefined;
+}
+
 async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<string, TarEntry>> {
   const reader = new HeaderReader(handle, fileSize);
   const entries = new Map<string, TarEntry>();
@@ -327,6 +344,15 @@ async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<st
       if (next + BLOCK <= fileSize && !isZeroBlock(await reader.read(next, BLOCK))) {
         throw ambiguous(
           `a single zero block at offset ${offset} is followed by more data, not by a second zero block: GNU tar stops reading there, Go's archive/tar refuses the file, and tar --ignore-zeros reads on`,
+        );
+      }
+      // Only padding may follow the end-of-archive marker (GNU tar fills its last record with zeros).
+      // More data is a second tar to `tar --ignore-zeros`, which reads it as entries of this one: `cat a.tar
+      // b.tar`, or two gzip members, or zstd frames, one after the other, which every decoder joins.
+      const trailing = await firstNonZeroByte(reader, next + BLOCK, fileSize);
+      if (trailing !== undefined) {
+        throw ambiguous(
+          `the file goes on with data at offset ${trailing} after its end-of-archive marker (the two zero blocks at offset ${offset}): Go's archive/tar and GNU tar stop at the marker, tar --ignore-zeros reads what follows as more entries (two tarballs, or two compressed streams, put one after the other)`,
         );
       }
       break;
