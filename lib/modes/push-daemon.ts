@@ -14,6 +14,7 @@ import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
+import { withCleanup } from "../buildx/cleanup.js";
 import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { connectEngine, type Engine } from "../daemon/engine.js";
@@ -46,6 +47,12 @@ export interface PushViaDaemonDeps {
   engine?: Engine;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
+  /** Stops the push, as SIGINT/SIGTERM do (tests). */
+  signal?: AbortSignal;
+  /** Install SIGINT/SIGTERM handlers that stop the push (default true; see lib/buildx/cleanup.ts). */
+  handleSignals?: boolean;
+  /** How to end the process after a signal (default process.exit). */
+  exit?: (code: number) => void;
   /**
    * The digest the registry serves for `repository:tag`, read directly (not through the engine).
    * Default: a HEAD of the manifest with the registry client.
@@ -71,6 +78,8 @@ function fullName(name: string): string | undefined {
 type Source =
   | { kind: "tarball"; archive: OpenedArchive; image: OpenedImage; digest: string }
   | { kind: "engine"; names: string[]; setting: "sourceImage" | "repo" };
+
+type TarballPlan = Extract<Source, { kind: "tarball" }>;
 
 interface Plan {
   target: RepositoryName;
@@ -229,15 +238,27 @@ async function defaultRegistryDigest(
 }
 
 export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
+  const { logger } = deps;
   // -- The input, before the engine is asked anything: the signing key among it (issue 15).
-  const signing = await planSigning(settings, deps.logger, deps.names);
-  const plan = await planPush(settings, deps.names ?? pluginSettingNames);
-  try {
-    return await pushThroughEngine(settings, deps, plan, signing);
-  } finally {
-    // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
-    if (plan.source.kind === "tarball") await plan.source.archive.close();
-  }
+  const signing = await planSigning(settings, logger, deps.names);
+  // SIGINT/SIGTERM stop the load or the push under way (the engine cancels what its client leaves), then
+  // the names the run gave images in the engine are put back, as after any failure, and the run exits
+  // 130/143 saying which tags were published: a runner's stop leaves the engine as it found it.
+  return withCleanup(
+    async (scope) => {
+      const signal = deps.signal ? AbortSignal.any([scope.signal, deps.signal]) : scope.signal;
+      const plan = await planPush(settings, deps.names ?? pluginSettingNames);
+      // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
+      if (plan.source.kind === "tarball") scope.add(() => (plan.source as TarballPlan).archive.close());
+      return pushThroughEngine(settings, { ...deps, signal }, plan, signing);
+    },
+    {
+      handleSignals: deps.handleSignals,
+      exit: deps.exit,
+      onSignal: (signal) => logger.warn(`${signal}: stopping the push through the engine`),
+      onCleanupError: (error) => logger.warn(`cleanup: ${messageOf(error)}`),
+    },
+  );
 }
 
 async function pushThroughEngine(
@@ -246,7 +267,7 @@ async function pushThroughEngine(
   plan: Plan,
   signing: SigningPlan | undefined,
 ): Promise<StepResult> {
-  const { logger, env } = deps;
+  const { logger, env, signal } = deps;
   const { target, tags, source } = plan;
   const engine = deps.engine ?? connectEngine(env);
   const facts = await engineFacts(engine);
@@ -296,7 +317,13 @@ async function pushThroughEngine(
       ]);
       logger.info(`loading ${source.archive.path} into the engine`);
       // A compressed or piped input is loaded from its plain temporary copy: the bytes that were checked.
-      const loaded = await loadTarball(engine, source.archive.input.file, progress, source.archive.path);
+      const loaded = await loadTarball(
+        engine,
+        source.archive.input.file,
+        progress,
+        source.archive.path,
+        signal,
+      );
       for (const key of tarballNames) if (key) names.keepWhenNew(key);
       logger.info(`the engine loaded ${[...loaded.names, ...loaded.ids].join(", ")}`);
       imageId = await loadedImageId(engine, facts, source.image, loaded, source.archive.path);
@@ -309,15 +336,18 @@ async function pushThroughEngine(
       source.kind === "tarball" ? sizesByShortId((await source.archive.plan(source.image)).blobs) : undefined;
 
     // -- Tag and push, one tag at a time (the engine pushes `repo:tag`).
+    signal?.throwIfAborted();
     for (const tag of tags) await names.tag(imageId, `${target.full}:${tag}`);
     for (const tag of tags) {
       let digest: string;
       try {
+        signal?.throwIfAborted();
         digest = await pushTag(engine, target.full, tag, {
           authHeader,
           registryHost: target.host,
           progress,
           blobSizes,
+          signal,
         });
       } catch (error) {
         if (published.length > 0 && error instanceof StepFailure) {
@@ -338,6 +368,18 @@ async function pushThroughEngine(
     }
     succeeded = true;
   } catch (error) {
+    if (signal?.aborted) {
+      // The run exits 128+n once the names are put back (lib/buildx/cleanup.ts): say here what is out.
+      const notPublished = tags.filter((tag) => !published.includes(tag));
+      logger.error(
+        `${messageOf(signal.reason)}: ${
+          published.length === 0
+            ? "nothing was published: no tag was pushed"
+            : `published before it stopped: ${published.map((t) => `${target.full}:${t}`).join(", ")}; not published: ${notPublished.join(", ")}`
+        }; the names given to images in the engine are put back`,
+      );
+      throw signal.reason;
+    }
     if (error instanceof PushRefused && published.length === 0) {
       throw new StepFailure(`${error.message}; no tag was published`, { cause: error });
     }
@@ -348,6 +390,11 @@ async function pushThroughEngine(
     // takes the engine a moment); after a failure, before the error is reported.
     restored = names.restore(logger, { succeeded });
     if (!succeeded) await restored;
+  }
+  if (signal?.aborted) {
+    // The signal came as the last tag was pushed, which then ended: all is published, and the run still
+    // exits 128+n (lib/buildx/cleanup.ts).
+    logger.warn(`${messageOf(signal.reason)} as the push ended: everything was published`);
   }
   // The digest this run pushed is the one the engine reports: it made the manifest from the image it
   // holds. That is what is reported, held to PLUGIN_EXPECTED_DIGEST and signed.
