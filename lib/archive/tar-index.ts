@@ -16,6 +16,7 @@
  * twice, data on entries that have none: see the checks below and in tar-header.ts, pax-records.ts and
  * tar-names.ts.
  */
+import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { normalizeEntryName, resolveLinkTarget, UnsafeEntryName } from "./entry-name.js";
 import { ambiguousArchive, archiveError, NOT_AN_IMAGE_ADVICE } from "./errors.js";
@@ -56,7 +57,21 @@ export interface TarEntry {
    * blob of an OCI layout folder is a file of its own.
    */
   file?: string;
+  /** That file as it was indexed: it is read only while it is still the same file (entry-reader.ts). */
+  identity?: FileIdentity;
 }
+
+/** A file as the file system knows it: the same device and inode is the same file, whatever its path. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * How the files of an archive are opened to be read: a FIFO put at the path since it was indexed opens
+ * at once instead of waiting for a writer (and is then refused as not the file that was indexed).
+ */
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /** The entries of an image archive, a tar file's or an OCI layout folder's, by name. */
 export interface TarIndex {
@@ -64,6 +79,8 @@ export interface TarIndex {
   path: string;
   /** The file whose byte ranges entries without a `file` of their own are read from. */
   dataPath: string;
+  /** That file as it was indexed (a folder has none: its entries have their own). */
+  dataIdentity?: FileIdentity;
   /** The tar file's size in bytes (for a folder: the sum of its entries' sizes). */
   fileSize: number;
   /** Entries by normalised name (regular files, folders, links, devices). */
@@ -146,7 +163,7 @@ class HeaderReader {
 export async function indexTar(file: string, path: string = file): Promise<TarIndex> {
   let handle: FileHandle;
   try {
-    handle = await open(file, "r");
+    handle = await open(file, READ_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
@@ -168,6 +185,7 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
     return {
       path,
       dataPath: file,
+      dataIdentity: { dev: stat.dev, ino: stat.ino },
       fileSize: stat.size,
       entries,
       file(name) {
