@@ -89,7 +89,7 @@ interface Plan {
 }
 
 /** Everything about the input that can be checked without the engine; throws UsageError. */
-async function planPush(settings: Settings, names: SettingNames): Promise<Plan> {
+async function planPush(settings: Settings, names: SettingNames, signal?: AbortSignal): Promise<Plan> {
   const { target, tags } = pushTarget(settings);
   const expectedDigest = expectedDigestOf(settings);
   if (settings.sourceTarPath) {
@@ -101,7 +101,7 @@ async function planPush(settings: Settings, names: SettingNames): Promise<Plan> 
         names("sourcePlatform"),
       );
     }
-    const tarball = await tarballSource(settings.sourceTarPath, settings, names);
+    const tarball = await tarballSource(settings.sourceTarPath, settings, names, signal);
     if (tarball.archive.input.kind === "folder") {
       await tarball.archive.close();
       throw new UsageError(
@@ -247,7 +247,7 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
   return withCleanup(
     async (scope) => {
       const signal = deps.signal ? AbortSignal.any([scope.signal, deps.signal]) : scope.signal;
-      const plan = await planPush(settings, deps.names ?? pluginSettingNames);
+      const plan = await planPush(settings, deps.names ?? pluginSettingNames, signal);
       // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
       if (plan.source.kind === "tarball") scope.add(() => (plan.source as TarballPlan).archive.close());
       return pushThroughEngine(settings, { ...deps, signal }, plan, signing);
