@@ -1,7 +1,9 @@
 /**
  * The one logger: human-readable lines on stderr (stdout is kept for `--json` results), with every
- * registered secret (in every spelling, see secret-mask.ts) replaced by `***` before anything is written.
+ * registered secret (in every spelling, see secret-mask.ts) replaced by `***` before anything is written,
+ * and control characters shown escaped (printable.ts).
  */
+import { printableLines } from "./printable.js";
 import { SecretMask } from "./secret-mask.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -28,9 +30,12 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets ?? new SecretMask();
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const writeLine = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const quiet = options.quiet ?? false;
   const mask = (text: string): string => secrets.mask(text);
+  // Masked first (a secret is matched as it was given), then made printable: no line of the log may move
+  // the cursor, clear the screen or carry a carriage return, whatever a registry or a tarball said.
+  const write = (line: string) => writeLine(printableLines(line));
 
   return {
     quiet,

@@ -37,3 +37,23 @@ export function urlCredentialSecrets(url: string): string[] {
   }
   return secrets;
 }
+
+/** `scheme://user:password@` anywhere in a text: the user-info of each such URL. */
+const USER_INFO_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/gi;
+
+/**
+ * The passwords written into URLs anywhere in a setting's value (`NPM_URL=https://ci:token@registry/`, a
+ * cache or builder address), as `user:password` and the password alone (decoded too): `config` shows such
+ * values with `***@`, and the run's log must not show them either. A user without a password
+ * (`ssh://git@host`) is a name, not masked.
+ */
+export function urlPasswordsIn(text: string): string[] {
+  const secrets: string[] = [];
+  for (const match of text.matchAll(USER_INFO_IN_TEXT)) {
+    const userInfo = match[1] ?? "";
+    const colon = userInfo.indexOf(":");
+    if (colon < 0 || colon === userInfo.length - 1) continue;
+    secrets.push(...urlCredentialSecrets(`x://${userInfo}@`));
+  }
+  return secrets;
+}

@@ -4,12 +4,20 @@
  * their own file). Nothing is extracted.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import fs, {
+  constants,
+  createReadStream,
+  type Mode,
+  type OpenMode,
+  type PathLike,
+  type Stats,
+} from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
+import type { UsageError } from "../errors.js";
 import { ambiguousArchive, archiveError } from "./errors.js";
 import { caseFoldedKeys } from "./json-keys.js";
-import type { TarEntry, TarIndex } from "./tar-index.js";
+import { type FileIdentity, READ_FLAGS, type TarEntry, type TarIndex } from "./tar-index.js";
 import type { Descriptor } from "./types.js";
 
 /**
@@ -104,8 +112,13 @@ export class EntryReader {
       );
     }
     const buffer = Buffer.alloc(entry.size);
-    const handle = await open(entry.file ?? this.tar.dataPath, "r");
+    const { path, flags, identity } = this.#source(entry);
+    const handle = await open(path, flags).catch((error: unknown) => {
+      throw this.#openProblem(entry, error);
+    });
     try {
+      const changed = this.#changed(entry, await handle.stat(), identity);
+      if (changed) throw changed;
       let filled = 0;
       while (filled < buffer.length) {
         const { bytesRead } = await handle.read(
@@ -186,12 +199,75 @@ export class EntryReader {
 
   openEntry(entry: TarEntry): Readable {
     if (entry.size === 0) return Readable.from([]);
+    const { path, flags, identity } = this.#source(entry);
     // `end` is inclusive. Reads of 1 MiB, not the default 64 KiB: a push of large layers spends a third
     // less CPU (fewer reads, fewer socket writes), and a few reads in flight stay far below the memory bound.
-    return createReadStream(entry.file ?? this.tar.dataPath, {
+    // The stream's open checks that the file is still the one indexed before it hands the stream its fd:
+    // a file that is not gives no byte.
+    const checkedOpen = (
+      file: PathLike,
+      openFlags: OpenMode | undefined,
+      mode: Mode | undefined | null,
+      callback: (error: NodeJS.ErrnoException | null, fd?: number) => void,
+    ) => {
+      fs.open(file, openFlags, mode, (error, fd) => {
+        if (error) {
+          callback(this.#openProblem(entry, error) as NodeJS.ErrnoException);
+          return;
+        }
+        fs.fstat(fd, (statError, stats) => {
+          const problem = statError ?? this.#changed(entry, stats, identity);
+          if (!problem) callback(null, fd);
+          else fs.close(fd, () => callback(problem));
+        });
+      });
+    };
+    return createReadStream(path, {
+      // fs.open takes numeric flags (O_NONBLOCK, O_NOFOLLOW have no letters); the typings say string.
+      flags: flags as unknown as string,
       start: entry.offset,
       end: entry.offset + entry.size - 1,
       highWaterMark: 1024 * 1024,
+      fs: { open: checkedOpen, read: fs.read, close: fs.close },
     });
+  }
+
+  /**
+   * Where an entry's bytes are, and how to open them: the layout folder's own file (never through a
+   * link: none was there when it was indexed) or the tar file, and the file that was indexed there.
+   */
+  #source(entry: TarEntry): { path: string; flags: number; identity: FileIdentity | undefined } {
+    if (entry.file)
+      return { path: entry.file, flags: READ_FLAGS | constants.O_NOFOLLOW, identity: entry.identity };
+    return { path: this.tar.dataPath, flags: READ_FLAGS, identity: this.tar.dataIdentity };
+  }
+
+  /**
+   * Refuses a file that is no longer the one indexed: a layout folder, or the tarball's path, can change
+   * while a push reads it (another step of the stage writing to the workspace), and a FIFO put there
+   * would hang the push, a link or another file would send other bytes than the ones indexed.
+   */
+  #changed(entry: TarEntry, stats: Stats, identity: FileIdentity | undefined): UsageError | undefined {
+    if (stats.isFile() && (!identity || (stats.dev === identity.dev && stats.ino === identity.ino)))
+      return undefined;
+    return this.#changedError(
+      entry,
+      stats.isFile() ? "another file" : stats.isFIFO() ? "a FIFO" : "not a regular file",
+    );
+  }
+
+  /** An open that failed: a link where the indexed file was is a change too; anything else is as it is. */
+  #openProblem(entry: TarEntry, error: unknown): unknown {
+    return (error as NodeJS.ErrnoException).code === "ELOOP"
+      ? this.#changedError(entry, "a symbolic link")
+      : error;
+  }
+
+  #changedError(entry: TarEntry, what: string): UsageError {
+    return archiveError(
+      this.path,
+      `${entry.file ? entry.name : "the tarball"} changed while it was read: it is now ${what}, not the file that was indexed; nothing more is read from it`,
+      "leave the image alone until the push is done (no other step may write to it meanwhile), then push it again",
+    );
   }
 }

@@ -9,7 +9,8 @@
  * A folder is not written by one tool in one go as a tar is: anything may be in it. Only regular files are
  * read; a symbolic link is followed only when it stays inside the folder and ends at a regular file (a
  * layout that links a blob to /etc/shadow, or to a FIFO that would hang the read, is refused). Every blob
- * is checked against its digest as it is read, as with a tarball.
+ * is checked against its digest as it is read, as with a tarball, and read only while its file is the
+ * one indexed: a file swapped since for a link, a FIFO or another file is refused (entry-reader.ts).
  */
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
@@ -81,7 +82,14 @@ export async function indexFolder(dir: string, path: string = dir): Promise<TarI
         NOT_A_LAYOUT_ADVICE,
       );
     }
-    entries.set(name, { name, type: "file", offset: 0, size: info.size, file });
+    entries.set(name, {
+      name,
+      type: "file",
+      offset: 0,
+      size: info.size,
+      file,
+      identity: { dev: info.dev, ino: info.ino },
+    });
     total += info.size;
   };
 

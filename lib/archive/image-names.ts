@@ -3,6 +3,7 @@
  * manifest.json RepoTags) without listing one name twice in two spellings (`x/app:1` in RepoTags is
  * `docker.io/x/app:1` in containerd's annotation).
  */
+import { printableValue } from "../printable.js";
 import { CONTAINERD_IMAGE_NAME, OCI_REF_NAME } from "./media-types.js";
 
 /** docker's familiar-name expansion: `app:1` -> `docker.io/library/app:1`, `x/app:1` -> `docker.io/x/app:1`. */
@@ -25,8 +26,11 @@ export class NameSet {
   readonly #names: string[] = [];
   readonly #keys = new Set<string>();
 
-  add(name: string | undefined): void {
-    if (!name) return;
+  add(given: string | undefined): void {
+    if (!given) return;
+    // A name is shown and compared on one line: one that holds control characters (no image name does)
+    // is kept escaped, so that printing it cannot forge or rewrite lines of the log.
+    const name = printableValue(given);
     const key = canonicalImageName(name);
     if (this.#keys.has(key)) return;
     this.#keys.add(key);

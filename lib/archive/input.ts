@@ -92,7 +92,13 @@ export async function openInput(given: string, options: InputOptions = {}): Prom
         "pipe the image in, e.g. docker save IMAGE | buildx-step push - --repo REPO",
       );
     }
-    const { head, whole } = await peek(stdin);
+    // A stop ends the reading of the pipe, which may be waiting for bytes that never come.
+    options.signal?.addEventListener("abort", () => stdin.destroy(), { once: true });
+    const { head, whole } = await peek(stdin).catch((error: unknown) => {
+      options.signal?.throwIfAborted();
+      throw error;
+    });
+    options.signal?.throwIfAborted();
     if (head.length === 0) {
       throw archiveError(
         STDIN_NAME,

@@ -35,6 +35,11 @@ export interface SpoolOptions {
   tempDir?: string;
   /** The most the plain tar may have. Default {@link MAX_TAR_BYTES}. */
   maxBytes?: number;
+  /**
+   * Stops the copy (SIGINT/SIGTERM, the push deadline): the input is no longer read nor decompressed,
+   * the temporary file goes, and the signal's reason is thrown.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a failure of the decoder says about the file, in words a user can act on. */
@@ -100,14 +105,16 @@ export async function spoolTar(
   });
   try {
     const stages = compression ? [await decompressor(compression)] : [];
-    await pipeline([
-      source,
-      ...stages,
-      counter,
-      createWriteStream(file.path, { flags: "r+", highWaterMark: 1024 * 1024 }),
-    ]);
+    const copied = pipeline(
+      [source, ...stages, counter, createWriteStream(file.path, { flags: "r+", highWaterMark: 1024 * 1024 })],
+      ...(options.signal ? [{ signal: options.signal }] : []),
+    );
+    // The pipeline destroys every stream at once on a stop, but settles only when its source has: a
+    // source waiting for a pipe that sends nothing would keep the stop waiting.
+    await (options.signal ? Promise.race([copied, abortion(options.signal)]) : copied);
   } catch (error) {
     await file.remove();
+    if (options.signal?.aborted) throw options.signal.reason;
     if (overLimit) {
       throw limit === cap
         ? archiveError(
@@ -139,6 +146,14 @@ export async function spoolTar(
     );
   }
   return file;
+}
+
+/** A promise that rejects with the signal's reason when it aborts. */
+function abortion(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
 }
 
 /** Whether a pipeline error came from the file system (reading the input, writing the copy), not the decoder. */

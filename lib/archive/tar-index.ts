@@ -16,6 +16,7 @@
  * twice, data on entries that have none: see the checks below and in tar-header.ts, pax-records.ts and
  * tar-names.ts.
  */
+import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { normalizeEntryName, resolveLinkTarget, UnsafeEntryName } from "./entry-name.js";
 import { ambiguousArchive, archiveError, NOT_AN_IMAGE_ADVICE } from "./errors.js";
@@ -34,6 +35,8 @@ import { ambiguous, corrupt, TarProblem } from "./tar-problem.js";
 
 /** Headers are read in chunks of this size, so that runs of small entries cost one read, not one each. */
 const CHUNK = 64 * 1024;
+/** What follows the end-of-archive marker is read in pieces of this size (it is zeros, or refused). */
+const TRAILER_CHUNK = 1024 * 1024;
 /** Long names and PAX records are a few hundred bytes; more is not an image tarball. */
 const MAX_META_SIZE = 1024 * 1024;
 
@@ -54,7 +57,21 @@ export interface TarEntry {
    * blob of an OCI layout folder is a file of its own.
    */
   file?: string;
+  /** That file as it was indexed: it is read only while it is still the same file (entry-reader.ts). */
+  identity?: FileIdentity;
 }
+
+/** A file as the file system knows it: the same device and inode is the same file, whatever its path. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * How the files of an archive are opened to be read: a FIFO put at the path since it was indexed opens
+ * at once instead of waiting for a writer (and is then refused as not the file that was indexed).
+ */
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /** The entries of an image archive, a tar file's or an OCI layout folder's, by name. */
 export interface TarIndex {
@@ -62,6 +79,8 @@ export interface TarIndex {
   path: string;
   /** The file whose byte ranges entries without a `file` of their own are read from. */
   dataPath: string;
+  /** That file as it was indexed (a folder has none: its entries have their own). */
+  dataIdentity?: FileIdentity;
   /** The tar file's size in bytes (for a folder: the sum of its entries' sizes). */
   fileSize: number;
   /** Entries by normalised name (regular files, folders, links, devices). */
@@ -144,7 +163,7 @@ class HeaderReader {
 export async function indexTar(file: string, path: string = file): Promise<TarIndex> {
   let handle: FileHandle;
   try {
-    handle = await open(file, "r");
+    handle = await open(file, READ_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
@@ -166,6 +185,7 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
     return {
       path,
       dataPath: file,
+      dataIdentity: { dev: stat.dev, ino: stat.ino },
       fileSize: stat.size,
       entries,
       file(name) {
@@ -290,6 +310,21 @@ function entryHeader(header: HeaderBlock, pending: Pending, offset: number): Ent
   return { rawName, rawLink, type, size };
 }
 
+/** The offset of the first byte that is not zero from `start` to the end of the file, or undefined. */
+async function firstNonZeroByte(
+  reader: HeaderReader,
+  start: number,
+  fileSize: number,
+): Promise<number | undefined> {
+  for (let at = start; at < fileSize; at += TRAILER_CHUNK) {
+    const bytes = await reader.read(at, Math.min(TRAILER_CHUNK, fileSize - at));
+    const index = bytes.findIndex((byte) => byte !== 0);
+    if (index >= 0) return at + index;
+    if (bytes.length === 0) return undefined;
+  }
+  return undefined;
+}
+
 async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<string, TarEntry>> {
   const reader = new HeaderReader(handle, fileSize);
   const entries = new Map<string, TarEntry>();
@@ -327,6 +362,15 @@ async function readEntries(handle: FileHandle, fileSize: number): Promise<Map<st
       if (next + BLOCK <= fileSize && !isZeroBlock(await reader.read(next, BLOCK))) {
         throw ambiguous(
           `a single zero block at offset ${offset} is followed by more data, not by a second zero block: GNU tar stops reading there, Go's archive/tar refuses the file, and tar --ignore-zeros reads on`,
+        );
+      }
+      // Only padding may follow the end-of-archive marker (GNU tar fills its last record with zeros).
+      // More data is a second tar to `tar --ignore-zeros`, which reads it as entries of this one: `cat a.tar
+      // b.tar`, or two gzip members, or zstd frames, one after the other, which every decoder joins.
+      const trailing = await firstNonZeroByte(reader, next + BLOCK, fileSize);
+      if (trailing !== undefined) {
+        throw ambiguous(
+          `the file goes on with data at offset ${trailing} after its end-of-archive marker (the two zero blocks at offset ${offset}): Go's archive/tar and GNU tar stop at the marker, tar --ignore-zeros reads what follows as more entries (two tarballs, or two compressed streams, put one after the other)`,
         );
       }
       break;

@@ -8,8 +8,10 @@
  * and the build args from the environment (proxies, `PLUGIN_BUILD_ARGS_FROM_ENV`: env-build-args.ts) become
  * `--build-arg NAME`, both read by buildx from its environment.
  */
+
 import type { OutputFormat, RunContext, Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
+import { csvField } from "./csv.js";
 import type { ProgressMode } from "./progress.js";
 
 /** What the build produces. */
@@ -105,7 +107,9 @@ function outputArgs(output: BuildOutput): string[] {
     case "load":
       return ["--load"];
     case "tar":
-      return ["--output", `type=${output.format},dest=${output.dest}`];
+      // buildx reads --output as one CSV record: a comma or a quote in the path would end the dest field
+      // and add attributes of its own (`...,type=image,push=true`, a dry run that pushes).
+      return ["--output", `type=${output.format},${csvField(`dest=${output.dest}`)}`];
     case "cacheOnly":
       return ["--output", "type=cacheonly"];
   }

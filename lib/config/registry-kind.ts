@@ -7,7 +7,6 @@
  * starts with the registry. The plain plugin (a Docker registry step) never joins: a bare repo goes to
  * Docker Hub whatever PLUGIN_REGISTRY says, which only chooses where the login goes. Pure functions.
  */
-import { posix } from "node:path";
 
 export type RegistryKind = "ecr" | "gcr" | "gar" | "acr";
 
@@ -94,6 +93,10 @@ export type RepoJoin =
  * GCR and GAR with a path join (duplicate slashes removed), all only when the repo does not already start
  * with the registry. A repo whose first component is another registry's host is left alone (the wrapper
  * would push to `registry/that-host/...`, which no one means).
+ *
+ * The wrappers' Go path.Join also resolves `.` and `..`: `x/../../../evil.example/app` joined to
+ * `gcr.io/project` is `evil.example/app`, and `gcr.io/..` with `app` is Docker Hub's `app`, an image that
+ * leaves the registry it was joined to. Such segments are kept here, and the name they make is refused.
  */
 export function joinRepo(kind: RegistryKind, registry: string, repo: string): RepoJoin {
   const prefix = registryPrefixOf(registry);
@@ -102,7 +105,7 @@ export function joinRepo(kind: RegistryKind, registry: string, repo: string): Re
   if (repoNamesRegistry(trimmed)) return { kind: "other-registry", repoHost: trimmed.split("/")[0] ?? "" };
   const joined =
     kind === "gcr" || kind === "gar"
-      ? posix.join(prefix, trimmed).replace(/\/+$/, "")
+      ? `${prefix}/${trimmed}`.replace(/\/{2,}/g, "/").replace(/\/+$/, "")
       : `${prefix}/${trimmed}`;
   return { kind: "joined", repo: joined };
 }

@@ -2,6 +2,8 @@
  * The values of the secret settings (the schema's `secret`, and `secretWhen` for a value that is a key's
  * content rather than its path), for the logger to mask.
  */
+
+import { urlPasswordsIn } from "../url-credentials.js";
 import { isPemContent, isSecretValue, SETTINGS } from "./schema.js";
 import type { Settings } from "./settings.js";
 
@@ -22,6 +24,10 @@ export function secretValues(settings: Settings): string[] {
   const values: string[] = [];
   for (const spec of SETTINGS) {
     const value = settings[spec.key];
+    // A password in a URL of any setting (a build arg, a cache or builder address), as `config` masks it.
+    for (const text of Array.isArray(value) ? value : [value]) {
+      if (typeof text === "string") values.push(...urlPasswordsIn(text));
+    }
     if (typeof value !== "string" || value === "" || !isSecretValue(spec, value)) continue;
     values.push(...spellingsOf(value));
   }

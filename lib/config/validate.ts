@@ -9,7 +9,13 @@ import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
-import { parseRepository, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
+import {
+  isRegistryHost,
+  normalizeRegistryHost,
+  parseRepository,
+  SHA256_DIGEST,
+  TAG_PATTERN,
+} from "../registry/reference.js";
 import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
 import { parseDuration } from "./duration.js";
 import { settingName, userSettingNames } from "./provenance.js";
@@ -162,6 +168,20 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       if (!(error instanceof UsageError)) throw error;
       add(error.message, "repo");
     }
+  }
+  // -- the registries logged in to: a login for a cloud registry goes to the host its name says
+  for (const key of ["registry", "baseImageRegistry"] as const) {
+    const registry = settings[key]?.trim();
+    if (!registry) continue;
+    const host = normalizeRegistryHost(registry);
+    if (isRegistryHost(host)) continue;
+    add(
+      host.includes("@")
+        ? // Not echoed: what comes before the @ is a user and likely a password.
+          `${name(key)} has credentials before an @ in it: give the registry alone (e.g. registry.example.com) and the login in PLUGIN_USERNAME and PLUGIN_PASSWORD`
+        : `${name(key)} names the registry "${registry}", whose host "${host}" is not a registry host (letters, digits, - and . or an [IPv6] address, with an optional :port); nothing is logged in to or pushed`,
+      key,
+    );
   }
   const badTags = settings.tags.filter((tag) => !TAG_PATTERN.test(tag));
   if (badTags.length > 0) {

@@ -59,16 +59,21 @@ export async function loadTarball(
   file: string,
   progress: ProgressSink,
   path: string = file,
+  /** Stops the load: the request is cut, and the engine drops what it had not finished loading. */
+  signal?: AbortSignal,
 ): Promise<LoadedImages> {
   const loaded: LoadedImages = { names: [], ids: [] };
   const events = new LoadProgress();
   const refused = (detail: string) =>
     new StepFailure(`the engine at ${engine.address.display} did not load ${path}: ${detail}`);
+  // 1 MiB reads: a quarter fewer syscalls and socket writes than the 64 KiB default on a big
+  // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   try {
-    // 1 MiB reads: a quarter fewer syscalls and socket writes than the 64 KiB default on a big
-    // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
-    const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
-    const response = await engine.docker.loadImage(stream, { quiet: false });
+    const response = await engine.docker.loadImage(stream, {
+      quiet: false,
+      ...(signal ? { abortSignal: signal } : {}),
+    });
     await readJsonMessages(response, (message) => {
       collectLoaded(message, loaded);
       // The "Loaded image" lines are reported by the caller, which knows which of them it pushes.
@@ -76,6 +81,8 @@ export async function loadTarball(
       for (const event of events.events(message)) progress(event);
     });
   } catch (error) {
+    stream.destroy();
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof EngineStreamError) throw refused(error.message);
     const failure = asEngineFailure(engine, `loading ${path}`, error);
     if (failure instanceof StepFailure && failure.message.startsWith("loading ")) {

@@ -55,6 +55,8 @@ export async function pushTag(
     registryHost: string;
     progress: ProgressSink;
     blobSizes?: ReadonlyMap<string, number>;
+    /** Stops the push: the request is cut, and the engine cancels the push it was making for it. */
+    signal?: AbortSignal;
   },
 ): Promise<string> {
   const reference = `${repository}:${tag}`;
@@ -65,6 +67,7 @@ export async function pushTag(
     const response = (await engine.docker.getImage(repository).push({
       tag,
       authconfig: { base64: options.authHeader },
+      ...(options.signal ? { abortSignal: options.signal } : {}),
     } as Dockerode.ImagePushOptions)) as NodeJS.ReadableStream;
     await readJsonMessages(response, (message) => {
       const pushed = pushedDigestOf(message);
@@ -72,6 +75,7 @@ export async function pushTag(
       for (const event of events.events(message)) options.progress(event);
     });
   } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
     if (error instanceof EngineStreamError) {
       throw new PushRefused(reference, error.message, pushHint(error.message, options.registryHost));
     }

@@ -14,6 +14,7 @@ import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
+import { withCleanup } from "../buildx/cleanup.js";
 import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { connectEngine, type Engine } from "../daemon/engine.js";
@@ -25,7 +26,7 @@ import { PushRefused, pushTag } from "../daemon/push.js";
 import { registryAuthHeader } from "../daemon/registry-auth.js";
 import { messageOf, StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { StepResult } from "../outputs/result.js";
+import type { MovedTag, StepResult } from "../outputs/result.js";
 import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { RegistryClient } from "../registry/client.js";
@@ -46,6 +47,12 @@ export interface PushViaDaemonDeps {
   engine?: Engine;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
+  /** Stops the push, as SIGINT/SIGTERM do (tests). */
+  signal?: AbortSignal;
+  /** Install SIGINT/SIGTERM handlers that stop the push (default true; see lib/buildx/cleanup.ts). */
+  handleSignals?: boolean;
+  /** How to end the process after a signal (default process.exit). */
+  exit?: (code: number) => void;
   /**
    * The digest the registry serves for `repository:tag`, read directly (not through the engine).
    * Default: a HEAD of the manifest with the registry client.
@@ -72,6 +79,8 @@ type Source =
   | { kind: "tarball"; archive: OpenedArchive; image: OpenedImage; digest: string }
   | { kind: "engine"; names: string[]; setting: "sourceImage" | "repo" };
 
+type TarballPlan = Extract<Source, { kind: "tarball" }>;
+
 interface Plan {
   target: RepositoryName;
   tags: string[];
@@ -80,7 +89,7 @@ interface Plan {
 }
 
 /** Everything about the input that can be checked without the engine; throws UsageError. */
-async function planPush(settings: Settings, names: SettingNames): Promise<Plan> {
+async function planPush(settings: Settings, names: SettingNames, signal?: AbortSignal): Promise<Plan> {
   const { target, tags } = pushTarget(settings);
   const expectedDigest = expectedDigestOf(settings);
   if (settings.sourceTarPath) {
@@ -92,7 +101,7 @@ async function planPush(settings: Settings, names: SettingNames): Promise<Plan> 
         names("sourcePlatform"),
       );
     }
-    const tarball = await tarballSource(settings.sourceTarPath, settings, names);
+    const tarball = await tarballSource(settings.sourceTarPath, settings, names, signal);
     if (tarball.archive.input.kind === "folder") {
       await tarball.archive.close();
       throw new UsageError(
@@ -209,6 +218,7 @@ async function defaultRegistryDigest(
   target: RepositoryName,
   tag: string,
   credentials: CredentialSource,
+  logger: Logger,
 ): Promise<string | undefined> {
   const client = await RegistryClient.connect({
     host: target.host,
@@ -217,6 +227,7 @@ async function defaultRegistryDigest(
     caFile: settings.registryCa,
     env,
     userAgent: "buildx-step",
+    onSecret: (value) => logger.addSecret(value),
     retry: { attempts: 2 },
   });
   try {
@@ -227,15 +238,27 @@ async function defaultRegistryDigest(
 }
 
 export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
+  const { logger } = deps;
   // -- The input, before the engine is asked anything: the signing key among it (issue 15).
-  const signing = await planSigning(settings, deps.logger, deps.names);
-  const plan = await planPush(settings, deps.names ?? pluginSettingNames);
-  try {
-    return await pushThroughEngine(settings, deps, plan, signing);
-  } finally {
-    // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
-    if (plan.source.kind === "tarball") await plan.source.archive.close();
-  }
+  const signing = await planSigning(settings, logger, deps.names);
+  // SIGINT/SIGTERM stop the load or the push under way (the engine cancels what its client leaves), then
+  // the names the run gave images in the engine are put back, as after any failure, and the run exits
+  // 130/143 saying which tags were published: a runner's stop leaves the engine as it found it.
+  return withCleanup(
+    async (scope) => {
+      const signal = deps.signal ? AbortSignal.any([scope.signal, deps.signal]) : scope.signal;
+      const plan = await planPush(settings, deps.names ?? pluginSettingNames, signal);
+      // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
+      if (plan.source.kind === "tarball") scope.add(() => (plan.source as TarballPlan).archive.close());
+      return pushThroughEngine(settings, { ...deps, signal }, plan, signing);
+    },
+    {
+      handleSignals: deps.handleSignals,
+      exit: deps.exit,
+      onSignal: (signal) => logger.warn(`${signal}: stopping the push through the engine`),
+      onCleanupError: (error) => logger.warn(`cleanup: ${messageOf(error)}`),
+    },
+  );
 }
 
 async function pushThroughEngine(
@@ -244,7 +267,7 @@ async function pushThroughEngine(
   plan: Plan,
   signing: SigningPlan | undefined,
 ): Promise<StepResult> {
-  const { logger, env } = deps;
+  const { logger, env, signal } = deps;
   const { target, tags, source } = plan;
   const engine = deps.engine ?? connectEngine(env);
   const facts = await engineFacts(engine);
@@ -294,7 +317,13 @@ async function pushThroughEngine(
       ]);
       logger.info(`loading ${source.archive.path} into the engine`);
       // A compressed or piped input is loaded from its plain temporary copy: the bytes that were checked.
-      const loaded = await loadTarball(engine, source.archive.input.file, progress, source.archive.path);
+      const loaded = await loadTarball(
+        engine,
+        source.archive.input.file,
+        progress,
+        source.archive.path,
+        signal,
+      );
       for (const key of tarballNames) if (key) names.keepWhenNew(key);
       logger.info(`the engine loaded ${[...loaded.names, ...loaded.ids].join(", ")}`);
       imageId = await loadedImageId(engine, facts, source.image, loaded, source.archive.path);
@@ -307,15 +336,18 @@ async function pushThroughEngine(
       source.kind === "tarball" ? sizesByShortId((await source.archive.plan(source.image)).blobs) : undefined;
 
     // -- Tag and push, one tag at a time (the engine pushes `repo:tag`).
+    signal?.throwIfAborted();
     for (const tag of tags) await names.tag(imageId, `${target.full}:${tag}`);
     for (const tag of tags) {
       let digest: string;
       try {
+        signal?.throwIfAborted();
         digest = await pushTag(engine, target.full, tag, {
           authHeader,
           registryHost: target.host,
           progress,
           blobSizes,
+          signal,
         });
       } catch (error) {
         if (published.length > 0 && error instanceof StepFailure) {
@@ -336,6 +368,18 @@ async function pushThroughEngine(
     }
     succeeded = true;
   } catch (error) {
+    if (signal?.aborted) {
+      // The run exits 128+n once the names are put back (lib/buildx/cleanup.ts): say here what is out.
+      const notPublished = tags.filter((tag) => !published.includes(tag));
+      logger.error(
+        `${messageOf(signal.reason)}: ${
+          published.length === 0
+            ? "nothing was published: no tag was pushed"
+            : `published before it stopped: ${published.map((t) => `${target.full}:${t}`).join(", ")}; not published: ${notPublished.join(", ")}`
+        }; the names given to images in the engine are put back`,
+      );
+      throw signal.reason;
+    }
     if (error instanceof PushRefused && published.length === 0) {
       throw new StepFailure(`${error.message}; no tag was published`, { cause: error });
     }
@@ -347,25 +391,33 @@ async function pushThroughEngine(
     restored = names.restore(logger, { succeeded });
     if (!succeeded) await restored;
   }
-  const engineDigest = pushedDigest as string;
+  if (signal?.aborted) {
+    // The signal came as the last tag was pushed, which then ended: all is published, and the run still
+    // exits 128+n (lib/buildx/cleanup.ts).
+    logger.warn(`${messageOf(signal.reason)} as the push ended: everything was published`);
+  }
+  // The digest this run pushed is the one the engine reports: it made the manifest from the image it
+  // holds. That is what is reported, held to PLUGIN_EXPECTED_DIGEST and signed.
+  const publishedDigest = pushedDigest as string;
 
-  // -- What the registry serves, read directly; through a mirror or proxy only the engine reaches the
-  // registry, so the engine's report is the fallback.
-  let servedDigest = engineDigest;
+  // -- What the registry serves for the tag, read directly, as a check only: another push may have moved
+  // the tag since (or the registry answers what it likes), and a signature is never made for a digest
+  // this run did not push. Through a mirror or proxy only the engine reaches the registry.
+  let moved: MovedTag | undefined;
   try {
     const read = deps.registryDigest
       ? await deps.registryDigest(target, tags[0] ?? "latest", credentials)
-      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials);
-    if (read && read !== engineDigest) {
+      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials, logger);
+    if (read && read !== publishedDigest) {
+      moved = { reference: `${target.full}:${tags[0]}`, serves: read };
       logger.warn(
-        `the registry serves ${target.full}:${tags[0]} as ${read}, but the engine reported ${engineDigest}: another push may have moved the tag`,
+        `the registry serves ${target.full}:${tags[0]} as ${read}, but the engine pushed ${publishedDigest}: another push may have moved the tag; this run reports${signing ? " and signs" : ""} ${publishedDigest}, the image it pushed`,
       );
-    }
-    if (read) servedDigest = read;
-    else
+    } else if (!read) {
       logger.warn(
         `the registry does not list ${target.full}:${tags[0]} yet; using the digest the engine reported`,
       );
+    }
   } catch (error) {
     logger.info(
       `could not read ${target.full}:${tags[0]} from the registry directly (${messageOf(error)}); using the digest the engine reported`,
@@ -376,23 +428,23 @@ async function pushThroughEngine(
 
   let digestPreserved: boolean | undefined;
   if (source.kind === "tarball") {
-    digestPreserved = servedDigest === source.digest;
+    digestPreserved = publishedDigest === source.digest;
     if (!digestPreserved) {
       const why =
         facts.store === "classic"
           ? "the engine recompressed the layers (classic image store)"
           : "the engine rewrote the image";
       logger.warn(
-        `${why}: the registry serves ${servedDigest}, the tarball holds ${source.digest}; the published image has the same contents but not the digest that was built or scanned. The default PLUGIN_PUSH_VIA=registry publishes the tarball's digest`,
+        `${why}: the registry serves ${publishedDigest}, the tarball holds ${source.digest}; the published image has the same contents but not the digest that was built or scanned. The default PLUGIN_PUSH_VIA=registry publishes the tarball's digest`,
       );
     }
   }
-  if (plan.expectedDigest && servedDigest !== plan.expectedDigest) {
+  if (plan.expectedDigest && publishedDigest !== plan.expectedDigest) {
     throw new StepFailure(
-      `the registry serves ${target.full}:${tags.join(", :")} as ${servedDigest}, not PLUGIN_EXPECTED_DIGEST ${plan.expectedDigest}: the engine changed the image while pushing it`,
+      `the engine published ${target.full}:${tags.join(", :")} as ${publishedDigest}, not PLUGIN_EXPECTED_DIGEST ${plan.expectedDigest}: the engine changed the image while pushing it`,
     );
   }
-  logger.info(`pushed ${target.full}:${tags.join(", :")} at ${servedDigest} through the engine`);
+  logger.info(`pushed ${target.full}:${tags.join(", :")} at ${publishedDigest} through the engine`);
   // The engine pushed; the signature goes straight to the registry with the same credentials, for the
   // digest the registry serves. A report is attested only about the digest of the tarball it was made
   // from: when the engine changed the image, the push is signed, not attested, and the run fails.
@@ -406,13 +458,13 @@ async function pushThroughEngine(
           logger,
           credentials,
           target,
-          digest: servedDigest,
+          digest: publishedDigest,
         },
       )
     : undefined;
   if (unattestable && source.kind === "tarball") {
     throw new StepFailure(
-      `${target.full}@${servedDigest} is published and signed, but not attested: ${unattestable.file} is about the tarball's image ${source.digest}, and the registry serves ${servedDigest}; push with the default PLUGIN_PUSH_VIA=registry to publish the digest that was scanned`,
+      `${target.full}@${publishedDigest} is published and signed, but not attested: ${unattestable.file} is about the tarball's image ${source.digest}, and the engine published ${publishedDigest}; push with the default PLUGIN_PUSH_VIA=registry to publish the digest that was scanned`,
     );
   }
   return withSigning(
@@ -420,8 +472,9 @@ async function pushThroughEngine(
       mode: "push-only",
       image: settings.repo?.trim(),
       tags,
-      digest: servedDigest,
+      digest: publishedDigest,
       digestPreserved,
+      ...(moved ? { movedTags: [moved] } : {}),
       // As the registry path reports it: PLUGIN_REGISTRY when it is that registry (as the user spelled it).
       registry:
         settings.registry && normalizeRegistryHost(settings.registry) === target.host

@@ -56,8 +56,10 @@ export async function tarballSource(
   path: string,
   settings: Pick<Settings, "sourceImage" | "expectedDigest" | "sourcePlatform">,
   names: SettingNames = pluginSettingNames,
+  /** Stops the copy of a compressed or piped input (a signal, the push deadline). */
+  signal?: AbortSignal,
 ): Promise<TarballSource> {
-  const archive = await openArchive(path);
+  const archive = await openArchive(path, signal ? { signal } : {});
   try {
     const picked = pickImage(archive, settings.sourceImage, names("sourceImage"));
     const platform = settings.sourcePlatform?.trim();

@@ -85,7 +85,21 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
       async (scope) => {
         const given = deps.signal ? [deps.signal] : [];
         logger.debug(`push-only started at ${Math.round(performance.now())} ms`);
-        const source = await tarballSource(sourceTarPath, settings, deps.names);
+        // A signal or the deadline also stops the copy of a compressed or piped input under way.
+        const source = await tarballSource(
+          sourceTarPath,
+          settings,
+          deps.names,
+          AbortSignal.any([scope.signal, deadline.signal, ...given]),
+        ).catch((error: unknown) => {
+          if (deadline.signal.aborted && error === deadline.signal.reason) {
+            throw new StepFailure(
+              `${deadline.signal.reason.message} (the input was still being read); nothing was published`,
+              { cause: error },
+            );
+          }
+          throw error;
+        });
         // The temporary tar of a compressed or piped input goes, however the push ends.
         scope.add(() => source.archive.close());
         return pushTarball(settings, source, deps, signing, {
@@ -183,6 +197,7 @@ async function pushTarball(
     caFile: settings.registryCa,
     env: deps.env,
     userAgent: "buildx-step",
+    onSecret: (value) => logger.addSecret(value),
     onRetry: (operation, notice) =>
       logger.info(
         `retrying ${operation} in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt} failed: ${notice.error instanceof Error ? notice.error.message : String(notice.error)})`,

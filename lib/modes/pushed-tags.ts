@@ -95,6 +95,7 @@ async function servedDigests(
     caFile: settings.registryCa,
     env: deps.env,
     userAgent: "buildx-step",
+    onSecret: (value) => deps.logger.addSecret(value),
     retry: { attempts: 3 },
   });
   try {

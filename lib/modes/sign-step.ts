@@ -64,6 +64,7 @@ export async function signPushedWithNewClient(
       caFile: settings.registryCa,
       env: options.env,
       userAgent: "buildx-step",
+      onSecret: (value) => logger.addSecret(value),
     });
   } catch (error) {
     throw publishedUnsigned(

@@ -35,6 +35,11 @@ export interface AuthorizerOptions {
   transport: HttpTransport;
   retry: RetryPolicy;
   userAgent: string;
+  /**
+   * Told every token the token server hands out, before it is used: a registry (or a proxy in front of
+   * it) that echoes the request's headers in an error body would otherwise put it in the log.
+   */
+  onSecret?: (value: string) => void;
 }
 
 export class Authorizer {
@@ -166,6 +171,7 @@ export class Authorizer {
         }
         const token = parsed.token ?? parsed.access_token;
         if (!token) throw new StepFailure(`${operation}: the token server's answer has no token`);
+        this.#options.onSecret?.(token);
         const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
         return { token, expiresAt: Date.now() + lifetime * 1000 };
       },

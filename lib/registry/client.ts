@@ -6,14 +6,14 @@
  */
 import type { Readable } from "node:stream";
 import { anonymous, type CredentialSource } from "../auth/credential.js";
-import { messageOf, StepFailure } from "../errors.js";
+import { messageOf, StepFailure, UsageError } from "../errors.js";
 import { Authorizer } from "./authorizer.js";
 import type { BodyKind } from "./body-limit.js";
 import { parseChallenge } from "./challenge.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { checkNextUrl, sameOrigin } from "./origin.js";
 import { sendFollowingRedirects } from "./redirect.js";
-import { registryEndpoint } from "./reference.js";
+import { isRegistryHost, registryEndpoint } from "./reference.js";
 import {
   defaultRetryPolicy,
   parseRetryAfter,
@@ -36,6 +36,8 @@ export interface RegistryClientOptions extends TransportOptions {
   userAgent?: string;
   /** Called before each retry, e.g. for a debug line. */
   onRetry?: (operation: string, notice: RetryNotice) => void;
+  /** Told every secret the client obtains (a token server's tokens), for the log to mask. */
+  onSecret?: (value: string) => void;
   /**
    * Stops the client (SIGINT/SIGTERM, the push deadline): no request, retry or wait starts once it has
    * aborted, and the error is its reason. Only the cancelling of upload sessions (requests marked
@@ -146,6 +148,12 @@ export class RegistryClient {
   /** Finds the URL where the registry answers and its auth challenge. */
   static async connect(options: RegistryClientOptions): Promise<RegistryClient> {
     const endpoint = registryEndpoint(options.host);
+    // The credentials were chosen by this name: it must be the host the requests go to.
+    if (!isRegistryHost(endpoint)) {
+      throw new UsageError(
+        `"${options.host}" is not a registry host (letters, digits, - and . or an [IPv6] address, with an optional :port): nothing was sent`,
+      );
+    }
     const policy = { ...defaultRetryPolicy, ...options.retry };
     const transport = await HttpTransport.create(endpoint, options);
     const credential = await (options.credentials ?? anonymous)(options.host);
@@ -170,6 +178,7 @@ export class RegistryClient {
           transport,
           retry: policy,
           userAgent,
+          onSecret: options.onSecret,
         });
         if (response.status === 401)
           authorizer.challenge = parseChallenge(response.headers["www-authenticate"]);

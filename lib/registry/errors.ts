@@ -4,6 +4,7 @@
  * bytes do not match its digest is bad input (exit 2): the source is corrupted, retrying cannot help.
  */
 import { StepFailure, UsageError } from "../errors.js";
+import { printableValue } from "../printable.js";
 
 export interface RegistryErrorDetail {
   code?: string;
@@ -15,9 +16,10 @@ export function parseErrorBody(text: string): RegistryErrorDetail[] {
   try {
     const body = JSON.parse(text) as { errors?: unknown };
     if (!Array.isArray(body.errors)) return [];
+    // The registry's words go into one line of an error: on one line, whatever they hold.
     return body.errors.map((e: { code?: unknown; message?: unknown }) => ({
-      code: typeof e?.code === "string" ? e.code : undefined,
-      message: typeof e?.message === "string" ? e.message : undefined,
+      code: typeof e?.code === "string" ? printableValue(e.code) : undefined,
+      message: typeof e?.message === "string" ? printableValue(e.message) : undefined,
     }));
   } catch {
     return [];

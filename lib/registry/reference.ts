@@ -53,6 +53,22 @@ function looksLikeHost(component: string): boolean {
 }
 
 /**
+ * distribution's grammar of a registry host (reference/regexp.go `domainAndPort`): dot-separated
+ * components of letters, digits and inner hyphens, or an IPv6 literal in brackets; an optional port.
+ */
+const REGISTRY_HOST =
+  /^(?:(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*|\[[a-f0-9:]+\])(?::[0-9]+)?$/i;
+
+/**
+ * Whether `host` is a registry host by that grammar. Anything else is refused, not sent: a URL reads
+ * `evil.example#.gcr.io` or `evil.example?.azurecr.io` as the host `evil.example`, while a host-name
+ * rule (which registry a cloud login belongs to) reads the whole string and sees Google's or Azure's.
+ */
+export function isRegistryHost(host: string): boolean {
+  return REGISTRY_HOST.test(host);
+}
+
+/**
  * Parses a repository name without tag or digest (`PLUGIN_REPO`). `setting` names the setting in errors.
  * `app` is `docker.io/library/app`; `org/app` is `docker.io/org/app`; `host:5000/app` is on `host:5000`.
  */
@@ -74,6 +90,12 @@ export function parseRepository(name: string, setting = "PLUGIN_REPO"): Reposito
   let host = DOCKER_HUB;
   if (parts.length > 1 && looksLikeHost(parts[0] ?? "")) {
     host = normalizeRegistryHost(parts.shift() ?? "");
+    if (!isRegistryHost(host)) {
+      throw new UsageError(
+        `${setting} "${trimmed}" does not start with a registry host: "${host}" must be letters, digits, - and . (or an [IPv6] address), with an optional :port`,
+        [setting],
+      );
+    }
   }
   if (host === DOCKER_HUB && parts.length === 1) parts.unshift("library");
   for (const part of parts) {

@@ -198,3 +198,15 @@ export function caseFoldedIndexKeys(a: HostileImage, b: HostileImage): Buffer {
   const index = `${JSON.stringify(first).slice(0, -1)},"Manifests":${JSON.stringify(second.manifests)}}`;
   return tarFile([OCI_LAYOUT, ...blobMembers(a, b), fileMember("index.json", index)]);
 }
+
+/**
+ * A's layout, complete with its end-of-archive marker, then a second tar holding B's index.json: the file
+ * `cat a.tar b.tar` writes (or a decoder of two gzip members or zstd frames). Go's archive/tar and GNU tar
+ * stop at the marker (A); `tar --ignore-zeros` reads on and extracts B's index.json last.
+ */
+export function tarAfterEndOfArchive(a: HostileImage, b: HostileImage): { first: Buffer; second: Buffer } {
+  return {
+    first: tarFile([OCI_LAYOUT, ...blobMembers(a, b), fileMember("index.json", indexJson(a))]),
+    second: tarFile([fileMember("index.json", indexJson(b))]),
+  };
+}

@@ -264,3 +264,42 @@ test("the key goes to the GCR registry only: a repo on another registry is pushe
     await new Promise((resolve) => other.close(resolve));
   }
 });
+
+test("a registry name that a URL reads as another host is refused: the key never leaves for that host", async () => {
+  // `HOST#.gcr.io` ends like a GCR host, so the key would be for it; a URL reads it as HOST (the rest is
+  // a fragment). The same with `?` (a query) for Artifact Registry, and PLUGIN_LOCATION, which makes one.
+  const seen: IncomingHttpHeaders[] = [];
+  const other: Server = createServer((request, response) => {
+    seen.push(request.headers);
+    request.resume();
+    response.writeHead(401, { "www-authenticate": 'Basic realm="other"' });
+    response.end();
+  });
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+  try {
+    for (const [name, registry, extra] of [
+      ["hash", `${otherHost}#.gcr.io`, {}],
+      ["query", `${otherHost}?-docker.pkg.dev`, {}],
+      ["location", undefined, { PLUGIN_LOCATION: `${otherHost}?` }],
+    ] as const) {
+      const env: Record<string, string> = {
+        ...(await gcrStep(keyRegistry, `gcr-confused-${name}`, { ...pushOnly(), ...extra })),
+        // The kind comes from the name alone, as for a real gcr.io; the host takes plain HTTP.
+        PLUGIN_REGISTRY_TYPE: "",
+        PLUGIN_INSECURE: "true",
+      };
+      if (registry) env.PLUGIN_REGISTRY = registry;
+      else delete env.PLUGIN_REGISTRY;
+      env.PLUGIN_REPO = `${registry ?? `${otherHost}?-docker.pkg.dev`}/team/app`;
+      const result = await runCli([], { env });
+      assert.equal(result.code, 2, `${name}: ${result.stderr}`);
+      assert.match(result.stderr, /is not a registry host|does not start with a registry host/, name);
+      assertNoSecret(result.stdout + result.stderr);
+    }
+    assert.deepEqual(seen, [], "the other host was sent nothing");
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+  }
+});

@@ -12,8 +12,9 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { openArchive } from "../../lib/archive/open.js";
 import { indexTar } from "../../lib/archive/tar-index.js";
-import { runCli } from "../helpers/cli.js";
+import { runCli, startCli } from "../helpers/cli.js";
 import { classicEngineHost } from "../helpers/engine.js";
+import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -458,6 +459,65 @@ describe("push-only through the engine", () => {
     assert.equal(badRepo.code, 2, badRepo.stderr);
     assert.match(badRepo.stderr, /PLUGIN_REPO/);
     assert.doesNotMatch(badRepo.stderr, /cannot reach|engine/);
+  });
+
+  test("SIGTERM while the engine pushes: exit 143, the line says what was published, the engine's names are put back", async () => {
+    const engine = engines.find((e) => e.store === "containerd") as EngineUnderTest;
+    const fixture = await makeTarball(dir.path, "signal");
+    const repository = `daemon/signal-${unique()}`;
+    // The registry takes 10 s to write v2: the signal arrives while the engine pushes it.
+    const proxy = await startFaultProxy(plain.host, [
+      { method: "PUT", path: /\/manifests\/v2$/, times: 1, action: { kind: "delay", ms: 10_000 } },
+    ]);
+    try {
+      const run = startCli(
+        [
+          "push",
+          fixture.tarball,
+          "--via",
+          "daemon",
+          "--repo",
+          `${proxy.host}/${repository}`,
+          "-t",
+          "v1",
+          "-t",
+          "v2",
+          "-t",
+          "v3",
+        ],
+        { env: { CI: "true", ...engineEnv(engine) } },
+      );
+      const deadline = Date.now() + 60_000;
+      while (!proxy.requests.some((r) => r.fault?.startsWith("delay")) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(
+        proxy.requests.some((r) => r.fault?.startsWith("delay")),
+        run.stderr(),
+      );
+      run.child.kill("SIGTERM");
+      const started = Date.now();
+      const result = await run.done;
+      assert.equal(result.code, 143, result.stderr);
+      assert.ok(Date.now() - started < 8_000, "the push under way was cut, not waited for");
+      assert.match(result.stderr, /SIGTERM: stopping the push through the engine/);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `stopped by SIGTERM: published before it stopped: ${proxy.host}/${repository}:v1; not published: v2, v3; the names given to images in the engine are put back`,
+        ),
+      );
+      assert.ok(!(await registryTags(plain.url, repository)).includes("v3"));
+      // Nothing of the run is left in the engine: neither the push's names nor the tarball's own.
+      for (const name of [
+        ...["v1", "v2", "v3"].map((t) => `${proxy.host}/${repository}:${t}`),
+        ...fixture.names,
+      ]) {
+        assert.equal(await imageId(engine, name), undefined, `${name} is still in the engine`);
+      }
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test("no tarball and no image of that name in the engine: exit 2 naming the image and how to build it", async () => {

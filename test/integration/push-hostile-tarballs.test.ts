@@ -14,6 +14,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { runCli } from "../helpers/cli.js";
 import {
   caseFoldedIndexKeys,
@@ -27,6 +28,7 @@ import {
   nameTwiceAroundFolder,
   paxPathAgainstLongName,
   sparseRenamesIndex,
+  tarAfterEndOfArchive,
 } from "../helpers/hostile-tar.js";
 import { buildTarball, registryManifest, sampleContext } from "../helpers/images.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
@@ -232,6 +234,28 @@ describe("refused: tarballs that readers read differently", () => {
     assert.match((await skopeoSees("oci-archive", file)).refused ?? "", /invalid tar header/);
     assert.equal((await gnuTar(file, "index.json")).printed, indexJson(a));
     assert.equal((await gnuTar(file, "index.json", ["--ignore-zeros"])).printed, indexJson(a) + indexJson(b));
+  });
+
+  test("a second tar after the end-of-archive marker (cat a.tar b.tar): skopeo and GNU tar see A, tar -i reads B last", async () => {
+    const { first, second } = tarAfterEndOfArchive(a, b);
+    const file = await refusedAsAmbiguous(
+      "after-end-of-archive",
+      Buffer.concat([first, second]),
+      /goes on with data at offset \d+ after its end-of-archive marker/,
+    );
+    assert.equal((await skopeoSees("oci-archive", file)).digest, a.manifest.digest);
+    assert.equal((await gnuTar(file, "index.json")).printed, indexJson(a));
+    assert.equal((await gnuTar(file, "index.json", ["--ignore-zeros"])).printed, indexJson(a) + indexJson(b));
+    // The same as two gzip members (gzip -c a.tar > f; gzip -c b.tar >> f), which every gzip reader joins.
+    const members = join(work.path, "after-end-of-archive.tar.gz");
+    await writeFile(members, Buffer.concat([gzipSync(first), gzipSync(second)]));
+    const result = await runCli([], { env: pushEnv(registry, members, "hostile/app") });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /is AMBIGUOUS .*goes on with data at offset \d+ after its end-of-archive marker/,
+    );
+    assert.deepEqual(await storedFiles(), [], "no blob, upload, link or manifest stored");
   });
 
   test("manifest.json naming B beside index.json naming A: skopeo's two transports see two images", async () => {

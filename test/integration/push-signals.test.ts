@@ -1,11 +1,13 @@
 // SIGINT/SIGTERM during a push-only run (issue 11.11): the open upload sessions are cancelled (DELETE), no
 // tag is written, and the run exits 128+n with a line saying what was and was not published.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { startCli } from "../helpers/cli.js";
+import { gzipSync } from "node:zlib";
+import { cliPath, startCli } from "../helpers/cli.js";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { registryTags } from "../helpers/images.js";
 import { writeOciTarball } from "../helpers/oci-tarball.js";
@@ -123,4 +125,77 @@ test("SIGTERM while a tag is written: that write ends, later tags are not writte
   } finally {
     await proxy.stop();
   }
+});
+
+test("SIGTERM while a piped, compressed input is still read: exit 143 at once, no temporary copy, nothing pushed", async () => {
+  const repository = "signals/piped";
+  const tarball = await writeOciTarball(join(work.path, "piped.tar"), {
+    layers: [randomBytes(4 * 1024 * 1024)],
+  });
+  const compressed = gzipSync(await readFile(tarball.path), { level: 1 });
+  const tmp = join(work.path, "piped-tmp");
+  await mkdir(tmp);
+  const child = spawn(
+    process.execPath,
+    [cliPath, "push", "-", "--repo", `${registry.host}/${repository}`, "-t", "v1"],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp, CI: "true" },
+      stdio: ["pipe", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr.on("data", (data: Buffer) => {
+    stderr += data.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  // The run may close its end first (it stops reading once stopped): not this test's failure.
+  child.stdin.on("error", () => {});
+  // Half of it, and the pipe kept open: the run waits for the rest, its temporary copy begun.
+  child.stdin.write(compressed.subarray(0, compressed.length / 2));
+  const deadline = Date.now() + 30_000;
+  while ((await readdir(tmp)).length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal((await readdir(tmp)).length, 1, `no temporary copy was begun: ${stderr}`);
+  const started = Date.now();
+  child.kill("SIGTERM");
+  const code = await exited;
+  child.stdin.destroy();
+  assert.equal(code, 143, stderr);
+  assert.ok(Date.now() - started < 5_000, `exited ${Date.now() - started} ms after the signal`);
+  assert.match(stderr, /SIGTERM: stopping the push/);
+  assert.deepEqual(await readdir(tmp), [], "no temporary copy is left");
+  assert.deepEqual(await registryTags(registry.url, repository), []);
+});
+
+test("PLUGIN_PUSH_TIMEOUT also bounds reading a pipe that stalls: exit 1 naming it, no temporary copy", async () => {
+  const tarball = await writeOciTarball(join(work.path, "stalled.tar"));
+  const compressed = gzipSync(await readFile(tarball.path));
+  const tmp = join(work.path, "stalled-tmp");
+  await mkdir(tmp);
+  const child = spawn(
+    process.execPath,
+    [cliPath, "push", "-", "--repo", `${registry.host}/signals/stalled`, "-t", "v1", "--push-timeout", "2s"],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp, CI: "true" },
+      stdio: ["pipe", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr.on("data", (data: Buffer) => {
+    stderr += data.toString();
+  });
+  child.stdin.on("error", () => {});
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  child.stdin.write(compressed.subarray(0, compressed.length / 2));
+  const started = Date.now();
+  const code = await exited;
+  child.stdin.destroy();
+  assert.equal(code, 1, stderr);
+  assert.ok(Date.now() - started < 10_000, `exited ${Date.now() - started} ms after it started`);
+  assert.match(
+    stderr,
+    /the push did not finish within PLUGIN_PUSH_TIMEOUT=2s \(the input was still being read\); nothing was published/,
+  );
+  assert.deepEqual(await readdir(tmp), [], "no temporary copy is left");
 });

@@ -13,6 +13,8 @@ import type { PushPlan } from "../../lib/archive/types.js";
 import { RegistryClient } from "../../lib/registry/client.js";
 import { pushImage } from "../../lib/registry/push.js";
 import { RepositoryClient } from "../../lib/registry/repository.js";
+import { imageBlobs, ociLayoutItems, sampleImage, writeTar } from "../helpers/archive-fixtures.js";
+import { runCli } from "../helpers/cli.js";
 import { makeCertificates, type RegistryServer, startRegistry } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -199,4 +201,60 @@ test("a wrong password is refused by the token server: the error says so, withou
   assert.match(error.message, /token server refused the credentials of user "token-user"/);
   assert.doesNotMatch(error.message, /wrong-pass-456/);
   await client.close();
+});
+
+test("a registry that echoes the request's Bearer token in an error: the token is masked in the log and --json", async () => {
+  // A token server that hands out one token, and a registry that accepts it for reads and refuses the
+  // upload, quoting the Authorization header it was sent (a debugging front, a misconfigured proxy).
+  const token = `tok-${randomBytes(16).toString("hex")}`;
+  const seen: string[] = [];
+  const fake: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://fake");
+    const authorization = req.headers.authorization ?? "";
+    seen.push(`${req.method} ${url.pathname} ${authorization ? "with" : "without"} authorization`);
+    req.resume();
+    const json = (status: number, body: object, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const { port } = fake.address() as AddressInfo;
+    if (url.pathname === "/token") return json(200, { token, expires_in: 300 });
+    if (authorization !== `Bearer ${token}`) {
+      return json(
+        401,
+        { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] },
+        { "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="fake"` },
+      );
+    }
+    if (req.method === "HEAD") return json(404, {});
+    return json(403, {
+      errors: [{ code: "DENIED", message: `refused the request with Authorization: ${authorization}` }],
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+  const host = `127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  try {
+    const image = sampleImage({ seed: "echo" });
+    const tarball = await writeTar(
+      `${work.path}/echo.tar`,
+      ociLayoutItems(
+        [{ mediaType: image.mediaType, digest: image.manifest.digest, size: image.manifest.size }],
+        imageBlobs(image),
+      ),
+    );
+    const result = await runCli(["push", tarball, "--repo", `${host}/team/app`, "-t", "v1", "--json"], {
+      env: { DOCKER_CONFIG: work.path },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.ok(
+      seen.some((line) => line.startsWith("POST") && line.endsWith("with authorization")),
+      seen.join("\n"),
+    );
+    assert.match(result.stderr, /refused the request with Authorization: Bearer \*\*\*/);
+    assert.match(result.stdout, /Bearer \*\*\*/);
+    assert.ok(!(result.stdout + result.stderr).includes(token), "the token was printed");
+  } finally {
+    fake.closeAllConnections();
+    await new Promise((resolve) => fake.close(resolve));
+  }
 });

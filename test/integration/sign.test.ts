@@ -17,6 +17,7 @@ import {
   verifiedStatements,
 } from "../helpers/cosign.js";
 import { classicEngineHost } from "../helpers/engine.js";
+import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
 import { startReferrersFront } from "../helpers/referrers-front.js";
 import { type RegistryServer, sharedRegistry, startRegistry } from "../helpers/registry.js";
@@ -452,6 +453,62 @@ test("push through the engine: the digest the registry serves is signed, and cos
     const verified = await cosignVerify(`${registry.host}/sign/engine:v1`, keys.pub, { cwd: work.path });
     assert.equal(verified.code, 0, verified.stderr);
   } finally {
+    await registry.stop();
+  }
+});
+
+test("push through the engine: a tag the registry says serves another digest gets no signature for that digest", async () => {
+  // Another push moved the tag after the engine pushed it, or the registry answers what it likes: the
+  // run signs and reports what the engine pushed, never the digest the registry names.
+  const registry = await startRegistry();
+  const other = `sha256:${"f".repeat(64)}`;
+  const front = await startFaultProxy(registry.host, [
+    {
+      method: "HEAD",
+      path: /\/manifests\/v1$/,
+      userAgent: /buildx-step/,
+      times: Number.POSITIVE_INFINITY,
+      action: {
+        kind: "status",
+        status: 200,
+        headers: {
+          "docker-content-digest": other,
+          "content-type": "application/vnd.oci.image.manifest.v1+json",
+        },
+      },
+    },
+  ]);
+  try {
+    const tarball = await buildTarball({
+      context: await sampleContext(join(work.path, "engine-moved")),
+      dest: join(work.path, "engine-moved.tar"),
+      tags: ["buildx-step-test/sign-engine-moved:latest"],
+    });
+    const digest = await inspectDigest(tarball);
+    const run = await pushSigned({
+      PLUGIN_PUSH_VIA: "daemon",
+      PLUGIN_SOURCE_TAR_PATH: tarball,
+      PLUGIN_REPO: `${front.host}/sign/moved`,
+      PLUGIN_TAGS: "v1",
+      PLUGIN_SIGN_KEY: keys.key,
+      COSIGN_PASSWORD: keys.password,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(front.faultsApplied() > 0, "the registry was asked what the tag serves");
+    assert.match(
+      run.stderr,
+      new RegExp(`serves ${front.host}/sign/moved:v1 as ${other}, but the engine pushed ${digest}`),
+    );
+    assert.equal(run.json.digest, digest);
+    assert.equal(run.json.signatureRef, `${front.host}/sign/moved:${sigTag(digest)}`);
+    assert.deepEqual((run.json as { movedTags?: unknown }).movedTags, [
+      { reference: `${front.host}/sign/moved:v1`, serves: other },
+    ]);
+    const tags = await registryTags(registry.url, "sign/moved");
+    assert.ok(tags.includes(sigTag(digest)), tags.join(", "));
+    assert.ok(!tags.includes(sigTag(other)), "no signature for a digest this run did not push");
+  } finally {
+    await front.stop();
     await registry.stop();
   }
 });

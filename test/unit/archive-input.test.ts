@@ -253,6 +253,65 @@ describe("OCI layout folders", () => {
     await refusal(openArchive(fifo), /is a FIFO, where the layout keeps a file/);
   });
 
+  test("a blob swapped after indexing for a FIFO, a link or another file is refused when read, at once", async () => {
+    const layer = image.layers[0];
+    assert.ok(layer);
+    /** Reads a blob to its end; its error, or undefined. */
+    const read = async (stream: Readable) => {
+      try {
+        for await (const _ of stream);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+    for (const [name, swap, what] of [
+      ["fifo", (file: string) => execFileSync("mkfifo", [file]), "a FIFO"],
+      ["link", (file: string) => execFileSync("ln", ["-s", "/etc/hostname", file]), "a symbolic link"],
+      // Written before the blob goes, so that it cannot take the blob's inode number.
+      ["other", (file: string) => execFileSync("mv", [`${file}.other`, file]), "another file"],
+    ] as const) {
+      const folder = join(work.path, `layout-swapped-${name}`);
+      await cp(layout, folder, { recursive: true });
+      const archive = await openArchive(folder);
+      const blobFile = join(folder, "blobs/sha256", layer.digest.slice(7));
+      await writeFile(`${blobFile}.other`, "other bytes");
+      execFileSync("rm", [blobFile]);
+      swap(blobFile);
+      // Within a second, not when a writer appears at the FIFO's other end.
+      const error = await Promise.race([
+        read(archive.openBlob(layer.digest)),
+        new Promise((resolve) => setTimeout(() => resolve("hung"), 1000).unref()),
+      ]);
+      assert.ok(error instanceof UsageError, `${name}: ${String(error)}`);
+      assert.match(
+        error.message,
+        new RegExp(
+          `blobs/sha256/[a-f0-9]+ changed while it was read: it is now ${what}, not the file that was indexed`,
+        ),
+        name,
+      );
+    }
+  });
+
+  test("a tarball swapped after indexing for a FIFO is refused when read, at once", async () => {
+    const layer = image.layers[0];
+    assert.ok(layer);
+    const copy = join(work.path, "swapped.tar");
+    await cp(plain, copy);
+    const archive = await openArchive(copy);
+    execFileSync("rm", [copy]);
+    execFileSync("mkfifo", [copy]);
+    const outcome = await Promise.race([
+      (async () => {
+        for await (const _ of archive.openBlob(layer.digest));
+      })().catch((error: unknown) => error),
+      new Promise((resolve) => setTimeout(() => resolve("hung"), 1000).unref()),
+    ]);
+    assert.ok(outcome instanceof UsageError, String(outcome));
+    assert.match(outcome.message, /the tarball changed while it was read: it is now a FIFO/);
+  });
+
   test("a folder that is not a layout, and JSON over the limit, are refused", async () => {
     const empty = join(work.path, "not-a-layout");
     await mkdir(empty);

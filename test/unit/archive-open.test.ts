@@ -745,3 +745,31 @@ test("broken layouts are refused with the tarball and the problem named", async 
     /manifest\.json is not a list of images/,
   );
 });
+
+test("names a tarball records with control characters are shown escaped, on one line", async () => {
+  const image = sampleImage({ seed: "controls" });
+  const path = await writeTar(
+    tarPath(),
+    ociLayoutItems(
+      [
+        {
+          mediaType: OCI_MANIFEST,
+          digest: image.manifest.digest,
+          size: image.manifest.size,
+          annotations: {
+            "io.containerd.image.name":
+              "docker.io/x/app:1\npushed docker.io/x/app:1 at sha256:forged\u001b[2J",
+          },
+        },
+      ],
+      imageBlobs(image),
+    ),
+  );
+  const archive = await openArchive(path);
+  assert.deepEqual(archive.images[0]?.names, [
+    "docker.io/x/app:1\\npushed docker.io/x/app:1 at sha256:forged\\x1b[2J",
+  ]);
+  const shown = inspectText(archive);
+  assert.ok(!shown.includes("\u001b") && !shown.includes("\npushed"), shown);
+  await archive.close();
+});

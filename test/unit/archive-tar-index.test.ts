@@ -458,6 +458,27 @@ test("ambiguous: trailing slashes on non-folders, unknown type flags, a lone zer
   assert.equal(ustarPrefix.file(`${prefix}/index.json`)?.size, B.length);
 });
 
+test("ambiguous: data after the end-of-archive marker (tar -i reads it as more entries); zero padding is fine", async () => {
+  // Two tarballs one after the other (cat a.tar b.tar): Go's archive/tar and GNU tar see the first only.
+  const first = tarFile([fileMember("index.json", A)]);
+  await ambiguous(
+    await rawTar([first], tarFile([fileMember("index.json", B)])),
+    new RegExp(
+      `goes on with data at offset ${first.length} after its end-of-archive marker \\(the two zero blocks at offset ${first.length - 1024}\\).*tar --ignore-zeros`,
+    ),
+  );
+  // One stray byte far into the padding.
+  const stray = Buffer.alloc(3 * 1024 * 1024);
+  stray[stray.length - 1] = 1;
+  await ambiguous(
+    await rawTar([first], stray),
+    /goes on with data at offset \d+ after its end-of-archive marker/,
+  );
+  // GNU tar pads its last record (10 KiB by default) with zeros: that is no data.
+  const padded = await rawTar([first], Buffer.alloc(10240 - (first.length % 10240)));
+  assert.equal((await indexTar(padded)).file("index.json")?.size, A.length);
+});
+
 test("ambiguous: a hard link inside a folder (tar resolves it from the root, go-containerregistry from the folder)", async () => {
   await ambiguous(
     await rawTar([

@@ -10,6 +10,7 @@ import {
   builderRemoveArgs,
   createdDriver,
 } from "../../lib/buildx/builder-args.js";
+import { csvFields } from "../../lib/buildx/csv.js";
 import type { Settings } from "../../lib/config/settings.js";
 import { UsageError } from "../../lib/errors.js";
 import { testSettings } from "../helpers/settings.js";
@@ -297,6 +298,15 @@ test("buildx build argv for each mode's output", () => {
       output.kind,
     );
   }
+});
+
+test("a tarball path with commas or quotes stays one dest: it cannot add output attributes (a dry run that pushes)", () => {
+  const dest = '/ws/img.tar,type=image,name=evil.example/app,push=true,x="1"/.z.tar.x.partial';
+  const args = buildxBuildArgs(modeBase, plan({ output: { kind: "tar", format: "docker", dest } }));
+  const output = args[args.indexOf("--output") + 1] ?? "";
+  assert.equal(output, `type=docker,"dest=${dest.replace(/"/g, '""')}"`);
+  // As buildx reads it (one CSV record): two fields, the type and the whole path.
+  assert.deepEqual(csvFields(output), ["type=docker", `dest=${dest}`]);
 });
 
 test("no image name without PLUGIN_REPO (a dry run may build an unnamed image)", () => {

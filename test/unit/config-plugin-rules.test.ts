@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { joinRepo, kindOfHost, registryKindOf } from "../../lib/config/registry-kind.js";
 import { resolveSettings } from "../../lib/config/resolve.js";
 import { closestName, unknownVariableWarnings } from "../../lib/config/unknown-variables.js";
+import { UsageError } from "../../lib/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 
 async function resolveEnv(env: NodeJS.ProcessEnv) {
@@ -60,6 +61,28 @@ test("the wrappers' join: ECR/ACR concatenate, GCR/GAR path-join, all only when 
   });
   // Another registry's host in the repo: not pushed to `ecr/other-host/app`.
   assert.deepEqual(joinRepo("ecr", ecr, "ghcr.io/team/app"), { kind: "other-registry", repoHost: "ghcr.io" });
+});
+
+test("a join never leaves the registry: . and .. in the repo or the registry are kept, and the name is refused", async () => {
+  assert.deepEqual(joinRepo("gcr", "gcr.io/my-project", "x/../../../evil.example/app"), {
+    kind: "joined",
+    repo: "gcr.io/my-project/x/../../../evil.example/app",
+  });
+  for (const [registry, repo] of [
+    ["gcr.io/my-project", "x/../../../evil.example/app"],
+    ["europe-docker.pkg.dev/proj/repo", "app/../../../../evil.example/x"],
+    ["gcr.io/..", "app"],
+    ["gcr.io/my-project/.", "app"],
+  ]) {
+    await assert.rejects(
+      resolveEnv({ PLUGIN_REGISTRY: registry, PLUGIN_REPO: repo, PLUGIN_TAGS: "1" }),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        error.exitCode === 2 &&
+        /PLUGIN_REPO ".*" is not a valid repository name: "\.\.?" must be/.test(error.message),
+      `${registry} + ${repo}`,
+    );
+  }
 });
 
 test("ECR step (getECRStepInfoEnvVariables, VM): the bare image name is joined to the ECR registry", async () => {

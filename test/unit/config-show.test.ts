@@ -206,3 +206,33 @@ test("config shows the build settings of issue 10 with the variable that set the
   row("registryCa", "PLUGIN_REGISTRY_CA", `${dir.path}/ca\\.pem`, "env PLUGIN_REGISTRY_CA");
   row("insecure", "PLUGIN_INSECURE", "true", "env PLUGIN_INSECURE");
 });
+
+test("secretValues: a password in a URL of any setting is a secret, as config shows it masked; a user alone is not", async (t) => {
+  const { secretValues } = await import("../../lib/config/secrets.js");
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  const resolved = await resolveSettings({
+    env: {
+      PLUGIN_REPO: "registry.example.com/team/app",
+      PLUGIN_BUILD_ARGS:
+        "NPM_URL=https://npm-user:Npm%40T0ken@registry.npmjs.example/,GIT=ssh://git@github.com/x",
+      PLUGIN_CACHE_FROM: "type=registry,ref=registry.example.com/cache",
+      PLUGIN_BUILDER_REMOTE_CONN: "tcp://builder:Bu1lderPw@buildkitd:1234",
+    },
+    flags: [],
+    cwd: dir.path,
+  });
+  const secrets = secretValues(resolved.settings);
+  for (const secret of [
+    "npm-user:Npm%40T0ken",
+    "Npm%40T0ken",
+    "Npm@T0ken",
+    "builder:Bu1lderPw",
+    "Bu1lderPw",
+  ]) {
+    assert.ok(secrets.includes(secret), `${secret} in ${secrets.join(" ")}`);
+  }
+  assert.ok(!secrets.some((s) => s.includes("git")), secrets.join(" "));
+  const table = formatConfigTable(configReport(resolved));
+  assert.doesNotMatch(table, /T0ken|Bu1lderPw/);
+});

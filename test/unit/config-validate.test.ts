@@ -82,6 +82,31 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     ["PLUGIN_REPO"],
   ],
   [
+    // A cloud login is for the host its name says; a URL reads this one as evil.example.
+    "a registry that a URL reads as another host",
+    { PLUGIN_REGISTRY: "evil.example#.gcr.io", PLUGIN_JSON_KEY: '{"type": "service_account"}' },
+    [/PLUGIN_REGISTRY names the registry "evil\.example#\.gcr\.io", whose host .* is not a registry host/],
+    ["PLUGIN_REGISTRY"],
+  ],
+  [
+    "an Artifact Registry location that makes such a registry",
+    { PLUGIN_LOCATION: "evil.example?" },
+    [/PLUGIN_LOCATION names the registry "evil\.example\?-docker\.pkg\.dev"/],
+    ["PLUGIN_REGISTRY"],
+  ],
+  [
+    "a registry with credentials in it, which the message does not repeat",
+    { PLUGIN_REGISTRY: "https://ci:Pa55word-in-url@registry.example.com" },
+    [/PLUGIN_REGISTRY has credentials before an @ in it/, /^(?![\s\S]*Pa55word-in-url)/],
+    ["PLUGIN_REGISTRY"],
+  ],
+  [
+    "a base-image registry that is no host",
+    { PLUGIN_BASE_IMAGE_REGISTRY: "mirror.example.com#x" },
+    [/PLUGIN_BASE_IMAGE_REGISTRY names the registry "mirror\.example\.com#x"/],
+    ["PLUGIN_BASE_IMAGE_REGISTRY"],
+  ],
+  [
     "a tag that is not a tag",
     { PLUGIN_TAGS: "ok,not ok" },
     [/PLUGIN_TAGS: "not ok" is not a valid tag/],

@@ -58,3 +58,12 @@ test("loggers that share a mask share its secrets", async () => {
   createLogger({ secrets, write: (line) => lines.push(line) }).error("refused token-abc123");
   assert.deepEqual(lines, ["error: refused ***"]);
 });
+
+test("no line of the log carries terminal controls: they are shown escaped; its own line breaks and tabs stay", () => {
+  const lines: string[] = [];
+  const logger = createLogger({ write: (line) => lines.push(line) });
+  logger.addSecret("hunter2-password");
+  logger.info("a\u001b[2Jb\rc\u0007d\u009be\u202ef");
+  logger.error("two\nlines\twith a tab, and hunter2-password");
+  assert.deepEqual(lines, ["a\\x1b[2Jb\\rc\\x07d\\x9be\\u202ef", "error: two\nlines\twith a tab, and ***"]);
+});

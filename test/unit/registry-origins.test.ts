@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { StepFailure } from "../../lib/errors.js";
+import { StepFailure, UsageError } from "../../lib/errors.js";
+import { RegistryClient } from "../../lib/registry/client.js";
 import { checkNextUrl, describeUrl, sameOrigin } from "../../lib/registry/origin.js";
 import { checkRealm } from "../../lib/registry/realm.js";
 import { followsRedirect } from "../../lib/registry/redirect.js";
@@ -57,4 +58,21 @@ test("Basic credentials go to a token realm over https, or over http on a plain-
   assert.throws(() => checkRealm(url("http://registry.example.com/token"), https, "r", true), /plain HTTP/);
   assert.throws(() => checkRealm(url("http://other.lan/token"), http, "r", true), /another host/);
   assert.throws(() => checkRealm(url("file:///token"), https, "r", false), /not an http/);
+});
+
+test("the client connects only to a registry host it can name: never to the host a URL reads out of another string", async () => {
+  let asked = 0;
+  const credentials = async () => {
+    asked++;
+    return { username: "_json_key", password: "the-key" };
+  };
+  for (const host of ["127.0.0.1:1#.gcr.io", "127.0.0.1:1?.azurecr.io", "ci:pw@127.0.0.1:1"]) {
+    await assert.rejects(
+      RegistryClient.connect({ host, credentials, retry: { attempts: 1 } }),
+      (error: unknown) =>
+        error instanceof UsageError && /is not a registry host .*: nothing was sent/.test(error.message),
+      host,
+    );
+  }
+  assert.equal(asked, 0, "no credential was even looked up");
 });

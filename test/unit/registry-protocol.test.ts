@@ -206,3 +206,21 @@ test("verifyBlob: too many or too few bytes", async () => {
     /unsupported digest/,
   );
 });
+
+test("a registry's words are kept on one line and cannot drive the terminal", () => {
+  const body = JSON.stringify({
+    errors: [
+      {
+        code: "DENIED\u001b[2J",
+        message:
+          "no\r\npushed registry.example.com/app:v1 at sha256:forged\u001b]0;title\u0007 \u202egnp.exe",
+      },
+    ],
+  });
+  assert.deepEqual(parseErrorBody(body), [
+    {
+      code: "DENIED\\x1b[2J",
+      message: "no\\r\\npushed registry.example.com/app:v1 at sha256:forged\\x1b]0;title\\x07 \\u202egnp.exe",
+    },
+  ]);
+});

@@ -88,3 +88,26 @@ test("loopback hosts, as docker counts them", () => {
   for (const host of ["128.0.0.1", "registry.local:5000", "localhost.example.com"])
     assert.ok(!isLoopbackHost(host), host);
 });
+
+test("a registry host that a URL would read as another host is bad input", () => {
+  for (const bad of [
+    "evil.example#.gcr.io/app",
+    "evil.example?.azurecr.io/app",
+    "evil.example\\.gcr.io/app",
+    "evil.example%23.gcr.io/app",
+    "evil.example .gcr.io/app",
+    "-evil.example/app",
+    "https:/app",
+  ]) {
+    assert.throws(
+      () => parseRepository(bad),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        /PLUGIN_REPO .* does not start with a registry host/.test(error.message),
+      bad,
+    );
+  }
+  assert.equal(parseRepository("[::1]:5000/app").host, "[::1]:5000");
+  assert.equal(parseRepository("my-registry.example.com/team/app").host, "my-registry.example.com");
+  assert.equal(parseRepository("Registry.Example.com:443/app").host, "registry.example.com:443");
+});
