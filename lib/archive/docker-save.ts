@@ -16,10 +16,11 @@
  * archive's bytes unchanged. Engines 25+ write an OCI index.json: then the archive's own manifests are
  * used, unchanged (see open.ts), and the digest is the one index.json records.
  */
+
+import { DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST } from "../reference/media-types.js";
 import { digestOf, digestOfBlobPath, type EntryReader } from "./entry-reader.js";
 import { archiveError } from "./errors.js";
 import type { ImageTree } from "./image-tree.js";
-import { DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST } from "./media-types.js";
 import { formatPlatform } from "./platform.js";
 import type { Descriptor, Platform } from "./types.js";
 

@@ -4,7 +4,7 @@
  * `docker.io/x/app:1` in containerd's annotation).
  */
 import { printableValue } from "../printable.js";
-import { CONTAINERD_IMAGE_NAME, OCI_REF_NAME } from "./media-types.js";
+import { CONTAINERD_IMAGE_NAME, OCI_REF_NAME } from "../reference/media-types.js";
 
 /** docker's familiar-name expansion: `app:1` -> `docker.io/library/app:1`, `x/app:1` -> `docker.io/x/app:1`. */
 export function canonicalImageName(name: string): string {

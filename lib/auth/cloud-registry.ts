@@ -6,7 +6,7 @@
  */
 import { registryKindOf } from "../config/registry-kind.js";
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB } from "../registry/reference.js";
+import { DOCKER_HUB } from "../reference/host.js";
 import { credentialHost } from "./hosts.js";
 
 export type CloudKind = "gcr" | "gar" | "acr";

@@ -5,7 +5,7 @@
  * whose API lives in us-east-1 only.
  */
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB } from "../registry/reference.js";
+import { DOCKER_HUB } from "../reference/host.js";
 import { credentialHost } from "./hosts.js";
 
 const PRIVATE_ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;

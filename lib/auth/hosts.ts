@@ -4,7 +4,7 @@
  * lookups compare the normalised `host[:port]`, the way docker's CLI compares config keys after
  * `ConvertToHostname` (https://github.com/docker/cli/blob/master/cli/config/credentials/file_store.go).
  */
-import { DOCKER_HUB, normalizeRegistryHost } from "../registry/reference.js";
+import { DOCKER_HUB, normalizeRegistryHost } from "../reference/host.js";
 
 /**
  * The key docker uses for Docker Hub in `auths`, `credHelpers` and on a credential helper's stdin: the

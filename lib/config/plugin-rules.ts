@@ -11,7 +11,7 @@
  *
  * Each rule that changes a value says so in a warning or in the value's source note (`config` shows it).
  */
-import { DOCKER_HUB, normalizeRegistryHost } from "../registry/reference.js";
+import { DOCKER_HUB, normalizeRegistryHost } from "../reference/host.js";
 import { settingName } from "./provenance.js";
 import { joinRepo, registryKindOf, registryPrefixOf, repoNamesRegistry } from "./registry-kind.js";
 import type { ResolvedSettings, SettingSource } from "./settings.js";

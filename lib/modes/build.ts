@@ -34,7 +34,7 @@ import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
-import { parseRepository } from "../registry/reference.js";
+import { parseRepository } from "../reference/name.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";

@@ -14,8 +14,8 @@ import type { Settings } from "../config/settings.js";
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MovedTag } from "../outputs/result.js";
+import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
-import { parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
 
 export interface PushedTagsDeps {
