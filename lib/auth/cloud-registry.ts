@@ -6,7 +6,7 @@
  */
 import { registryKindOf } from "../config/registry-kind.js";
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB } from "../reference/host.js";
+import { DOCKER_HUB, registryHostOf } from "../reference/host.js";
 import { credentialHost } from "./hosts.js";
 
 export type CloudKind = "gcr" | "gar" | "acr";
@@ -17,12 +17,6 @@ export interface CloudRegistry {
   host: string;
   /** Why the registry is of that kind, for messages: `PLUGIN_REGISTRY_TYPE=gar`, `the GCR host in PLUGIN_REGISTRY`. */
   because: string;
-}
-
-/** The registry named by `PLUGIN_REPO`'s first component, when it names one (docker's rule). */
-function repoHost(repo: string | undefined): string | undefined {
-  const first = repo?.includes("/") ? (repo.trim().split("/")[0] ?? "") : "";
-  return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
 }
 
 /**
@@ -38,7 +32,8 @@ export function cloudRegistryOf(
     settings.registry?.trim() && credentialHost(settings.registry) !== DOCKER_HUB
       ? settings.registry
       : undefined;
-  const named = fromSetting ?? repoHost(settings.repo);
+  const named =
+    fromSetting ?? (settings.repo === undefined ? undefined : registryHostOf(settings.repo.trim()));
   if (!named) return undefined;
   const kind = registryKindOf(settings.registryType, named);
   if (!kind || kind.kind === "ecr") return undefined;

@@ -15,6 +15,7 @@ import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
 import { type DockerCommandOptions, type DockerRunner, dockerRunner } from "../buildx/runner.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
+import { registryHostOf } from "../reference/host.js";
 
 // The credentials (AWS SDK) are loaded only by the runs that use them: a cached build must not pay a
 // second of start-up for them.
@@ -47,10 +48,8 @@ function needsLogins(settings: Settings): boolean {
 export function artifactRegistry(resolved: ResolvedSettings): string | undefined {
   const source = resolved.sources.registry;
   if (source && source.kind !== "default" && resolved.settings.registry) return resolved.settings.registry;
-  const first = resolved.settings.repo?.split("/")[0];
-  return first && /[.:]|^localhost$/.test(first) && resolved.settings.repo?.includes("/")
-    ? first
-    : resolved.settings.registry;
+  const repo = resolved.settings.repo;
+  return (repo === undefined ? undefined : registryHostOf(repo)) ?? resolved.settings.registry;
 }
 
 export interface SessionDeps {
