@@ -9,6 +9,7 @@ import {
   fullTaggedName,
   parseImageReference,
   parseRepository,
+  splitTag,
 } from "../../lib/reference/name.js";
 
 test("Docker Hub names get docker.io and library/, and the registry-1 endpoint", () => {
@@ -121,6 +122,13 @@ test("docker's rule: a first component with a dot, a port or localhost, before a
   assert.equal(registryHostOf("Registry.Example.com/app"), "Registry.Example.com", "as written");
   for (const hub of ["app", "team/app", "ghcr.io", "localhost", "localhost:5000", "my_org/app"])
     assert.equal(registryHostOf(hub), undefined, hub);
+});
+
+test("repo:tag splits at the tag after the last colon that follows the last slash, not at a registry port", () => {
+  assert.deepEqual(splitTag("127.0.0.1:5000/app:v1"), { name: "127.0.0.1:5000/app", tag: "v1" });
+  assert.deepEqual(splitTag("127.0.0.1:5000/app"), { name: "127.0.0.1:5000/app" });
+  assert.deepEqual(splitTag("127.0.0.1:5000/team/app:v1"), { name: "127.0.0.1:5000/team/app", tag: "v1" });
+  assert.deepEqual(splitTag("127.0.0.1:5000/team/app"), { name: "127.0.0.1:5000/team/app" });
 });
 
 test("names as an archive records them compare in docker's familiar-name expansion", () => {
