@@ -17,8 +17,9 @@
  * used, unchanged (see open.ts), and the digest is the one index.json records.
  */
 
+import { digestOf, SHA256_DIGEST } from "../reference/digest.js";
 import { DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST } from "../reference/media-types.js";
-import { digestOf, digestOfBlobPath, type EntryReader } from "./entry-reader.js";
+import { digestOfBlobPath, type EntryReader } from "./entry-reader.js";
 import { archiveError } from "./errors.js";
 import type { ImageTree } from "./image-tree.js";
 import { formatPlatform } from "./platform.js";
@@ -103,7 +104,7 @@ export async function legacyImage(
     if (!layerEntry)
       throw archiveError(reader.path, `${where} names layer ${layerPath}, which is not in the tarball`);
     const digest = digestOfBlobPath(entryPath(layerPath)) ?? diffIds[i] ?? "";
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    if (!SHA256_DIGEST.test(digest)) {
       throw archiveError(
         reader.path,
         `${where}: layer ${layerPath} has a malformed diff ID ${JSON.stringify(digest)}`,

@@ -7,9 +7,9 @@
  * registry got to (chunked-upload.ts). Large blobs can be staged (every byte sent and verified, the
  * session left open) and committed later, see push.ts.
  */
-import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { StepFailure } from "../errors.js";
+import { digestOf } from "../reference/digest.js";
 import { type StageOptions, stageChunked } from "./chunked-upload.js";
 import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
 import { isLostUploadSession, RegistryHttpError } from "./errors.js";
@@ -356,7 +356,7 @@ export class RepositoryClient {
     bytes: Buffer,
     signal?: AbortSignal,
   ): Promise<string> {
-    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     const operation = `write of manifest ${digest} as ${this.name}${reference.includes(":") ? "@" : ":"}${reference}`;
     const response = await this.#retried({
       operation,
@@ -410,8 +410,7 @@ export class RepositoryClient {
     });
     if (response.status === 404) return undefined;
     const digest =
-      headerValue(response.headers, "docker-content-digest") ??
-      `sha256:${createHash("sha256").update(response.text, "utf8").digest("hex")}`;
+      headerValue(response.headers, "docker-content-digest") ?? digestOf(Buffer.from(response.text, "utf8"));
     return { text: response.text, digest, mediaType: headerValue(response.headers, "content-type") };
   }
 
@@ -431,7 +430,7 @@ export class RepositoryClient {
     });
     if (response.status === 404) return undefined;
     const bytes = Buffer.from(response.text, "utf8");
-    return `sha256:${createHash("sha256").update(bytes).digest("hex")}` === digest ? bytes : undefined;
+    return digestOf(bytes) === digest ? bytes : undefined;
   }
 
   /**
