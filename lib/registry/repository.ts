@@ -10,6 +10,7 @@
 import type { Readable } from "node:stream";
 import { StepFailure } from "../errors.js";
 import { digestOf } from "../reference/digest.js";
+import { MANIFEST_MEDIA_TYPES, OCI_INDEX } from "../reference/media-types.js";
 import { type StageOptions, stageChunked } from "./chunked-upload.js";
 import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
 import { isLostUploadSession, RegistryHttpError } from "./errors.js";
@@ -32,14 +33,6 @@ export interface UploadPosition {
   location: string;
   offset: number;
 }
-
-/** Manifest media types this client asks for (and so can compare digests of). */
-export const MANIFEST_MEDIA_TYPES = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-];
 
 /** At most this many other repositories are asked to lend a blob (each ask opens an upload session). */
 const MAX_MOUNT_SOURCES = 3;
@@ -448,7 +441,7 @@ export class RepositoryClient {
       operation,
       method: "GET",
       url: `/v2/${this.path}/referrers/${digest}?${new URLSearchParams({ artifactType })}`,
-      headers: { accept: "application/vnd.oci.image.index.v1+json" },
+      headers: { accept: OCI_INDEX },
       expect: [200, 404],
       bodyKind: "manifest",
       signal,
@@ -456,8 +449,7 @@ export class RepositoryClient {
     if (response.status !== 200) return undefined;
     try {
       const index = JSON.parse(response.text) as { mediaType?: unknown; manifests?: unknown };
-      if (index.mediaType !== "application/vnd.oci.image.index.v1+json" || !Array.isArray(index.manifests))
-        return undefined;
+      if (index.mediaType !== OCI_INDEX || !Array.isArray(index.manifests)) return undefined;
       return (index.manifests as { digest?: unknown; artifactType?: unknown }[])
         .filter((m): m is { digest: string; artifactType?: string } => typeof m?.digest === "string")
         .map((m) => ({

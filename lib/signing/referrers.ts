@@ -9,6 +9,7 @@
  */
 import { Readable } from "node:stream";
 import { digestOf } from "../reference/digest.js";
+import { OCI_MANIFEST } from "../reference/media-types.js";
 import type { RepositoryClient } from "../registry/repository.js";
 import {
   type LayerDescriptor,
@@ -18,7 +19,6 @@ import {
 } from "./signature-image.js";
 
 export const COSIGN_SIGNATURE_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
 export interface Referrer {
   /** The referrer manifest's digest. */

@@ -13,11 +13,10 @@
  * signature for the same digest is a layer appended to the same manifest, as cosign does. Pure.
  */
 import { digestOf, SHA256_DIGEST } from "../reference/digest.js";
+import { OCI_CONFIG, OCI_MANIFEST } from "../reference/media-types.js";
 
 export const SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
 export const PREDICATE_TYPE_ANNOTATION = "predicateType";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
 /** cosign refuses to read more layers than this (pkg/oci/mutate maxLayers): a tag that full takes no more. */
 export const MAX_SIGNATURE_LAYERS = 1000;
 const ZERO_TIME = "0001-01-01T00:00:00Z";
