@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import { registryHostOf } from "../reference/host.js";
-import type { Credential, CredentialSource } from "./credential.js";
+import type { Credential, CredentialSource } from "../registry/credential.js";
 import {
   type DockerAuthEntry,
   type DockerConfigFile,

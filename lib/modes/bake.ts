@@ -9,7 +9,6 @@
  * digest, reports none in bake mode at all).
  */
 import { join } from "node:path";
-import type { CredentialSource } from "../auth/credential.js";
 import { buildxBakeArgs } from "../buildx/bake-args.js";
 import { type BakeTarget, bakeTargets } from "../buildx/bake-metadata.js";
 import { readBuildxMetadata } from "../buildx/metadata.js";
@@ -21,6 +20,7 @@ import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
 import { splitTag } from "../reference/name.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { planBake } from "./bake-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 

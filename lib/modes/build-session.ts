@@ -8,7 +8,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloudLoginOf } from "../auth/cloud-login.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
@@ -16,6 +15,7 @@ import { type DockerCommandOptions, type DockerRunner, dockerRunner } from "../b
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import { registryHostOf } from "../reference/host.js";
+import type { CredentialSource } from "../registry/credential.js";
 
 // The credentials (AWS SDK) are loaded only by the runs that use them: a cached build must not pay a
 // second of start-up for them.

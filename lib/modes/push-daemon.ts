@@ -10,7 +10,6 @@
  * cannot keep. Names the run gives images in the engine are put back as they were at the end.
  */
 import type { OpenedArchive, OpenedImage } from "../archive/types.js";
-import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
@@ -32,6 +31,7 @@ import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { normalizeRegistryHost } from "../reference/host.js";
 import { fullTaggedName, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
+import type { Credential, CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";

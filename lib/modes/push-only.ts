@@ -1,5 +1,4 @@
 import type { ArchiveImage, Descriptor } from "../archive/types.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
@@ -15,6 +14,7 @@ import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { normalizeRegistryHost } from "../reference/host.js";
 import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { PartialPushError, pushImage } from "../registry/push.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
