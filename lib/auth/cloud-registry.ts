@@ -6,8 +6,8 @@
  */
 import { registryKindOf } from "../config/registry-kind.js";
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB, registryHostOf } from "../reference/host.js";
-import { credentialHost } from "./hosts.js";
+import { registryHostOf } from "../reference/host.js";
+import { credentialHost, namedRegistry } from "./hosts.js";
 
 export type CloudKind = "gcr" | "gar" | "acr";
 
@@ -28,12 +28,8 @@ export interface CloudRegistry {
 export function cloudRegistryOf(
   settings: Pick<Settings, "registry" | "repo" | "registryType">,
 ): CloudRegistry | undefined {
-  const fromSetting =
-    settings.registry?.trim() && credentialHost(settings.registry) !== DOCKER_HUB
-      ? settings.registry
-      : undefined;
-  const named =
-    fromSetting ?? (settings.repo === undefined ? undefined : registryHostOf(settings.repo.trim()));
+  const fromSetting = namedRegistry(settings.registry);
+  const named = fromSetting ?? registryHostOf(settings.repo?.trim());
   if (!named) return undefined;
   const kind = registryKindOf(settings.registryType, named);
   if (!kind || kind.kind === "ecr") return undefined;

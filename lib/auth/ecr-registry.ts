@@ -5,8 +5,8 @@
  * whose API lives in us-east-1 only.
  */
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB, registryHostOf } from "../reference/host.js";
-import { credentialHost } from "./hosts.js";
+import { registryHostOf } from "../reference/host.js";
+import { credentialHost, namedRegistry } from "./hosts.js";
 
 const PRIVATE_ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 export const PUBLIC_ECR_HOST = "public.ecr.aws";
@@ -43,12 +43,9 @@ export function parseEcrHost(
 export function ecrRegistryOf(
   settings: Pick<Settings, "registry" | "repo" | "registryType" | "region">,
 ): EcrRegistry | undefined {
-  const fromRepo = settings.repo === undefined ? undefined : registryHostOf(settings.repo.trim());
+  const fromRepo = registryHostOf(settings.repo?.trim());
   // PLUGIN_REGISTRY defaults to Docker Hub, which is never ECR: only a registry the user named counts.
-  const fromSetting =
-    settings.registry?.trim() && credentialHost(settings.registry) !== DOCKER_HUB
-      ? settings.registry
-      : undefined;
+  const fromSetting = namedRegistry(settings.registry);
   const typed = (settings.registryType ?? "").trim().toUpperCase();
   let named: string | undefined;
   let parsed: ReturnType<typeof parseEcrHost>;

@@ -19,6 +19,14 @@ export function credentialHost(registry: string | undefined): string {
   return normalizeRegistryHost(registry);
 }
 
+/**
+ * A registry the user named (`PLUGIN_REGISTRY`, as written), or undefined when it is unset or Docker Hub:
+ * its default, which is never a cloud registry.
+ */
+export function namedRegistry(registry: string | undefined): string | undefined {
+  return registry?.trim() && credentialHost(registry) !== DOCKER_HUB ? registry : undefined;
+}
+
 /** Whether two registry names, spelled any way docker accepts, are the same registry. */
 export function sameRegistry(a: string, b: string): boolean {
   return credentialHost(a) === credentialHost(b);

@@ -91,7 +91,7 @@ export function buildLoginHosts(
 ): string[] {
   const hosts = new Set<string>();
   if (settings.registry?.trim()) hosts.add(credentialHost(settings.registry));
-  const repoHost = settings.repo === undefined ? undefined : registryHostOf(settings.repo);
+  const repoHost = registryHostOf(settings.repo);
   if (repoHost !== undefined) hosts.add(credentialHost(repoHost));
   if (settings.baseImageRegistry?.trim()) hosts.add(credentialHost(settings.baseImageRegistry));
   const ecr = ecrRegistryOf(settings);

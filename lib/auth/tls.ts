@@ -31,7 +31,7 @@ export interface BuildkitdRegistryOptions {
 /** The registries PLUGIN_INSECURE and PLUGIN_REGISTRY_CA apply to: the push registry. Pure. */
 export function tlsRegistryHosts(settings: Pick<Settings, "registry" | "repo">): string[] {
   if (settings.registry?.trim()) return [credentialHost(settings.registry)];
-  const repoHost = settings.repo === undefined ? undefined : registryHostOf(settings.repo);
+  const repoHost = registryHostOf(settings.repo);
   return repoHost === undefined ? [] : [credentialHost(repoHost)];
 }
 

@@ -48,8 +48,7 @@ function needsLogins(settings: Settings): boolean {
 export function artifactRegistry(resolved: ResolvedSettings): string | undefined {
   const source = resolved.sources.registry;
   if (source && source.kind !== "default" && resolved.settings.registry) return resolved.settings.registry;
-  const repo = resolved.settings.repo;
-  return (repo === undefined ? undefined : registryHostOf(repo)) ?? resolved.settings.registry;
+  return registryHostOf(resolved.settings.repo) ?? resolved.settings.registry;
 }
 
 export interface SessionDeps {

@@ -30,10 +30,8 @@ export function registryEndpoint(host: string): string {
  * `localhost`, and a `/` after it), as written; undefined for a Docker Hub name (`app`, `team/app`).
  * The name is taken as given: callers that trim the setting trim before asking.
  */
-export function registryHostOf(name: string): string | undefined {
-  const slash = name.indexOf("/");
-  if (slash === -1) return undefined;
-  const first = name.slice(0, slash);
+export function registryHostOf(name: string | undefined): string | undefined {
+  const first = name?.includes("/") ? name.slice(0, name.indexOf("/")) : "";
   return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
 }
 

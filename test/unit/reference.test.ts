@@ -120,6 +120,7 @@ test("docker's rule: a first component with a dot, a port or localhost, before a
   assert.equal(registryHostOf("127.0.0.1:5000/app"), "127.0.0.1:5000");
   assert.equal(registryHostOf("localhost/app"), "localhost");
   assert.equal(registryHostOf("Registry.Example.com/app"), "Registry.Example.com", "as written");
+  assert.equal(registryHostOf(undefined), undefined);
   for (const hub of ["app", "team/app", "ghcr.io", "localhost", "localhost:5000", "my_org/app"])
     assert.equal(registryHostOf(hub), undefined, hub);
 });
