@@ -4,7 +4,7 @@
  * token (https://github.com/docker/docker-credential-helpers/blob/master/client/client.go).
  */
 import { StepFailure } from "../errors.js";
-import type { Credential } from "./credential.js";
+import type { Credential } from "../registry/credential.js";
 
 /** The user name helpers answer with when the secret is an identity (refresh) token. */
 const IDENTITY_TOKEN_USERNAME = "<token>";

@@ -11,13 +11,13 @@ import {
   GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
 } from "@aws-sdk/client-ecr-public";
 import { StepFailure } from "../errors.js";
+import type { Credential } from "../registry/credential.js";
 import {
   type AwsCredentialProvider,
   awsCredentialMode,
   credentialHint,
   credentialStepName,
 } from "./aws-credentials.js";
-import type { Credential } from "./credential.js";
 import { type EcrRegistry, PUBLIC_ECR_REGION } from "./ecr-registry.js";
 
 /** Decodes an authorization token (base64 "AWS:password"). Pure. */

@@ -11,7 +11,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Settings } from "../config/settings.js";
-import { isLoopbackHost } from "../registry/reference.js";
+import { isLoopbackHost } from "../reference/host.js";
 import { buildRegistryHosts } from "./buildkitd-config.js";
 
 export const ENGINE_CERTS_DIR = "/etc/docker/certs.d";

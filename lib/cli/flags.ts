@@ -13,13 +13,6 @@ export interface FlagSpec {
   repeatable?: boolean;
 }
 
-/** A flag as given on this command line. Values are raw strings (or true for a switch), parsed by the resolver. */
-export interface FlagValue {
-  setting: keyof Settings;
-  flag: string;
-  value: string | string[] | boolean;
-}
-
 const image: FlagSpec[] = [
   {
     flags: "--repo <name>",

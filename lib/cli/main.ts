@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from "commander";
+import type { FlagValue } from "../config/layers.js";
 import { parseBool } from "../config/parse.js";
 import { secretEnvValues } from "../config/secrets.js";
 import { exitCodeOf, messageOf, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SecretMask } from "../secret-mask.js";
-import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags, pushOnlyFlags } from "./flags.js";
+import { buildFlags, commonFlags, type FlagSpec, pushFlags, pushOnlyFlags } from "./flags.js";
 import { packageVersion } from "./version.js";
 
 /** What the command line asked for: one command, its flags as settings, and the stage settings file. */

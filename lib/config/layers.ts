@@ -3,11 +3,10 @@
  * by `resolveSettings` (defaults < settings file < `.tags` < environment < flags); the highest layer that
  * sets a setting gives its whole value (lists are not merged across sources).
  */
-import type { FlagValue } from "../cli/flags.js";
 import { UsageError } from "../errors.js";
 import { type ListForm, parseBool, parseList } from "./parse.js";
 import { SETTINGS, type SettingKey, type SettingSpec, type SettingValue, SPEC_BY_KEY } from "./schema.js";
-import type { SettingSource } from "./settings.js";
+import type { SettingSource, Settings } from "./settings.js";
 
 export interface Resolved {
   value: SettingValue;
@@ -15,6 +14,16 @@ export interface Resolved {
 }
 
 export type Layer = Map<SettingKey, Resolved>;
+
+/**
+ * A flag as given on the command line. Values are raw strings (or true for a switch), parsed by the
+ * resolver. Its shape is the resolver's: cli/ fills it in, so config/ needs nothing from cli/.
+ */
+export interface FlagValue {
+  setting: keyof Settings;
+  flag: string;
+  value: string | string[] | boolean;
+}
 
 /** A value as a source wrote it, before parsing: a string, or a list of items (an INI `key[]` array). */
 export interface RawValue {

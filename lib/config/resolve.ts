@@ -1,11 +1,18 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import dotenv from "dotenv";
-import type { FlagValue } from "../cli/flags.js";
 import { UsageError } from "../errors.js";
 import { autoTags } from "./auto-tag.js";
 import { ignoredEnvironment, ignoredWarnings } from "./ignored.js";
-import { defaultLayer, environmentLayer, flagLayer, type Layer, type RawLayer, settle } from "./layers.js";
+import {
+  defaultLayer,
+  environmentLayer,
+  type FlagValue,
+  flagLayer,
+  type Layer,
+  type RawLayer,
+  settle,
+} from "./layers.js";
 import { parseList } from "./parse.js";
 import { applyPluginRules } from "./plugin-rules.js";
 import { settingName } from "./provenance.js";

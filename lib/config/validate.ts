@@ -9,13 +9,9 @@ import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
-import {
-  isRegistryHost,
-  normalizeRegistryHost,
-  parseRepository,
-  SHA256_DIGEST,
-  TAG_PATTERN,
-} from "../registry/reference.js";
+import { SHA256_DIGEST } from "../reference/digest.js";
+import { isRegistryHost, normalizeRegistryHost } from "../reference/host.js";
+import { parseRepository, TAG_PATTERN } from "../reference/name.js";
 import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
 import { parseDuration } from "./duration.js";
 import { settingName, userSettingNames } from "./provenance.js";

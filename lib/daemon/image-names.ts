@@ -9,6 +9,7 @@
  * removed (removing a name only deletes an image that has no other name left, i.e. one this run brought in).
  */
 import type { Logger } from "../log.js";
+import { splitTag } from "../reference/name.js";
 import { asEngineFailure, type Engine, engineMessage, httpStatusOf, isConnectionError } from "./engine.js";
 
 /** The image ID a name points at in the engine, or undefined when there is no such image. */
@@ -25,14 +26,6 @@ export async function imageIdOf(engine: Engine, name: string): Promise<string | 
 function messageOfEngine(engine: Engine, error: unknown): string {
   if (isConnectionError(error)) return `the engine at ${engine.address.display} stopped answering`;
   return engineMessage(error);
-}
-
-/** Pure: `repo:tag` split at the tag's colon (a colon before the last `/` is a registry port). */
-export function splitNameTag(name: string): { repo: string; tag: string } {
-  const slash = name.lastIndexOf("/");
-  const colon = name.lastIndexOf(":");
-  if (colon > slash) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
-  return { repo: name, tag: "latest" };
 }
 
 /** The `repo@sha256:…` references the engine records for an image (the classic store adds one per push). */
@@ -102,7 +95,7 @@ export class ImageNames {
   /** Points `name` (`repo:tag`) at `image` (an ID or a name), remembering what it pointed at. */
   async tag(image: string, name: string): Promise<void> {
     await this.remember(name);
-    const { repo, tag } = splitNameTag(name);
+    const { name: repo, tag = "latest" } = splitTag(name);
     try {
       await this.engine.docker.getImage(image).tag({ repo, tag });
     } catch (error) {
@@ -124,7 +117,7 @@ export class ImageNames {
           await this.engine.docker.getImage(name).remove();
           logger.debug(`removed the temporary name ${name} from the engine`);
         } else {
-          const { repo, tag } = splitNameTag(name);
+          const { name: repo, tag = "latest" } = splitTag(name);
           await this.engine.docker.getImage(previous).tag({ repo, tag });
           logger.debug(`pointed ${name} back at ${previous}`);
         }

@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { StepFailure } from "../errors.js";
 import type { ProgressEvent, ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
+import { SHA256_DIGEST_TEXT } from "../reference/digest.js";
 import { asEngineFailure, type Engine } from "./engine.js";
 import { EngineStreamError, type JsonMessage, readJsonMessages } from "./json-messages.js";
 
@@ -19,7 +20,7 @@ export interface LoadedImages {
 }
 
 const LOADED_NAME = /^Loaded image: (.+)$/;
-const LOADED_ID = /^Loaded image ID: (sha256:[a-f0-9]{64})$/;
+const LOADED_ID = new RegExp(`^Loaded image ID: (${SHA256_DIGEST_TEXT})$`);
 
 /** Pure: adds what one message of the load stream reports to `loaded`. */
 export function collectLoaded(message: JsonMessage, loaded: LoadedImages): void {

@@ -9,7 +9,6 @@
  * digest, reports none in bake mode at all).
  */
 import { join } from "node:path";
-import type { CredentialSource } from "../auth/credential.js";
 import { buildxBakeArgs } from "../buildx/bake-args.js";
 import { type BakeTarget, bakeTargets } from "../buildx/bake-metadata.js";
 import { readBuildxMetadata } from "../buildx/metadata.js";
@@ -20,6 +19,8 @@ import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
+import { splitTag } from "../reference/name.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { planBake } from "./bake-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 
@@ -37,18 +38,10 @@ export interface BakeDeps {
   handleSignals?: boolean;
 }
 
-/** `registry/repo:tag` as repository and tag (a colon before the last `/` is a port). */
-function splitTag(image: string): { repo: string; tag?: string } {
-  const colon = image.lastIndexOf(":");
-  return colon > image.lastIndexOf("/")
-    ? { repo: image.slice(0, colon), tag: image.slice(colon + 1) }
-    : { repo: image };
-}
-
 /** The one target's image as the result names it: its repository and tags, when they share one repository. */
 function namesOf(target: BakeTarget): { image?: string; tags: string[] } {
   const parts = target.images.map(splitTag);
-  const repos = new Set(parts.map((part) => part.repo));
+  const repos = new Set(parts.map((part) => part.name));
   if (repos.size !== 1) return { tags: [] };
   return { image: [...repos][0], tags: parts.flatMap((part) => (part.tag ? [part.tag] : [])) };
 }

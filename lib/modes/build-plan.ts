@@ -10,7 +10,7 @@ import { cacheEntries } from "../buildx/cache-entries.js";
 import type { OutputFormat, ResolvedSettings, Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 import type { ModeName } from "../outputs/result.js";
-import { checkTag, parseRepository } from "../registry/reference.js";
+import { checkTag, parseRepository } from "../reference/name.js";
 
 export type PlannedOutput =
   | { kind: "push" }

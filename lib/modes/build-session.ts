@@ -8,13 +8,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloudLoginOf } from "../auth/cloud-login.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
 import { type DockerCommandOptions, type DockerRunner, dockerRunner } from "../buildx/runner.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
+import { registryHostOf } from "../reference/host.js";
+import type { CredentialSource } from "../registry/credential.js";
 
 // The credentials (AWS SDK) are loaded only by the runs that use them: a cached build must not pay a
 // second of start-up for them.
@@ -47,10 +48,7 @@ function needsLogins(settings: Settings): boolean {
 export function artifactRegistry(resolved: ResolvedSettings): string | undefined {
   const source = resolved.sources.registry;
   if (source && source.kind !== "default" && resolved.settings.registry) return resolved.settings.registry;
-  const first = resolved.settings.repo?.split("/")[0];
-  return first && /[.:]|^localhost$/.test(first) && resolved.settings.repo?.includes("/")
-    ? first
-    : resolved.settings.registry;
+  return registryHostOf(resolved.settings.repo) ?? resolved.settings.registry;
 }
 
 export interface SessionDeps {

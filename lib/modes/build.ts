@@ -12,7 +12,6 @@
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CredentialSource } from "../auth/credential.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import type { CleanupScope } from "../buildx/cleanup.js";
@@ -34,7 +33,8 @@ import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
-import { parseRepository } from "../registry/reference.js";
+import { parseRepository } from "../reference/name.js";
+import type { CredentialSource } from "../registry/credential.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";

@@ -10,7 +10,6 @@
  * cannot keep. Names the run gives images in the engine are put back as they were at the end.
  */
 import type { OpenedArchive, OpenedImage } from "../archive/types.js";
-import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
@@ -29,8 +28,10 @@ import type { Logger } from "../log.js";
 import type { MovedTag, StepResult } from "../outputs/result.js";
 import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
+import { normalizeRegistryHost } from "../reference/host.js";
+import { fullTaggedName, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
-import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
+import type { Credential, CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";
@@ -62,13 +63,6 @@ export interface PushViaDaemonDeps {
     tag: string,
     credentials: CredentialSource,
   ) => Promise<string | undefined>;
-}
-
-/** The key a name is remembered under: `host/path:tag` in full, so `app:1` and `docker.io/library/app:1` are one name. */
-function fullName(name: string): string | undefined {
-  const parsed = parseImageReference(name);
-  if (!parsed || parsed.digest) return undefined;
-  return `${parsed.repository.full}:${parsed.tag ?? "latest"}`;
 }
 
 /**
@@ -191,7 +185,7 @@ async function loadedImageId(
   path: string,
 ): Promise<string> {
   for (const name of image.names) {
-    const key = fullName(name);
+    const key = fullTaggedName(name);
     const id = key ? await imageIdOf(engine, key) : undefined;
     if (id) return id;
   }
@@ -307,7 +301,7 @@ async function pushThroughEngine(
     if (source.kind === "tarball") {
       // Every name the tarball brings is remembered first: a name the load moves is pointed back at the end;
       // a new one stays once the tarball loaded whole, as `docker load` leaves it.
-      const tarballNames = source.archive.images.flatMap((image) => image.names.map(fullName));
+      const tarballNames = source.archive.images.flatMap((image) => image.names.map(fullTaggedName));
       for (const key of tarballNames) if (key) await names.remember(key);
       // The IDs the load may bring (the containerd store names an image by its manifest or index digest,
       // the classic store by its config): one that is new and ends up nameless goes again after a failure.

@@ -9,13 +9,8 @@ import type { ArchiveImage, OpenedArchive, OpenedImage } from "../archive/types.
 import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
-import {
-  checkTag,
-  parseImageReference,
-  parseRepository,
-  type RepositoryName,
-  SHA256_DIGEST,
-} from "../registry/reference.js";
+import { SHA256_DIGEST } from "../reference/digest.js";
+import { checkTag, parseImageReference, parseRepository, type RepositoryName } from "../reference/name.js";
 
 /** The repository and tags the push writes. */
 export interface PushTarget {

@@ -1,5 +1,4 @@
 import type { ArchiveImage, Descriptor } from "../archive/types.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
@@ -12,9 +11,11 @@ import type { StepResult } from "../outputs/result.js";
 import type { ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
+import { normalizeRegistryHost } from "../reference/host.js";
+import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { PartialPushError, pushImage } from "../registry/push.js";
-import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import type { SigningResult } from "../signing/publish.js";

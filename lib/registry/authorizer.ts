@@ -5,9 +5,10 @@
  * cached per set of scopes and fetched again when the registry refuses one. Credentials go in headers
  * and form bodies only: never in a URL, a log line or an error message.
  */
-import type { Credential } from "../auth/credential.js";
+
 import { StepFailure } from "../errors.js";
 import type { Challenge } from "./challenge.js";
+import type { Credential } from "./credential.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { describeUrl, sameOrigin } from "./origin.js";
 import { checkRealm } from "./realm.js";

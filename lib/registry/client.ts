@@ -5,15 +5,15 @@
  * Repository operations (blobs, manifests) are in repository.ts.
  */
 import type { Readable } from "node:stream";
-import { anonymous, type CredentialSource } from "../auth/credential.js";
 import { messageOf, StepFailure, UsageError } from "../errors.js";
+import { isRegistryHost, registryEndpoint } from "../reference/host.js";
 import { Authorizer } from "./authorizer.js";
 import type { BodyKind } from "./body-limit.js";
 import { parseChallenge } from "./challenge.js";
+import { anonymous, type CredentialSource } from "./credential.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { checkNextUrl, sameOrigin } from "./origin.js";
 import { sendFollowingRedirects } from "./redirect.js";
-import { isRegistryHost, registryEndpoint } from "./reference.js";
 import {
   defaultRetryPolicy,
   parseRetryAfter,

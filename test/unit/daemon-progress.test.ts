@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { splitNameTag } from "../../lib/daemon/image-names.js";
 import { imageStoreOf } from "../../lib/daemon/image-store.js";
 import type { JsonMessage } from "../../lib/daemon/json-messages.js";
 import { LoadProgress } from "../../lib/daemon/load.js";
@@ -126,11 +125,6 @@ test("the registry's refusal gets a hint that names the setting to check", () =>
     /asks for a login.*PLUGIN_REGISTRY=r:5000/,
   );
   assert.equal(pushHint("blob upload unknown", "r"), undefined);
-});
-
-test("repo:tag splits at the tag, not at a registry port", () => {
-  assert.deepEqual(splitNameTag("127.0.0.1:5000/app:v1"), { repo: "127.0.0.1:5000/app", tag: "v1" });
-  assert.deepEqual(splitNameTag("127.0.0.1:5000/app"), { repo: "127.0.0.1:5000/app", tag: "latest" });
 });
 
 test("a saved tarball must end with the tar end-of-archive marker", () => {

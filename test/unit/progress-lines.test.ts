@@ -3,7 +3,6 @@ import { test } from "node:test";
 import { formatBytes } from "../../lib/progress/format.js";
 import { createLineRenderer } from "../../lib/progress/lines.js";
 import { renderModeFor } from "../../lib/progress/renderer.js";
-import { splitReference } from "../../lib/progress/tag-lines.js";
 
 test("bars on a terminal, lines in CI or a pipe, nothing when quiet", () => {
   assert.equal(renderModeFor({ quiet: false, isTTY: true, env: {} }), "bars");
@@ -86,15 +85,4 @@ test("tags: the first with its digest, the rest of the same digest on one line, 
     "r/other:a: digest sha256:1",
     "r/other:b: digest sha256:2",
   ]);
-});
-
-test("splitReference: the tag after the last colon that follows the last slash", () => {
-  assert.deepEqual(splitReference("127.0.0.1:5000/team/app:v1"), {
-    repository: "127.0.0.1:5000/team/app",
-    tag: "v1",
-  });
-  assert.deepEqual(splitReference("127.0.0.1:5000/team/app"), {
-    repository: "127.0.0.1:5000/team/app",
-    tag: "",
-  });
 });

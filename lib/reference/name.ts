@@ -4,11 +4,14 @@
  * https://github.com/distribution/reference/blob/main/reference.go
  */
 import { UsageError } from "../errors.js";
-
-/** Docker Hub as it appears in image references and in docker config keys. */
-export const DOCKER_HUB = "docker.io";
-/** Docker Hub's registry API endpoint (`docker.io` itself serves no /v2/). */
-export const DOCKER_HUB_ENDPOINT = "registry-1.docker.io";
+import { SHA256_DIGEST } from "./digest.js";
+import {
+  DOCKER_HUB,
+  isRegistryHost,
+  normalizeRegistryHost,
+  registryEndpoint,
+  registryHostOf,
+} from "./host.js";
 
 export interface RepositoryName {
   /** The registry as in the reference (`docker.io` for Docker Hub): the key for credentials. */
@@ -24,49 +27,6 @@ export interface RepositoryName {
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** The OCI distribution spec's tag grammar. */
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-/** The digests registries serve and PLUGIN_EXPECTED_DIGEST accepts. */
-export const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const HUB_ALIASES = new Set([
-  "docker.io",
-  "index.docker.io",
-  "registry-1.docker.io",
-  "registry.hub.docker.com",
-]);
-
-/** A registry as users write it (`https://index.docker.io/v1/`, `ghcr.io`, `localhost:5000`) as `host[:port]`. */
-export function normalizeRegistryHost(registry: string): string {
-  let host = registry.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
-  host = host.split("/")[0] ?? "";
-  host = host.toLowerCase();
-  return HUB_ALIASES.has(host) ? DOCKER_HUB : host;
-}
-
-/** The API endpoint for a registry host. */
-export function registryEndpoint(host: string): string {
-  return host === DOCKER_HUB ? DOCKER_HUB_ENDPOINT : host;
-}
-
-/** Whether the first component of a name is a registry host (docker's rule: a dot, a port, or localhost). */
-function looksLikeHost(component: string): boolean {
-  return component.includes(".") || component.includes(":") || component === "localhost";
-}
-
-/**
- * distribution's grammar of a registry host (reference/regexp.go `domainAndPort`): dot-separated
- * components of letters, digits and inner hyphens, or an IPv6 literal in brackets; an optional port.
- */
-const REGISTRY_HOST =
-  /^(?:(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*|\[[a-f0-9:]+\])(?::[0-9]+)?$/i;
-
-/**
- * Whether `host` is a registry host by that grammar. Anything else is refused, not sent: a URL reads
- * `evil.example#.gcr.io` or `evil.example?.azurecr.io` as the host `evil.example`, while a host-name
- * rule (which registry a cloud login belongs to) reads the whole string and sees Google's or Azure's.
- */
-export function isRegistryHost(host: string): boolean {
-  return REGISTRY_HOST.test(host);
-}
 
 /**
  * Parses a repository name without tag or digest (`PLUGIN_REPO`). `setting` names the setting in errors.
@@ -88,7 +48,7 @@ export function parseRepository(name: string, setting = "PLUGIN_REPO"): Reposito
   }
   const parts = trimmed.split("/");
   let host = DOCKER_HUB;
-  if (parts.length > 1 && looksLikeHost(parts[0] ?? "")) {
+  if (registryHostOf(trimmed) !== undefined) {
     host = normalizeRegistryHost(parts.shift() ?? "");
     if (!isRegistryHost(host)) {
       throw new UsageError(
@@ -126,21 +86,47 @@ export function parseImageReference(
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) return undefined;
+    if (!SHA256_DIGEST.test(digest)) return undefined;
   }
-  let tag: string | undefined;
-  const slash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > slash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG_PATTERN.test(tag)) return undefined;
-  }
+  const { name, tag } = splitTag(rest);
+  if (tag !== undefined && !TAG_PATTERN.test(tag)) return undefined;
   try {
-    return { repository: parseRepository(rest), tag, digest };
+    return { repository: parseRepository(name), tag, digest };
   } catch {
     return undefined;
   }
+}
+
+/** `name[:tag]` split at the tag's colon (a colon before the last `/` is a registry port); nothing is checked. */
+export function splitTag(reference: string): { name: string; tag?: string } {
+  const slash = reference.lastIndexOf("/");
+  const colon = reference.lastIndexOf(":");
+  if (colon > slash) return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  return { name: reference };
+}
+
+/**
+ * A valid tag reference as `host/path:tag` in full (`latest` when it has no tag), so that `app:1` and
+ * `docker.io/library/app:1` are one name; undefined for a digest reference or an invalid one.
+ */
+export function fullTaggedName(reference: string): string | undefined {
+  const parsed = parseImageReference(reference);
+  if (!parsed || parsed.digest) return undefined;
+  return `${parsed.repository.full}:${parsed.tag ?? "latest"}`;
+}
+
+/**
+ * docker's familiar-name expansion as text: `app:1` -> `docker.io/library/app:1`, `x/app:1` ->
+ * `docker.io/x/app:1`, no tag or digest -> `:latest`. Unlike {@link fullTaggedName} it checks nothing and
+ * keeps the host as written: it compares the names an archive records, which may be anything.
+ */
+export function canonicalImageName(name: string): string {
+  let full = registryHostOf(name) !== undefined ? name : `${DOCKER_HUB}/${name}`;
+  const hubPath = full.startsWith(`${DOCKER_HUB}/`) ? full.slice(DOCKER_HUB.length + 1) : undefined;
+  if (hubPath !== undefined && !hubPath.includes("/")) full = `${DOCKER_HUB}/library/${hubPath}`;
+  const last = full.slice(full.lastIndexOf("/") + 1);
+  if (splitTag(full).tag === undefined && !last.includes("@")) full = `${full}:latest`;
+  return full;
 }
 
 /** Whether `tag` is a valid tag; the error names `setting` and the tag. */
@@ -151,12 +137,4 @@ export function checkTag(tag: string, setting = "PLUGIN_TAGS"): void {
       [setting],
     );
   }
-}
-
-/** Whether a host is loopback (`localhost`, `127.0.0.0/8`, `::1`): docker allows plain HTTP there. */
-export function isLoopbackHost(host: string): boolean {
-  let name = host;
-  if (name.startsWith("[")) name = name.slice(1, name.indexOf("]"));
-  else name = name.replace(/:\d+$/, "");
-  return name === "localhost" || name === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
