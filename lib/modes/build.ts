@@ -42,7 +42,7 @@ import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./bu
 // The engine client (dockerode) and the archive reader are loaded only by the runs that use them: a
 // cached build must not pay for them.
 const daemon = () =>
-  Promise.all([import("../daemon/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
+  Promise.all([import("../engine/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
   );
 
@@ -214,7 +214,9 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   // inputs are checked), so that what the classic store cannot write is refused before anything runs.
   const asksStore = plan.output.kind === "tar" && !createdDriver(settings) && !settings.builderName;
   const store = asksStore
-    ? import("../buildx/engine-store.js").then(({ engineStore }) => engineStore(env))
+    ? Promise.all([import("../engine/engine.js"), import("../engine/info.js")]).then(
+        ([{ connectEngine }, { engineFacts }]) => engineFacts(connectEngine(env)),
+      )
     : undefined;
   store?.catch(() => {});
   await checkBuildInputs(plan, resolved, cwd, logger);
