@@ -20,12 +20,7 @@ import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import {
-  commandLine,
-  DockerCommandFailure,
-  type DockerCommandOptions,
-  type DockerRunner,
-} from "../buildx/runner.js";
+import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "../buildx/runner.js";
 import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
 import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
@@ -174,7 +169,6 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     sshKeyFile: state.settings.sshAgentKey ? join(state.workDir, "ssh-key") : undefined,
     envBuildArgs: state.envArgs.names,
   });
-  state.logger.info(`+ ${commandLine(args)}`);
   for (let attempt = 1; ; attempt++) {
     try {
       // buildx's own live view needs the terminal itself; `auto` means a person watches.
@@ -184,6 +178,8 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
         env: { ...state.command.env, ...state.envArgs.env },
         what: "docker buildx build",
         terminal: state.progress === "auto",
+        // The command line once: a rerun is the same command.
+        log: attempt === 1 ? (line) => state.logger.info(line) : undefined,
       });
       return;
     } catch (error) {
