@@ -6,13 +6,11 @@
 import type Dockerode from "dockerode";
 import { UsageError } from "../errors.js";
 import { type EngineAddress, engineAddressFromEnv } from "./address.js";
-import { asEngineFailure } from "./failure.js";
 
 export class Engine {
   readonly address: EngineAddress;
   #client?: Promise<Dockerode>;
 
-  /** Throws UsageError for an address it cannot use; connects only when a request is made. */
   constructor(private readonly env: NodeJS.ProcessEnv) {
     this.address = engineAddressFromEnv(env);
   }
@@ -37,23 +35,7 @@ export class Engine {
   }
 }
 
-/** The engine that `DOCKER_HOST` (or the default socket) names. */
+/** The engine that `DOCKER_HOST` (or the default socket) names. Throws UsageError for a bad address. */
 export function connectEngine(env: NodeJS.ProcessEnv = process.env): Engine {
   return new Engine(env);
-}
-
-/**
- * Runs one request with the engine's client; a connection failure becomes an "engine unreachable"
- * StepFailure, an engine error a StepFailure that starts with `what` and ends with the engine's message.
- */
-export async function engineRequest<T>(
-  engine: Engine,
-  what: string,
-  request: (docker: Dockerode) => Promise<T>,
-): Promise<T> {
-  try {
-    return await request(await engine.client());
-  } catch (error) {
-    throw asEngineFailure(engine, what, error);
-  }
 }

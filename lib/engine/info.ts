@@ -1,21 +1,17 @@
 /**
- * What the engine is (`GET /info`): its image store, storage driver and version. The store decides whether
- * a push through the engine publishes a tarball's bytes, and what a tarball build on the engine's own
- * `docker` driver can write (buildx/exporter-support.ts): the containerd store keeps the compressed layers
- * and manifests it loaded and pushes them as they are; the classic store (graph drivers such as overlay2)
- * keeps only unpacked layers and compresses them again on push, so the registry serves another digest.
- * `docker info` shows the containerd store as `DriverStatus: [["driver-type", "io.containerd.snapshotter.v1"]]`.
+ * What the engine is (`GET /info`): image store, storage driver, version. The containerd store keeps the
+ * compressed layers and manifests it loaded and pushes them as they are; the classic store (overlay2 ...)
+ * compresses them again on push, so the registry serves another digest, and a tarball build on the engine's
+ * own builder cannot write every format (buildx/exporter-support.ts).
  * https://docs.docker.com/engine/storage/containerd/
- *
  * Over a unix socket or plain TCP (the common case) the request is written by hand, so that a build asks
- * without loading dockerode and its ssh2 (~0.4 s of CPU) or node's HTTP client (~25 ms); TLS and ssh go
- * through the engine's dockerode client.
+ * without loading dockerode and its ssh2 (~0.4 s of CPU) or node's HTTP client (~25 ms).
  */
 import { connect } from "node:net";
 import { StepFailure } from "../errors.js";
 import type { EngineAddress } from "./address.js";
-import { type Engine, engineRequest } from "./engine.js";
-import { engineUnreachable } from "./failure.js";
+import type { Engine } from "./engine.js";
+import { asEngineFailure, engineUnreachable } from "./failure.js";
 
 export type ImageStore = "containerd" | "classic";
 
@@ -98,7 +94,9 @@ export async function engineFacts(engine: Engine): Promise<EngineFacts> {
   const target = plainHttpTarget(engine.address);
   const info: EngineInfo = target
     ? await getInfo(engine.address, target)
-    : await engineRequest(engine, "reading the engine's info", (docker) => docker.info());
+    : await (await engine.client()).info().catch((error) => {
+        throw asEngineFailure(engine, "reading the engine's info", error);
+      });
   return {
     store: imageStoreOf(info),
     driver: typeof info.Driver === "string" ? info.Driver : "unknown",
