@@ -5,29 +5,17 @@
  * {@link DockerCommandFailure} that quotes the command's last error line.
  */
 import { StepFailure } from "../errors.js";
-import { type Exit, exec } from "../exec/exec.js";
+import { type ExecOptions, type Exit, exec } from "../exec/exec.js";
 import { LineTail, lastErrorLine, stripAnsi } from "./last-error.js";
 
-export interface DockerCommandOptions {
-  /** The child's whole environment (nothing else is inherited). */
-  env: NodeJS.ProcessEnv;
-  cwd?: string;
-  /** Aborting it stops the command (SIGTERM, then SIGKILL after 5 s). */
-  signal?: AbortSignal;
+export interface DockerCommandOptions
+  extends Pick<ExecOptions, "env" | "cwd" | "signal" | "log" | "terminal"> {
   /** Where the live output goes, in whole lines (default: our stderr). */
   write?: (text: string) => void;
-  /** Applied to every line before it is written (the logger's secret masking). */
+  /** Applied to every line before it is written (the logger's secret masking), and to the command line. */
   mask?: (text: string) => string;
-  /** Told the command line, masked, before it runs (the build's own commands are logged). */
-  log?: (line: string) => void;
   /** What the command is, for the error message, e.g. "docker buildx build". */
   what?: string;
-  /**
-   * A person watches our stderr (a terminal): give it to the command as is, so that buildx sees a
-   * terminal and draws its live view (through a pipe it could only print plain lines). Its output is
-   * then neither masked nor kept for the error message: the person has just read it.
-   */
-  terminal?: boolean;
 }
 
 /** A `docker` command that exited non-zero or could not start: exit code 1, with its last error line. */
@@ -115,7 +103,6 @@ export const dockerRunner: DockerRunner = {
     };
     const exit = await exec(DOCKER, args, {
       ...options,
-      inheritStderr: options.terminal,
       onStdout: onData,
       onStderr: onData,
     });
@@ -131,7 +118,6 @@ export const dockerRunner: DockerRunner = {
     const stdout: Buffer[] = [];
     const exit = await exec(DOCKER, args, {
       ...options,
-      inheritStderr: options.terminal,
       onStdout: (data) => stdout.push(data),
       onStderr: (data) => tail.push(mask(data.toString("utf8"))),
     });
