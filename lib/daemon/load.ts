@@ -5,11 +5,12 @@
  * https://docs.docker.com/reference/api/engine/version/v1.45/#tag/Image/operation/ImageLoad
  */
 import { createReadStream } from "node:fs";
+import type { Engine } from "../engine/engine.js";
+import { asEngineFailure } from "../engine/failure.js";
 import { StepFailure } from "../errors.js";
 import type { ProgressEvent, ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
 import { SHA256_DIGEST_TEXT } from "../reference/digest.js";
-import { asEngineFailure, type Engine } from "./engine.js";
 import { EngineStreamError, type JsonMessage, readJsonMessages } from "./json-messages.js";
 
 export interface LoadedImages {
@@ -71,7 +72,7 @@ export async function loadTarball(
   // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   try {
-    const response = await engine.docker.loadImage(stream, {
+    const response = await (await engine.client()).loadImage(stream, {
       quiet: false,
       ...(signal ? { abortSignal: signal } : {}),
     });

@@ -13,7 +13,7 @@ import { buildxBakeArgs } from "../buildx/bake-args.js";
 import { type BakeTarget, bakeTargets } from "../buildx/bake-metadata.js";
 import { readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import { commandLine, type DockerRunner } from "../buildx/runner.js";
+import type { DockerRunner } from "../buildx/runner.js";
 import type { ResolvedSettings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
@@ -61,10 +61,10 @@ export async function runBake(resolved: ResolvedSettings, deps: BakeDeps): Promi
   const result = await withBuildSession(settings, { ...deps, cwd }, { preparesPush }, async (session) => {
     const metadataFile = join(session.workDir, "metadata.json");
     const args = buildxBakeArgs(settings, { builder: session.builder, push: plan.push, metadataFile });
-    logger.info(`+ ${commandLine(args)}`);
     await session.runner.stream(args, {
       ...session.command,
       what: "docker buildx bake",
+      log: (line) => logger.info(line),
       // buildx's own live view needs the terminal itself; `auto` means a person watches.
       terminal: progress === "auto",
     });

@@ -19,12 +19,7 @@ import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import {
-  commandLine,
-  DockerCommandFailure,
-  type DockerCommandOptions,
-  type DockerRunner,
-} from "../buildx/runner.js";
+import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "../buildx/runner.js";
 import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
 import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
@@ -42,7 +37,7 @@ import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./bu
 // The engine client (dockerode) and the archive reader are loaded only by the runs that use them: a
 // cached build must not pay for them.
 const daemon = () =>
-  Promise.all([import("../daemon/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
+  Promise.all([import("../engine/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
   );
 
@@ -174,7 +169,6 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     sshKeyFile: state.settings.sshAgentKey ? join(state.workDir, "ssh-key") : undefined,
     envBuildArgs: state.envArgs.names,
   });
-  state.logger.info(`+ ${commandLine(args)}`);
   for (let attempt = 1; ; attempt++) {
     try {
       // buildx's own live view needs the terminal itself; `auto` means a person watches.
@@ -184,6 +178,8 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
         env: { ...state.command.env, ...state.envArgs.env },
         what: "docker buildx build",
         terminal: state.progress === "auto",
+        // The command line once: a rerun is the same command.
+        log: attempt === 1 ? (line) => state.logger.info(line) : undefined,
       });
       return;
     } catch (error) {
@@ -214,7 +210,9 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   // inputs are checked), so that what the classic store cannot write is refused before anything runs.
   const asksStore = plan.output.kind === "tar" && !createdDriver(settings) && !settings.builderName;
   const store = asksStore
-    ? import("../buildx/engine-store.js").then(({ engineStore }) => engineStore(env))
+    ? Promise.all([import("../engine/engine.js"), import("../engine/info.js")]).then(
+        ([{ connectEngine }, { engineFacts }]) => engineFacts(connectEngine(env)),
+      )
     : undefined;
   store?.catch(() => {});
   await checkBuildInputs(plan, resolved, cwd, logger);

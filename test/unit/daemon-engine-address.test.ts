@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { engineUnreachable, isConnectionError } from "../../lib/daemon/engine.js";
-import { engineAddressFromEnv, modemOptions } from "../../lib/daemon/engine-address.js";
+import { engineAddressFromEnv } from "../../lib/engine/address.js";
+import { engineUnreachable, isConnectionError } from "../../lib/engine/failure.js";
+import { modemOptions } from "../../lib/engine/modem-options.js";
 import { UsageError } from "../../lib/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { progressMode } from "../../lib/buildx/progress.js";
+import { isCi } from "../../lib/progress/ci.js";
 import { formatBytes } from "../../lib/progress/format.js";
 import { createLineRenderer } from "../../lib/progress/lines.js";
 import { renderModeFor } from "../../lib/progress/renderer.js";
@@ -10,6 +12,15 @@ test("bars on a terminal, lines in CI or a pipe, nothing when quiet", () => {
   assert.equal(renderModeFor({ quiet: false, isTTY: true, env: { CI: "false" } }), "bars");
   assert.equal(renderModeFor({ quiet: false, isTTY: false, env: {} }), "lines");
   assert.equal(renderModeFor({ quiet: true, isTTY: true, env: {} }), "none");
+});
+
+test("CI has one reading, which both progress displays follow", () => {
+  for (const value of ["true", "1", "TRUE", "woodpecker"]) assert.equal(isCi({ CI: value }), true, value);
+  for (const value of [undefined, "", "false", "FALSE", "0"]) assert.equal(isCi({ CI: value }), false, value);
+  for (const value of ["yes", "0", "False"]) {
+    const watched = renderModeFor({ quiet: false, isTTY: true, env: { CI: value } }) === "bars";
+    assert.equal(progressMode({ CI: value }, true) === "auto", watched, value);
+  }
 });
 
 test("sizes in decimal units, as docker prints them", () => {
