@@ -1,52 +1,9 @@
+import { defaultSettings } from "../../lib/config/layers.js";
 import type { ResolvedSettings, SettingSource, Settings } from "../../lib/config/settings.js";
 
 /** Settings as the resolver gives them with nothing set (the plugin's defaults), with `overrides` on top. */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
-  return {
-    dryRun: false,
-    pushOnly: false,
-    outputFormat: "docker",
-    load: false,
-    pushVia: "registry",
-    pushTimeout: "30m",
-    attestType: "custom",
-    tags: ["latest"],
-    autoTag: false,
-    registry: "https://index.docker.io/v1/",
-    insecure: false,
-    dockerfile: "Dockerfile",
-    context: ".",
-    buildArgs: [],
-    buildArgsNew: [],
-    multipleBuildArgs: false,
-    buildArgsFromEnv: [],
-    secretsFromEnv: [],
-    secretsFromFile: [],
-    labels: [],
-    labelSchema: [],
-    autoLabel: true,
-    addHost: [],
-    noCache: false,
-    pullImage: true,
-    quiet: false,
-    platforms: [],
-    buildxOptions: [],
-    cacheFrom: [],
-    cacheTo: [],
-    cachePathStyle: false,
-    cacheTlsInsecure: false,
-    bakeOptions: [],
-    builderDriverOpts: [],
-    builderDriverOptsNew: [],
-    azureAuthorityHost: "https://login.microsoftonline.com",
-    region: "us-east-1",
-    createRepository: false,
-    scanOnPush: false,
-    run: {},
-    json: false,
-    debug: false,
-    ...overrides,
-  };
+  return { ...defaultSettings(), ...overrides };
 }
 
 /** Resolved settings whose `explicit` keys count as set by the user (env), the rest as defaults. */
