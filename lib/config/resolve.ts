@@ -19,7 +19,7 @@ import { applyPluginRules } from "./plugin-rules.js";
 import { settingName } from "./provenance.js";
 import { readRunContext } from "./run-context.js";
 import { SETTINGS } from "./schema.js";
-import type { ResolvedSettings, SettingSource } from "./settings.js";
+import type { ResolvedSettings, SettingSource, ValidatedSettings } from "./settings.js";
 import { readSettingsFile } from "./settings-file.js";
 import { unknownVariableWarnings } from "./unknown-variables.js";
 import { validateSettings } from "./validate.js";
@@ -77,7 +77,7 @@ function stack(layers: Layer[]): Layer {
 }
 
 /** Resolves and validates the settings of one run. Throws UsageError (exit 2) for bad input. */
-export async function resolveSettings(input: ResolveInput): Promise<ResolvedSettings> {
+export async function resolveSettings(input: ResolveInput): Promise<ValidatedSettings> {
   const { cwd } = input;
   const env = await withEnvFile(input.env, cwd);
   const warnings: string[] = [];
@@ -158,11 +158,6 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
 
   applyPluginRules(resolved);
 
-  if (settings.tarPath && !settings.dryRun && !settings.pushOnly) {
-    warnings.push(
-      `${settingName("tarPath", sources)} is set but ${settingName("dryRun", sources)} is not true: the image is pushed and no tarball is written`,
-    );
-  }
   if (settings.signKey && settings.dryRun && !settings.pushOnly) {
     warnings.push(
       `${settingName("signKey", sources)} is set but ${settingName("dryRun", sources)} is true: nothing is pushed, so nothing is signed (sign in the step that pushes)`,
@@ -174,6 +169,5 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     );
   }
 
-  await validateSettings(resolved, cwd);
-  return resolved;
+  return { ...resolved, parsed: await validateSettings(resolved, cwd) };
 }

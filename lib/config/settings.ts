@@ -6,6 +6,7 @@
  *
  * Names follow the Drone/Harness buildx plugin's settings (`PLUGIN_<NAME>`), in camelCase.
  */
+import type { ParsedSettings } from "./parsed.js";
 import type { SettingValues } from "./schema.js";
 
 /** The run's context from the CI system (`DRONE_*`, `HARNESS_*`), used by auto tags and auto labels. */
@@ -58,4 +59,9 @@ export interface ResolvedSettings {
    * read from it too). Undefined: the process's environment as it is.
    */
   env?: NodeJS.ProcessEnv;
+}
+
+/** Resolved settings that passed validation, with their structured values parsed: what a mode runs on. */
+export interface ValidatedSettings extends ResolvedSettings {
+  parsed: ParsedSettings;
 }

@@ -27,14 +27,15 @@ import {
   type DockerRunner,
 } from "../buildx/runner.js";
 import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
+import type { ParsedSettings } from "../config/parsed.js";
 import type { SettingNames } from "../config/provenance.js";
-import type { ResolvedSettings, Settings } from "../config/settings.js";
+import type { ResolvedSettings, Settings, ValidatedSettings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
-import { parseRepository } from "../registry/reference.js";
+import type { RepositoryName } from "../registry/reference.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
@@ -205,7 +206,7 @@ const RERUN_REASONS: Record<TransientFailure, string> = {
 };
 
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
-export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Promise<StepResult> {
+export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Promise<StepResult> {
   const { logger, env } = deps;
   const cwd = deps.cwd ?? process.cwd();
   const plan = planBuild(resolved, { command: deps.command });
@@ -261,7 +262,9 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   });
 
   const final =
-    signStep && signing ? await signBuilt(signStep, signing, result, settings, deps, cwd) : result;
+    signStep && signing
+      ? await signBuilt(signStep, signing, result, settings, resolved.parsed, deps, cwd)
+      : result;
   await publishResult(final, settings, deps.writeStdout);
   return final;
 }
@@ -275,11 +278,13 @@ async function signBuilt(
   signing: SigningPlan,
   result: StepResult,
   settings: Settings,
+  parsed: ParsedSettings,
   deps: BuildDeps,
   cwd: string,
 ): Promise<StepResult> {
   const { logger, env } = deps;
-  const target = parseRepository(settings.repo ?? "");
+  // A build that pushes has PLUGIN_REPO (the plan refuses one without).
+  const target = parsed.repository as RepositoryName;
   if (!result.digest) {
     throw new StepFailure(
       `${target.full} is published unsigned: buildx reported no digest for the push, so there is nothing to sign; sign ${target.full}:${result.tags[0] ?? "latest"} with cosign sign --key`,
