@@ -14,7 +14,7 @@ import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.
 import { parseDuration } from "./duration.js";
 import { type ParsedSettings, parseSettings } from "./parsed.js";
 import { settingName, userSettingNames } from "./provenance.js";
-import { isPemContent, primaryEnvName, type SettingKey } from "./schema.js";
+import { isPemContent, primaryEnvName, type SettingKey, SPEC_BY_KEY } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
 
 /** `os/arch[/variant]` as the OCI image index spells a platform (lower-case words, digits, `_`). */
@@ -58,6 +58,11 @@ async function whyNotWritable(file: string, example: string): Promise<string | u
     if (parent === folder) return `no folder on the way to ${file} exists`;
     folder = parent;
   }
+}
+
+/** Whether `value` is one the schema allows for the setting (`oneOf`); any value when it lists none. */
+function allowed(key: SettingKey, value: string): boolean {
+  return SPEC_BY_KEY.get(key)?.oneOf?.includes(value) ?? true;
 }
 
 /** Problems with the settings; empty when they are valid. */
@@ -111,13 +116,13 @@ async function check(
       "sourcePlatform",
     );
   }
-  if (!["docker", "oci"].includes(settings.outputFormat)) {
+  if (!allowed("outputFormat", settings.outputFormat)) {
     add(
       `${name("outputFormat")} is "${settings.outputFormat}": the tarball format is docker or oci`,
       "outputFormat",
     );
   }
-  if (!["registry", "daemon"].includes(settings.pushVia)) {
+  if (!allowed("pushVia", settings.pushVia)) {
     add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
   }
   if (parseDuration(settings.pushTimeout) === undefined) {
