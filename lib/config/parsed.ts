@@ -1,9 +1,10 @@
 /**
- * The settings that have a structure (the image's name, its tags, a digest), parsed once, by validation,
- * into the values the modes use: a mode reads these and never checks the strings again.
+ * The settings that have a structure (the image's name, its tags, a digest, the build's secrets), parsed
+ * once, by validation, into the values the modes use: a mode reads these and never checks them again.
  */
 import { UsageError } from "../errors.js";
 import { parseRepository, type RepositoryName, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
+import { secretArgs } from "./build-secrets.js";
 import type { SettingKey } from "./schema.js";
 import type { Settings } from "./settings.js";
 
@@ -21,7 +22,7 @@ export interface ParsedSettings {
  * name as `name` gives it) and left out of the result, so that validation lists every problem at once.
  */
 export function parseSettings(
-  settings: Pick<Settings, "repo" | "tags" | "expectedDigest">,
+  settings: Settings,
   name: (key: SettingKey) => string,
   problem: (message: string, key: SettingKey) => void,
 ): ParsedSettings {
@@ -49,6 +50,16 @@ export function parseSettings(
         `${name("expectedDigest")} is "${settings.expectedDigest}": give the image digest as sha256:<64 lower-case hex digits>`,
         "expectedDigest",
       );
+  }
+  // The build's secrets, when the run builds (bake files and push-only take none of them).
+  const builds = !settings.pushOnly && !settings.bakeFile;
+  for (const key of builds ? (["secretsFromEnv", "secretsFromFile"] as const) : []) {
+    try {
+      secretArgs({ secretsFromEnv: [], secretsFromFile: [], [key]: settings[key] });
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      problem(error.message, key);
+    }
   }
   return parsed;
 }

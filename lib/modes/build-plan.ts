@@ -4,7 +4,6 @@
  * refusal of bad input (UsageError, exit 2), so that a bad setting changes nothing anywhere. Pure.
  */
 import { join } from "node:path";
-import { secretArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { cacheEntries } from "../buildx/cache-entries.js";
 import { settingName } from "../config/provenance.js";
@@ -123,9 +122,6 @@ export function planBuild(resolved: ValidatedSettings, options: PlanOptions): Bu
   } else {
     output = { kind: "cacheOnly" };
   }
-
-  // Validates the secret forms now, not halfway through the run.
-  secretArgs(settings);
 
   // -- PLUGIN_PATH_STYLE, PLUGIN_CACHE_TLS_INSECURE: attributes of the cache entries
   const cache = cacheEntries(settings);
