@@ -1,7 +1,8 @@
 /**
  * The build's secrets (`PLUGIN_SECRET`, `PLUGIN_SECRETS_FROM_ENV`, `PLUGIN_SECRETS_FROM_FILE`) as buildx's
- * `--secret` values. Validation parses them before anything runs; the build's argument list reads the
- * same values. No secret value is part of them: buildx reads an env secret from its environment.
+ * `--secret` values. Validation parses them before anything runs (config/parsed.ts), so the build's
+ * argument list, which reads them here too, never fails on them. No secret value is part of them: buildx
+ * reads an env secret from its environment.
  */
 import { UsageError } from "../errors.js";
 import type { Settings } from "./settings.js";

@@ -1,7 +1,9 @@
 /**
  * What a build run will do, decided from the settings alone before anything runs: push, a tarball, a
- * load or nothing but the cache; the image names; the Dockerfile and context buildx reads; and every
- * refusal of bad input (UsageError, exit 2), so that a bad setting changes nothing anywhere. Pure.
+ * load or nothing but the cache; the image names; the Dockerfile and context buildx reads; and the
+ * refusals that depend on the mode (UsageError, exit 2), so that a bad setting changes nothing anywhere.
+ * The image name and tags come parsed by validation (ValidatedSettings.parsed), which checked the secrets
+ * too: nothing here checks them again. Pure.
  */
 import { join } from "node:path";
 import { createdDriver } from "../buildx/builder-args.js";
