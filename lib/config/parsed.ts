@@ -1,10 +1,12 @@
 /**
- * The settings that have a structure (the image's name, its tags, a digest, the build's secrets), parsed
- * once, by validation, into the values the modes use: a mode reads these and never checks them again.
+ * The settings that have a structure (the image's name, its tags, a digest, the push's deadline, the
+ * build's secrets), parsed once, by validation, into the values the modes use: a mode reads these and
+ * never checks them again.
  */
 import { UsageError } from "../errors.js";
 import { parseRepository, type RepositoryName, SHA256_DIGEST, TAG_PATTERN } from "../registry/reference.js";
 import { secretArgs } from "./build-secrets.js";
+import { parseDuration } from "./duration.js";
 import type { SettingKey } from "./schema.js";
 import type { Settings } from "./settings.js";
 
@@ -15,6 +17,8 @@ export interface ParsedSettings {
   tags: string[];
   /** `PLUGIN_EXPECTED_DIGEST`, a sha256 digest; undefined when unset. */
   expectedDigest?: string;
+  /** `PLUGIN_PUSH_TIMEOUT` in milliseconds. */
+  pushTimeoutMs: number;
 }
 
 /**
@@ -26,7 +30,17 @@ export function parseSettings(
   name: (key: SettingKey) => string,
   problem: (message: string, key: SettingKey) => void,
 ): ParsedSettings {
-  const parsed: ParsedSettings = { tags: settings.tags.length > 0 ? settings.tags : ["latest"] };
+  const pushTimeoutMs = parseDuration(settings.pushTimeout);
+  if (pushTimeoutMs === undefined)
+    problem(
+      `${name("pushTimeout")} is ${JSON.stringify(settings.pushTimeout)}, which is not a duration: give e.g. 90s, 10m, 1h, 1h30m or a number of seconds (default 30m)`,
+      "pushTimeout",
+    );
+  const parsed: ParsedSettings = {
+    tags: settings.tags.length > 0 ? settings.tags : ["latest"],
+    // Only read when there was no problem.
+    pushTimeoutMs: pushTimeoutMs ?? 0,
+  };
   if (settings.repo !== undefined && settings.repo.trim() !== "") {
     try {
       parsed.repository = parseRepository(settings.repo, name("repo"));

@@ -129,6 +129,7 @@ const TABLE = [
     summary: "push-only through the registry API or the engine",
   },
 
+  // As written (30m, 90s): validation checks it, push-deadline.ts reads it with parseDuration.
   {
     key: "pushTimeout",
     kind: "string",
@@ -174,6 +175,7 @@ const TABLE = [
 
   // -- image
   { key: "repo", kind: "string", env: env("PLUGIN_REPO"), summary: "image repository" },
+  // With PLUGIN_AUTO_TAG, resolveSettings replaces the tags by the auto tags.
   {
     key: "tags",
     primary: "PLUGIN_TAGS",
@@ -674,6 +676,7 @@ const TABLE = [
 
   // -- this run
   { key: "json", kind: "bool", env: [], default: false, summary: "one JSON result on stdout" },
+  // Not PLUGIN_DEBUG: the plugin passes that to the daemon it starts, so it is ignored here.
   {
     key: "debug",
     kind: "bool",

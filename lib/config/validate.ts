@@ -11,7 +11,6 @@ import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
 import { isRegistryHost, normalizeRegistryHost } from "../registry/reference.js";
 import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
-import { parseDuration } from "./duration.js";
 import { type ParsedSettings, parseSettings } from "./parsed.js";
 import { settingName, userSettingNames } from "./provenance.js";
 import { isPemContent, primaryEnvName, type SettingKey, SPEC_BY_KEY } from "./schema.js";
@@ -124,12 +123,6 @@ async function check(
   }
   if (!allowed("pushVia", settings.pushVia)) {
     add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
-  }
-  if (parseDuration(settings.pushTimeout) === undefined) {
-    add(
-      `${name("pushTimeout")} is ${JSON.stringify(settings.pushTimeout)}, which is not a duration: give e.g. 90s, 10m, 1h, 1h30m or a number of seconds (default 30m)`,
-      "pushTimeout",
-    );
   }
   if (settings.tarPath && settings.dryRun) {
     const why = await whyNotWritable(settings.tarPath, "image.tar");

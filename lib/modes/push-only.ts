@@ -79,7 +79,7 @@ export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDep
   const target = pushTarget(parsed);
   // The key and its password too (issue 15): a key that cannot sign stops the run before the push.
   const signing = await planSigning(settings, logger, deps.names);
-  const deadline = startPushDeadline(settings.pushTimeout);
+  const deadline = startPushDeadline(parsed.pushTimeoutMs, settings.pushTimeout);
   try {
     return await withCleanup(
       async (scope) => {
