@@ -74,7 +74,8 @@ async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
 }
 
 /**
- * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error.
+ * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error
+ * (validation checked the files of any mode already: PLUGIN_BUILDER_CONFIG, PLUGIN_REGISTRY_CA, ...).
  * With no PLUGIN_DOCKERFILE, a context's own Dockerfile is used when the working folder has none (as
  * `docker build CONTEXT` and kaniko do): the plan's Dockerfile is changed then, and the note says so.
  */
@@ -119,12 +120,6 @@ async function checkBuildInputs(
         "PLUGIN_SECRETS_FROM_FILE",
       ]);
     }
-  }
-  if (settings.builderConfig && (await kindOf(resolve(cwd, settings.builderConfig))) !== "file") {
-    throw new UsageError(
-      `PLUGIN_BUILDER_CONFIG: no buildkitd config file at ${resolve(cwd, settings.builderConfig)}`,
-      ["PLUGIN_BUILDER_CONFIG"],
-    );
   }
 }
 
