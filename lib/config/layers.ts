@@ -6,7 +6,7 @@
 import { UsageError } from "../errors.js";
 import { type ListForm, parseBool, parseList } from "./parse.js";
 import { SETTINGS, type SettingKey, type SettingSpec, type SettingValue, SPEC_BY_KEY } from "./schema.js";
-import type { SettingSource, Settings } from "./settings.js";
+import type { RunContext, SettingSource, Settings } from "./settings.js";
 
 export interface Resolved {
   value: SettingValue;
@@ -137,8 +137,24 @@ export function defaultLayer(): Layer {
   const layer: Layer = new Map();
   for (const spec of SETTINGS) {
     if (spec.default === undefined) continue;
-    const value = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    // A fresh list each time: a run's settings must not share (and change) the table's.
+    const value = typeof spec.default === "object" ? [...spec.default] : spec.default;
     layer.set(spec.key, { value, source: { kind: "default" } });
   }
   return layer;
+}
+
+/**
+ * The settings a layer's values make. The one place a value becomes a field of {@link Settings}: the
+ * type is derived from the table whose rows parsed the values (by kind), so each value has its row's type.
+ */
+export function settingsOf(layer: Layer, run: RunContext): Settings {
+  const values: Record<string, unknown> = { run };
+  for (const [key, { value }] of layer) values[key] = value;
+  return values as unknown as Settings;
+}
+
+/** The settings with nothing set: the plugin's defaults, and no CI context. */
+export function defaultSettings(): Settings {
+  return settingsOf(defaultLayer(), {});
 }

@@ -21,14 +21,15 @@ import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
 import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "../buildx/runner.js";
 import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
+import type { ParsedSettings } from "../config/parsed.js";
 import type { SettingNames } from "../config/provenance.js";
-import type { ResolvedSettings, Settings } from "../config/settings.js";
+import type { ResolvedSettings, Settings, ValidatedSettings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
-import { parseRepository } from "../reference/name.js";
+import type { RepositoryName } from "../reference/name.js";
 import type { CredentialSource } from "../registry/credential.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
@@ -68,7 +69,8 @@ async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
 }
 
 /**
- * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error.
+ * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error
+ * (validation checked the files of any mode already: PLUGIN_BUILDER_CONFIG, PLUGIN_REGISTRY_CA, ...).
  * With no PLUGIN_DOCKERFILE, a context's own Dockerfile is used when the working folder has none (as
  * `docker build CONTEXT` and kaniko do): the plan's Dockerfile is changed then, and the note says so.
  */
@@ -113,12 +115,6 @@ async function checkBuildInputs(
         "PLUGIN_SECRETS_FROM_FILE",
       ]);
     }
-  }
-  if (settings.builderConfig && (await kindOf(resolve(cwd, settings.builderConfig))) !== "file") {
-    throw new UsageError(
-      `PLUGIN_BUILDER_CONFIG: no buildkitd config file at ${resolve(cwd, settings.builderConfig)}`,
-      ["PLUGIN_BUILDER_CONFIG"],
-    );
   }
 }
 
@@ -201,7 +197,7 @@ const RERUN_REASONS: Record<TransientFailure, string> = {
 };
 
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
-export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Promise<StepResult> {
+export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Promise<StepResult> {
   const { logger, env } = deps;
   const cwd = deps.cwd ?? process.cwd();
   const plan = planBuild(resolved, { command: deps.command });
@@ -259,7 +255,9 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
   });
 
   const final =
-    signStep && signing ? await signBuilt(signStep, signing, result, settings, deps, cwd) : result;
+    signStep && signing
+      ? await signBuilt(signStep, signing, result, settings, resolved.parsed, deps, cwd)
+      : result;
   await publishResult(final, settings, deps.writeStdout);
   return final;
 }
@@ -273,11 +271,13 @@ async function signBuilt(
   signing: SigningPlan,
   result: StepResult,
   settings: Settings,
+  parsed: ParsedSettings,
   deps: BuildDeps,
   cwd: string,
 ): Promise<StepResult> {
   const { logger, env } = deps;
-  const target = parseRepository(settings.repo ?? "");
+  // A build that pushes has PLUGIN_REPO (the plan refuses one without).
+  const target = parsed.repository as RepositoryName;
   if (!result.digest) {
     throw new StepFailure(
       `${target.full} is published unsigned: buildx reported no digest for the push, so there is nothing to sign; sign ${target.full}:${result.tags[0] ?? "latest"} with cosign sign --key`,

@@ -15,7 +15,7 @@ import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
 import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
-import type { Settings } from "../config/settings.js";
+import type { Settings, ValidatedSettings } from "../config/settings.js";
 import { ImageNames, imageIdOf } from "../daemon/image-names.js";
 import { type LoadedImages, loadTarball } from "../daemon/load.js";
 import { sizesByShortId } from "../daemon/progress.js";
@@ -34,7 +34,7 @@ import { RegistryClient } from "../registry/client.js";
 import type { Credential, CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
-import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";
+import { pushTarget, tarballSource } from "./push-input.js";
 import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.js";
 
 export interface PushViaDaemonDeps {
@@ -83,9 +83,13 @@ interface Plan {
 }
 
 /** Everything about the input that can be checked without the engine; throws UsageError. */
-async function planPush(settings: Settings, names: SettingNames, signal?: AbortSignal): Promise<Plan> {
-  const { target, tags } = pushTarget(settings);
-  const expectedDigest = expectedDigestOf(settings);
+async function planPush(
+  { settings, parsed }: ValidatedSettings,
+  names: SettingNames,
+  signal?: AbortSignal,
+): Promise<Plan> {
+  const { target, tags } = pushTarget(parsed);
+  const { expectedDigest } = parsed;
   if (settings.sourceTarPath) {
     if (settings.sourcePlatform) {
       // The engine loads and pushes whole images: engine 26 has no way to push one manifest of an index.
@@ -95,7 +99,12 @@ async function planPush(settings: Settings, names: SettingNames, signal?: AbortS
         names("sourcePlatform"),
       );
     }
-    const tarball = await tarballSource(settings.sourceTarPath, settings, names, signal);
+    const tarball = await tarballSource(
+      settings.sourceTarPath,
+      { ...settings, expectedDigest },
+      names,
+      signal,
+    );
     if (tarball.archive.input.kind === "folder") {
       await tarball.archive.close();
       throw new UsageError(
@@ -231,7 +240,11 @@ async function defaultRegistryDigest(
   }
 }
 
-export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
+export async function runPushViaDaemon(
+  resolved: ValidatedSettings,
+  deps: PushViaDaemonDeps,
+): Promise<StepResult> {
+  const { settings } = resolved;
   const { logger } = deps;
   // -- The input, before the engine is asked anything: the signing key among it (issue 15).
   const signing = await planSigning(settings, logger, deps.names);
@@ -241,7 +254,7 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
   return withCleanup(
     async (scope) => {
       const signal = deps.signal ? AbortSignal.any([scope.signal, deps.signal]) : scope.signal;
-      const plan = await planPush(settings, deps.names ?? pluginSettingNames, signal);
+      const plan = await planPush(resolved, deps.names ?? pluginSettingNames, signal);
       // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
       if (plan.source.kind === "tarball") scope.add(() => (plan.source as TarballPlan).archive.close());
       return pushThroughEngine(settings, { ...deps, signal }, plan, signing);

@@ -3,7 +3,7 @@ import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
 import type { SettingNames } from "../config/provenance.js";
-import type { Settings } from "../config/settings.js";
+import type { Settings, ValidatedSettings } from "../config/settings.js";
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
@@ -20,7 +20,7 @@ import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import type { SigningResult } from "../signing/publish.js";
 import { PushDeadlineExceeded, startPushDeadline } from "./push-deadline.js";
-import { pushTarget, type TarballSource, tarballSource } from "./push-input.js";
+import { type PushTarget, pushTarget, type TarballSource, tarballSource } from "./push-input.js";
 import { planSigning, signPushed, withSigning } from "./sign-step.js";
 
 export interface PushOnlyDeps {
@@ -64,23 +64,23 @@ export function foreignLayersLine(foreign: Descriptor[]): string {
   return `${foreign.length} foreign layer${foreign.length === 1 ? "" : "s"} not uploaded: ${list}; they are non-distributable, the registry refers to them by URL`;
 }
 
-export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promise<StepResult> {
+export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDeps): Promise<StepResult> {
+  const { settings, parsed } = resolved;
   // Through the engine when asked, and when there is no tarball: then the image is in the engine (the
   // plugin's push-only pushes PLUGIN_REPO:tag, or PLUGIN_SOURCE_IMAGE, from the engine).
   if (settings.pushVia === "daemon" || !settings.sourceTarPath) {
     // Imported on use, so the registry path never loads dockerode.
     const { runPushViaDaemon } = await import("./push-daemon.js");
-    const result = await runPushViaDaemon(settings, deps);
+    const result = await runPushViaDaemon(resolved, deps);
     await publishResult(result, settings, deps.writeStdout);
     return result;
   }
   const { logger } = deps;
   const sourceTarPath = settings.sourceTarPath;
-  // The target first: it is cheap to check, and a compressed or piped input is not read for nothing.
-  pushTarget(settings);
+  const target = pushTarget(parsed);
   // The key and its password too (issue 15): a key that cannot sign stops the run before the push.
   const signing = await planSigning(settings, logger, deps.names);
-  const deadline = startPushDeadline(settings.pushTimeout);
+  const deadline = startPushDeadline(parsed.pushTimeoutMs, settings.pushTimeout);
   try {
     return await withCleanup(
       async (scope) => {
@@ -89,7 +89,7 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
         // A signal or the deadline also stops the copy of a compressed or piped input under way.
         const source = await tarballSource(
           sourceTarPath,
-          settings,
+          { ...settings, expectedDigest: parsed.expectedDigest },
           deps.names,
           AbortSignal.any([scope.signal, deadline.signal, ...given]),
         ).catch((error: unknown) => {
@@ -103,7 +103,7 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
         });
         // The temporary tar of a compressed or piped input goes, however the push ends.
         scope.add(() => source.archive.close());
-        return pushTarball(settings, source, deps, signing, {
+        return pushTarball(settings, target, source, deps, signing, {
           stop: AbortSignal.any([scope.signal, deadline.signal, ...given]),
           // The deadline cuts requests at once; a signal lets those under way end first (see the client).
           cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS), ...given]),
@@ -151,6 +151,7 @@ export function publishedSoFar(error: unknown, target: RepositoryName, tags: str
  */
 async function pushTarball(
   settings: Settings,
+  { target, tags }: PushTarget,
   { archive, image }: TarballSource,
   deps: PushOnlyDeps,
   signing: SigningPlan | undefined,
@@ -159,7 +160,6 @@ async function pushTarball(
   const { logger } = deps;
 
   // -- Everything about the input, before anything is sent.
-  const { target, tags } = pushTarget(settings);
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
   mark(`${archive.path} indexed`);

@@ -1,5 +1,5 @@
 import type { SettingNames } from "../config/provenance.js";
-import type { ResolvedSettings } from "../config/settings.js";
+import type { ValidatedSettings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 
 export interface StepContext {
@@ -15,12 +15,12 @@ export interface StepContext {
  * Runs the one mode the settings ask for and returns the exit code. Each mode is imported when chosen:
  * a push must not pay for loading the build's and the engine's libraries (dockerode, gRPC) at start.
  */
-export async function runStep(resolved: ResolvedSettings, context: StepContext): Promise<number> {
+export async function runStep(resolved: ValidatedSettings, context: StepContext): Promise<number> {
   const { settings } = resolved;
   // `push` sets PLUGIN_PUSH_ONLY and `build` clears it (as flags, above every other source).
   if (settings.pushOnly) {
     const { runPushOnly } = await import("./push-only.js");
-    await runPushOnly(settings, { logger: context.logger, env: context.env, names: context.names });
+    await runPushOnly(resolved, { logger: context.logger, env: context.env, names: context.names });
     return 0;
   }
   // PLUGIN_BAKE_FILE switches the build to bake (validation refuses it beside push-only).

@@ -128,13 +128,3 @@ export function canonicalImageName(name: string): string {
   if (splitTag(full).tag === undefined && !last.includes("@")) full = `${full}:latest`;
   return full;
 }
-
-/** Whether `tag` is a valid tag; the error names `setting` and the tag. */
-export function checkTag(tag: string, setting = "PLUGIN_TAGS"): void {
-  if (!TAG_PATTERN.test(tag)) {
-    throw new UsageError(
-      `${setting}: "${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`,
-      [setting],
-    );
-  }
-}

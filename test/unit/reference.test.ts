@@ -5,11 +5,11 @@ import { BLOB_DIGEST, digestOf, SHA256_DIGEST } from "../../lib/reference/digest
 import { isLoopbackHost, normalizeRegistryHost, registryHostOf } from "../../lib/reference/host.js";
 import {
   canonicalImageName,
-  checkTag,
   fullTaggedName,
   parseImageReference,
   parseRepository,
   splitTag,
+  TAG_PATTERN,
 } from "../../lib/reference/name.js";
 
 test("Docker Hub names get docker.io and library/, and the registry-1 endpoint", () => {
@@ -78,10 +78,9 @@ test("registry settings in any spelling become host[:port]", () => {
 });
 
 test("tags are checked against the reference grammar", () => {
-  checkTag("v1.2.3-rc_1");
-  checkTag("a".repeat(128));
-  for (const bad of ["-x", ".x", "a".repeat(129), "a/b", "a:b", ""])
-    assert.throws(() => checkTag(bad), /PLUGIN_TAGS/);
+  assert.ok(TAG_PATTERN.test("v1.2.3-rc_1"));
+  assert.ok(TAG_PATTERN.test("a".repeat(128)));
+  for (const bad of ["-x", ".x", "a".repeat(129), "a/b", "a:b", ""]) assert.ok(!TAG_PATTERN.test(bad), bad);
 });
 
 test("loopback hosts, as docker counts them", () => {
