@@ -4,6 +4,10 @@
  * scopes (https://distribution.github.io/distribution/spec/auth/token/, .../auth/oauth/). Tokens are
  * cached per set of scopes and fetched again when the registry refuses one. Credentials go in headers
  * and form bodies only: never in a URL, a log line or an error message.
+ *
+ * A token fetch is not retried here: it fails the step that needed it, and the step's retry (retry.ts,
+ * the only layer that retries) asks again. Retried here too, a token server answering 503 got the square
+ * of the attempts (25 requests for one blob check), each loop with its own budget.
  */
 import type { Credential } from "../auth/credential.js";
 import { StepFailure } from "../errors.js";
@@ -12,7 +16,7 @@ import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { describeUrl, sameOrigin } from "./origin.js";
 import { checkRealm } from "./realm.js";
 import { sendFollowingRedirects } from "./redirect.js";
-import { type RetryPolicy, withRetry } from "./retry.js";
+import { parseRetryAfter } from "./retry.js";
 import type { HttpMethod, HttpTransport } from "./transport.js";
 
 interface CachedToken {
@@ -33,7 +37,6 @@ export interface AuthorizerOptions {
   signal?: AbortSignal;
   credential: Credential | undefined;
   transport: HttpTransport;
-  retry: RetryPolicy;
   userAgent: string;
   /**
    * Told every token the token server hands out, before it is used: a registry (or a proxy in front of
@@ -135,47 +138,44 @@ export class Authorizer {
       }
     }
     const operation = `login to ${host} (token from ${describeUrl(url)})`;
-    return withRetry(
-      async () => {
-        // Redirects of the token server are followed like the registry's: no downgrade to http, and the
-        // login only on the realm's own origin.
-        const { response } = await sendFollowingRedirects(this.#options.transport, {
-          operation,
-          url,
-          method,
-          headersFor: (hop) => {
-            if (sameOrigin(hop, url)) return headers;
-            const { authorization: _login, ...others } = headers;
-            return others;
-          },
-          body,
-          signal: this.#options.signal,
-        });
-        const text = await response.text(response.statusCode === 200 ? "token" : "error", operation);
-        if (response.statusCode === 401 || response.statusCode === 403) {
-          const who = credential?.username
-            ? `the credentials of user "${credential.username}"`
-            : "anonymous access";
-          throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
-            hint: `the token server refused ${who}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${host}`,
-          });
-        }
-        if (response.statusCode !== 200) {
-          throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text));
-        }
-        let parsed: { token?: string; access_token?: string; expires_in?: number };
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new StepFailure(`${operation}: the token server's answer is not JSON`);
-        }
-        const token = parsed.token ?? parsed.access_token;
-        if (!token) throw new StepFailure(`${operation}: the token server's answer has no token`);
-        this.#options.onSecret?.(token);
-        const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
-        return { token, expiresAt: Date.now() + lifetime * 1000 };
+    // Redirects of the token server are followed like the registry's: no downgrade to http, and the
+    // login only on the realm's own origin.
+    const { response } = await sendFollowingRedirects(this.#options.transport, {
+      operation,
+      url,
+      method,
+      headersFor: (hop) => {
+        if (sameOrigin(hop, url)) return headers;
+        const { authorization: _login, ...others } = headers;
+        return others;
       },
-      { policy: this.#options.retry, signal: this.#options.signal },
-    );
+      body,
+      signal: this.#options.signal,
+    });
+    const text = await response.text(response.statusCode === 200 ? "token" : "error", operation);
+    if (response.statusCode === 401 || response.statusCode === 403) {
+      const who = credential?.username
+        ? `the credentials of user "${credential.username}"`
+        : "anonymous access";
+      throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
+        hint: `the token server refused ${who}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${host}`,
+      });
+    }
+    if (response.statusCode !== 200) {
+      throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
+        retryAfterMs: parseRetryAfter(response.headers["retry-after"]),
+      });
+    }
+    let parsed: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new StepFailure(`${operation}: the token server's answer is not JSON`);
+    }
+    const token = parsed.token ?? parsed.access_token;
+    if (!token) throw new StepFailure(`${operation}: the token server's answer has no token`);
+    this.#options.onSecret?.(token);
+    const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+    return { token, expiresAt: Date.now() + lifetime * 1000 };
   }
 }

@@ -176,7 +176,6 @@ export class RegistryClient {
           signal: options.signal,
           credential,
           transport,
-          retry: policy,
           userAgent,
           onSecret: options.onSecret,
         });
