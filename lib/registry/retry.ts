@@ -21,7 +21,20 @@ export interface RetryPolicy {
    * timeout is unlikely to answer the next time, and each such attempt costs the full timeout. Default 2.
    */
   timeoutAttempts?: number;
+  /** How the retries read the time and wait; the real one unless a test gives one that does not wait. */
+  clock?: RetryClock;
 }
+
+export interface RetryClock {
+  now(): number;
+  /** Waits `ms`, or rejects when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const realClock: RetryClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
 
 export const defaultRetryPolicy: RetryPolicy = {
   attempts: 5,
@@ -94,8 +107,9 @@ export class RetryBudget {
   readonly #policy: RetryPolicy;
   readonly #signal: AbortSignal | undefined;
   readonly #onRetry: ((notice: RetryNotice) => void) | undefined;
+  readonly #clock: RetryClock;
   #attempt = 1;
-  #started = Date.now();
+  #started: number;
   #timeouts = 0;
 
   constructor(
@@ -105,6 +119,8 @@ export class RetryBudget {
     this.#policy = policy;
     this.#signal = options.signal;
     this.#onRetry = options.onRetry;
+    this.#clock = policy.clock ?? realClock;
+    this.#started = this.#clock.now();
   }
 
   /**
@@ -121,11 +137,11 @@ export class RetryBudget {
     if (!retryable || this.#attempt >= policy.attempts) throw error;
     const retryAfter = error instanceof RegistryHttpError ? error.retryAfterMs : undefined;
     const delayMs = retryAfter ?? backoffDelay(policy, this.#attempt);
-    if (Date.now() - this.#started + delayMs > policy.budgetMs) throw error;
+    if (this.#clock.now() - this.#started + delayMs > policy.budgetMs) throw error;
     this.#onRetry?.({ attempt: this.#attempt, delayMs, error });
     this.#attempt++;
     try {
-      await sleep(delayMs, undefined, { signal });
+      await this.#clock.sleep(delayMs, signal);
     } catch (stopped) {
       throw signal?.reason instanceof Error ? signal.reason : stopped;
     }
@@ -138,7 +154,7 @@ export class RetryBudget {
    */
   progressed(): void {
     this.#attempt = 1;
-    this.#started = Date.now();
+    this.#started = this.#clock.now();
     this.#timeouts = 0;
   }
 }
