@@ -6,7 +6,7 @@
  * Credentials go in headers and form bodies only, to the registry's own origin: never in a URL, a log
  * line or an error message.
  *
- * Nothing is retried here (but a refused token, once): a failed token fetch fails the step that needed
+ * Nothing is retried here (a refused token aside, once): a failed token fetch fails the step that needed
  * it, and the step's retry (retry.ts, the one layer that retries) asks again. Retried here too, a token
  * server answering 503 got the square of the attempts (25 requests for one blob check).
  */

@@ -2,7 +2,9 @@
  * Retries of idempotent registry steps: on connection errors, 429 (after its Retry-After) and 5xx, with
  * exponential backoff and jitter, within a bounded budget of attempts and time (and of timeouts, which
  * cost the most); never past the run's signal, which carries the push deadline. Anything else (a 4xx, a
- * blob whose bytes do not match its digest) fails at once: repeating it cannot help.
+ * blob whose bytes do not match its digest) fails at once: repeating it cannot help. This is the client's
+ * one layer that retries (client.ts): the layers below send each request once (a refused token aside), so
+ * a step sends each of its requests at most `attempts` times, whichever layer failed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { RegistryHttpError } from "./errors.js";
@@ -44,7 +46,10 @@ export const defaultRetryPolicy: RetryPolicy = {
   timeoutAttempts: 2,
 };
 
-/** Error codes of a connection that failed or broke (Node's net, tls and http). */
+/**
+ * Error codes of a connection that failed or broke, as Node's net, tls and http modules give them (the
+ * client's transport is node:https, not undici); ETIMEDOUT also for this client's own deadlines (timeouts.ts).
+ */
 const CONNECTION_ERROR_CODES = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
@@ -54,11 +59,6 @@ const CONNECTION_ERROR_CODES = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
 ]);
 
 function errorCode(error: unknown): string | undefined {
