@@ -1,5 +1,5 @@
 /**
- * Finding the registry: the first layer of the client (see client.ts). `GET /v2/` on each URL the
+ * Finding the registry, before the client's layers are stacked (client.ts): `GET /v2/` on each URL the
  * registry may answer at (HTTPS first; plain HTTP only where allowed), retried with the registry's
  * policy; the one that answers 200 or 401 is the origin the credentials belong to, and a 401's
  * `WWW-Authenticate` is the challenge the auth layer answers (distribution spec, "Determining support").
