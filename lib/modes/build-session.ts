@@ -8,7 +8,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloudLoginOf } from "../auth/cloud-login.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
@@ -58,10 +57,6 @@ export interface SessionDeps {
   env: NodeJS.ProcessEnv;
   /** Relative paths are read from here, as buildx reads them. */
   cwd: string;
-  runner?: DockerRunner;
-  credentials?: CredentialSource;
-  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
-  handleSignals?: boolean;
 }
 
 export interface BuildSession {
@@ -83,7 +78,7 @@ export async function withBuildSession<T>(
   body: (session: BuildSession) => Promise<T>,
 ): Promise<T> {
   const { logger, env, cwd } = deps;
-  const runner = deps.runner ?? dockerRunner;
+  const runner = dockerRunner;
   return withCleanup(
     async (scope) => {
       const workDir = await mkdtemp(join(tmpdir(), "buildx-step-build-"));
@@ -91,7 +86,7 @@ export async function withBuildSession<T>(
       const childEnv: NodeJS.ProcessEnv = { ...env };
       if (needsLogins(settings)) {
         const { credentialSourceFor, writeTempDockerConfig } = await auth();
-        const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
+        const credentials = credentialSourceFor(settings, env, logger, { cwd });
         const config = await writeTempDockerConfig({ settings, source: credentials, env, logger, cwd });
         scope.add(() => config.remove());
         Object.assign(childEnv, config.env);
@@ -126,7 +121,6 @@ export async function withBuildSession<T>(
       return body(session);
     },
     {
-      handleSignals: deps.handleSignals,
       onSignal: (signal) => logger.warn(`${signal}: stopping the build and cleaning up`),
       onCleanupError: (error) => logger.warn(`cleanup: ${(error as Error).message}`),
     },

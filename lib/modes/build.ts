@@ -12,7 +12,6 @@
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CredentialSource } from "../auth/credential.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import type { CleanupScope } from "../buildx/cleanup.js";
@@ -51,17 +50,6 @@ export interface BuildDeps {
   env: NodeJS.ProcessEnv;
   /** `build` or plugin mode (see planBuild). */
   command: "plugin" | "build";
-  /** Relative paths (Dockerfile, context, secrets) are read from here, as buildx reads them. */
-  cwd?: string;
-  runner?: DockerRunner;
-  credentials?: CredentialSource;
-  /** Where `--json` goes. Default: stdout. */
-  writeStdout?: (text: string) => void;
-  /** Whether a person watches stderr (buildx's tty progress). Default: process.stderr.isTTY. */
-  stderrIsTty?: boolean;
-  now?: () => Date;
-  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
-  handleSignals?: boolean;
   /** How the signing messages name settings (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
 }
@@ -157,8 +145,6 @@ interface BuildState {
   progress: ReturnType<typeof progressMode>;
   /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
   envArgs: EnvBuildArgs;
-  /** For reading what the pushed tags serve; default: the run's credentials. */
-  credentials?: CredentialSource;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -207,7 +193,8 @@ const RERUN_REASONS: Record<TransientFailure, string> = {
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
 export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Promise<StepResult> {
   const { logger, env } = deps;
-  const cwd = deps.cwd ?? process.cwd();
+  // Relative paths (Dockerfile, context, secrets) are read from here, as buildx reads them.
+  const cwd = process.cwd();
   const plan = planBuild(resolved, { command: deps.command });
   const settings = plan.settings;
   // A tarball on the engine's own builder depends on the engine's image store: asked now (while the
@@ -252,17 +239,16 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
       logger,
       workDir: session.workDir,
       builder: session.builder,
-      created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
-      progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
+      created: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      progress: progressMode(env, Boolean(process.stderr.isTTY)),
       envArgs,
-      credentials: deps.credentials,
     };
     return build(state, resolved, env, classicStore);
   });
 
   const final =
     signStep && signing ? await signBuilt(signStep, signing, result, settings, deps, cwd) : result;
-  await publishResult(final, settings, deps.writeStdout);
+  await publishResult(final, settings);
   return final;
 }
 
@@ -286,7 +272,7 @@ async function signBuilt(
     );
   }
   const { credentialSourceFor } = await auth();
-  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
+  const credentials = credentialSourceFor(settings, env, logger, { cwd });
   const signed = await signStep.signPushedWithNewClient(signing, settings, {
     env,
     logger,
@@ -394,8 +380,7 @@ async function checkPush(state: BuildState, result: StepResult, env: NodeJS.Proc
     import("./pushed-tags.js"),
     import("../auth/resolve.js"),
   ]);
-  const credentials =
-    state.credentials ?? credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
+  const credentials = credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
   const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, { logger, env, credentials });
   if (moved.length > 0) result.movedTags = moved;
   logger.info(`pushed ${refs} at ${result.digest}`);
