@@ -120,6 +120,21 @@ test("a tarball build on the classic store: buildx's refusal is recognised and q
   assert.equal(transientFailure(lines), undefined);
 });
 
+test("a registry answering 500 to the engine's push: transient, worth another run; quoted from buildx's final ERROR", async () => {
+  const lines = await logLines("build-push-server-error.containerd.log");
+  assert.equal(transientFailure(lines), "registry");
+  assert.match(
+    lastErrorLine(lines) ?? "",
+    /^ERROR: failed to solve: failed to push 127\.0\.0\.1:45901\/fixtures\/server-error:v1: unexpected status from HEAD request to .*: 500 Internal Server Error$/,
+  );
+});
+
+test("two builds naming one new image at once: the loser's failure is transient (naming)", async () => {
+  const lines = await logLines("build-naming-race.containerd.log");
+  assert.equal(transientFailure(lines), "naming");
+  assert.match(lastErrorLine(lines) ?? "", /^ERROR: failed to solve: image ".*": already exists$/);
+});
+
 test("the engine's /info: the image store (both readers agree) and the version", async () => {
   const containerd = await engineInfo("engine-info.containerd.json");
   const classic = await engineInfo("engine-info.classic.json");
