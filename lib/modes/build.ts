@@ -30,7 +30,6 @@ import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
 import type { RepositoryName } from "../reference/name.js";
-import type { CredentialSource } from "../registry/credential.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
@@ -47,17 +46,6 @@ export interface BuildDeps {
   env: NodeJS.ProcessEnv;
   /** `build` or plugin mode (see planBuild). */
   command: "plugin" | "build";
-  /** Relative paths (Dockerfile, context, secrets) are read from here, as buildx reads them. */
-  cwd?: string;
-  runner?: DockerRunner;
-  credentials?: CredentialSource;
-  /** Where `--json` goes. Default: stdout. */
-  writeStdout?: (text: string) => void;
-  /** Whether a person watches stderr (buildx's tty progress). Default: process.stderr.isTTY. */
-  stderrIsTty?: boolean;
-  now?: () => Date;
-  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
-  handleSignals?: boolean;
   /** How the signing messages name settings (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
 }
@@ -148,8 +136,6 @@ interface BuildState {
   progress: ReturnType<typeof progressMode>;
   /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
   envArgs: EnvBuildArgs;
-  /** For reading what the pushed tags serve; default: the run's credentials. */
-  credentials?: CredentialSource;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -199,7 +185,8 @@ const RERUN_REASONS: Record<TransientFailure, string> = {
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
 export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Promise<StepResult> {
   const { logger, env } = deps;
-  const cwd = deps.cwd ?? process.cwd();
+  // Relative paths (Dockerfile, context, secrets) are read from here, as buildx reads them.
+  const cwd = process.cwd();
   const plan = planBuild(resolved, { command: deps.command });
   const settings = plan.settings;
   // A tarball on the engine's own builder depends on the engine's image store: asked now (while the
@@ -246,10 +233,9 @@ export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Pr
       logger,
       workDir: session.workDir,
       builder: session.builder,
-      created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
-      progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
+      created: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      progress: progressMode(env, Boolean(process.stderr.isTTY)),
       envArgs,
-      credentials: deps.credentials,
     };
     return build(state, resolved, env, classicStore);
   });
@@ -258,7 +244,7 @@ export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Pr
     signStep && signing
       ? await signBuilt(signStep, signing, result, settings, resolved.parsed, deps, cwd)
       : result;
-  await publishResult(final, settings, deps.writeStdout);
+  await publishResult(final, settings);
   return final;
 }
 
@@ -284,7 +270,7 @@ async function signBuilt(
     );
   }
   const { credentialSourceFor } = await auth();
-  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
+  const credentials = credentialSourceFor(settings, env, logger, { cwd });
   const signed = await signStep.signPushedWithNewClient(signing, settings, {
     env,
     logger,
@@ -392,8 +378,7 @@ async function checkPush(state: BuildState, result: StepResult, env: NodeJS.Proc
     import("./pushed-tags.js"),
     import("../auth/resolve.js"),
   ]);
-  const credentials =
-    state.credentials ?? credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
+  const credentials = credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
   const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, { logger, env, credentials });
   if (moved.length > 0) result.movedTags = moved;
   logger.info(`pushed ${refs} at ${result.digest}`);

@@ -26,7 +26,6 @@ import { type EngineFacts, engineFacts } from "../engine/info.js";
 import { messageOf, StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MovedTag, StepResult } from "../outputs/result.js";
-import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { normalizeRegistryHost } from "../reference/host.js";
 import { fullTaggedName, type RepositoryName } from "../reference/name.js";
@@ -40,29 +39,8 @@ import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.j
 export interface PushViaDaemonDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
-  /** Default: the run's credentials (PLUGIN_USERNAME/PASSWORD, docker config, helpers, ECR). */
-  credentials?: CredentialSource;
-  /** Default: bars on a terminal, lines in CI logs, nothing with --quiet. */
-  progress?: ProgressSink;
-  /** Default: the engine `env.DOCKER_HOST` names. */
-  engine?: Engine;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
-  /** Stops the push, as SIGINT/SIGTERM do (tests). */
-  signal?: AbortSignal;
-  /** Install SIGINT/SIGTERM handlers that stop the push (default true; see lib/buildx/cleanup.ts). */
-  handleSignals?: boolean;
-  /** How to end the process after a signal (default process.exit). */
-  exit?: (code: number) => void;
-  /**
-   * The digest the registry serves for `repository:tag`, read directly (not through the engine).
-   * Default: a HEAD of the manifest with the registry client.
-   */
-  registryDigest?: (
-    target: RepositoryName,
-    tag: string,
-    credentials: CredentialSource,
-  ) => Promise<string | undefined>;
 }
 
 /**
@@ -215,7 +193,7 @@ async function loadedImageId(
   );
 }
 
-async function defaultRegistryDigest(
+async function registryDigest(
   settings: Settings,
   env: NodeJS.ProcessEnv,
   target: RepositoryName,
@@ -253,15 +231,13 @@ export async function runPushViaDaemon(
   // 130/143 saying which tags were published: a runner's stop leaves the engine as it found it.
   return withCleanup(
     async (scope) => {
-      const signal = deps.signal ? AbortSignal.any([scope.signal, deps.signal]) : scope.signal;
+      const signal = scope.signal;
       const plan = await planPush(resolved, deps.names ?? pluginSettingNames, signal);
       // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
       if (plan.source.kind === "tarball") scope.add(() => (plan.source as TarballPlan).archive.close());
       return pushThroughEngine(settings, { ...deps, signal }, plan, signing);
     },
     {
-      handleSignals: deps.handleSignals,
-      exit: deps.exit,
       onSignal: (signal) => logger.warn(`${signal}: stopping the push through the engine`),
       onCleanupError: (error) => logger.warn(`cleanup: ${messageOf(error)}`),
     },
@@ -270,13 +246,13 @@ export async function runPushViaDaemon(
 
 async function pushThroughEngine(
   settings: Settings,
-  deps: PushViaDaemonDeps,
+  deps: PushViaDaemonDeps & { signal: AbortSignal },
   plan: Plan,
   signing: SigningPlan | undefined,
 ): Promise<StepResult> {
   const { logger, env, signal } = deps;
   const { target, tags, source } = plan;
-  const engine = deps.engine ?? connectEngine(env);
+  const engine = connectEngine(env);
   const facts = await engineFacts(engine);
   logger.info(
     `pushing through the Docker engine at ${engine.address.display} (${facts.store === "containerd" ? "containerd image store" : `classic image store, ${facts.driver}`}, engine ${facts.version})`,
@@ -291,18 +267,16 @@ async function pushThroughEngine(
   }
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
   await preparePush(settings, { logger, env });
-  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger);
+  const credentials = credentialSourceFor(settings, env, logger);
   const credential: Credential | undefined = await credentials(target.host);
   const authHeader = registryAuthHeader(credential, dockerConfigKey(target.host));
   logger.addSecret(authHeader);
 
-  const renderer = deps.progress
-    ? undefined
-    : await createProgressRenderer({
-        mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env }),
-        writeLine: (line) => logger.info(line),
-      });
-  const progress = deps.progress ?? renderer?.sink ?? (() => {});
+  const renderer = await createProgressRenderer({
+    mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env }),
+    writeLine: (line) => logger.info(line),
+  });
+  const progress = renderer.sink;
   const names = new ImageNames(engine);
   const published: string[] = [];
   let pushedDigest: string | undefined;
@@ -392,7 +366,7 @@ async function pushThroughEngine(
     }
     throw error;
   } finally {
-    renderer?.finish();
+    renderer.finish();
     // After a success the names are put back while the registry is read (removing a loaded image
     // takes the engine a moment); after a failure, before the error is reported.
     restored = names.restore(logger, { succeeded });
@@ -412,9 +386,7 @@ async function pushThroughEngine(
   // this run did not push. Through a mirror or proxy only the engine reaches the registry.
   let moved: MovedTag | undefined;
   try {
-    const read = deps.registryDigest
-      ? await deps.registryDigest(target, tags[0] ?? "latest", credentials)
-      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials, logger);
+    const read = await registryDigest(settings, env, target, tags[0] ?? "latest", credentials, logger);
     if (read && read !== publishedDigest) {
       moved = { reference: `${target.full}:${tags[0]}`, serves: read };
       logger.warn(
