@@ -5,7 +5,11 @@
  *   anywhere, so nothing was pushed and no tag moved. Exit code 2, no stack trace: the message says what
  *   is wrong and what to do.
  * - {@link StepFailure}: buildx, the engine or a registry failed. Exit code 1, with the cause.
+ *
+ * Protocol code throws a {@link ProtocolError} instead; its kind says which of the two it is.
  */
+import { INPUT_KINDS, ProtocolError } from "./protocol-error.js";
+
 export class UsageError extends Error {
   readonly exitCode = 2;
   /** Settings or files involved, for machine-readable output. */
@@ -28,9 +32,13 @@ export class StepFailure extends Error {
   }
 }
 
-/** Exit code for any thrown value: ours carry one; anything else is an unexpected failure (1). */
+/**
+ * Exit code for any thrown value: ours carry one; a protocol failure is bad input (2) when its kind is a
+ * fault of the input, else a failure (1); anything else is an unexpected failure (1).
+ */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof StepFailure) return error.exitCode;
+  if (error instanceof ProtocolError) return INPUT_KINDS.has(error.kind) ? 2 : 1;
   return 1;
 }
 

@@ -70,6 +70,7 @@ async function readArchive(tar: TarIndex, input: ArchiveInput): Promise<OpenedAr
         ? "is an empty tar (it holds no files), not an image"
         : `is a plain tar of files (${sample}${names.length > 5 ? `, ... ${names.length} in all` : ""}), not an image: it has neither index.json (OCI layout) nor manifest.json (docker-archive). buildx --output type=tar and tar -c write such a file system tar`,
       NOT_AN_IMAGE_ADVICE,
+      "not-an-archive",
     );
   }
   const dockerEntries = manifestJson ? parseDockerManifest(reader, manifestJson.value) : [];

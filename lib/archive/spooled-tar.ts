@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { UsageError } from "../errors.js";
 import { formatBytes } from "../progress/format.js";
+import { ProtocolError } from "../protocol-error.js";
 import { COMPRESSION_LABELS, type Compression, decompressor } from "./compression.js";
 import { archiveError } from "./errors.js";
 import { createTemporaryFile, type TemporaryFile } from "./temporary-file.js";
@@ -128,7 +128,7 @@ export async function spoolTar(
             roomAdvice,
           );
     }
-    if (error instanceof UsageError) throw error;
+    if (error instanceof ProtocolError) throw error;
     if (compression && !isReadError(error)) {
       throw archiveError(
         name,

@@ -167,7 +167,12 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
-      throw archiveError(path, "no such file", "check the path (PLUGIN_SOURCE_TAR_PATH or the argument)");
+      throw archiveError(
+        path,
+        "no such file",
+        "check the path (PLUGIN_SOURCE_TAR_PATH or the argument)",
+        "no-such-file",
+      );
     if (code === "EISDIR")
       throw archiveError(path, "is a folder, not a tarball", "give the path of the tar file");
     throw archiveError(
@@ -203,7 +208,8 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
     if (error instanceof TarProblem) {
       if (error.kind === "ambiguous") throw ambiguousArchive(path, error.message);
       // Not a damaged copy of an image tarball, so "copy it again" would not help.
-      if (error.kind === "not-a-tar") throw archiveError(path, error.message, NOT_AN_IMAGE_ADVICE);
+      if (error.kind === "not-a-tar")
+        throw archiveError(path, error.message, NOT_AN_IMAGE_ADVICE, "not-an-archive");
       throw archiveError(path, error.message);
     }
     if (error instanceof UnsafeEntryName) {

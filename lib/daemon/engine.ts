@@ -4,6 +4,7 @@
  */
 import Dockerode from "dockerode";
 import { StepFailure, UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { type EngineAddress, engineAddressFromEnv, modemOptions } from "./engine-address.js";
 
 export interface Engine {
@@ -57,7 +58,7 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** The failure for an engine that does not answer: names the address and how to get one. */
-export function engineUnreachable(address: EngineAddress, error: unknown): StepFailure {
+export function engineUnreachable(address: EngineAddress, error: unknown): ProtocolError {
   const code = (error as ModemError).code ?? "";
   const tls = TLS_CODES.test(code);
   // `connect ENOENT`, as the socket error reads; a TLS or reset error happens after the connect.
@@ -68,7 +69,8 @@ export function engineUnreachable(address: EngineAddress, error: unknown): StepF
   } else if (tls) {
     hint = `check DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem${address.certPath ? ` in ${address.certPath}` : ""}) against the engine's TLS setup`;
   }
-  return new StepFailure(
+  return new ProtocolError(
+    "unreachable",
     `cannot reach the Docker engine at ${address.display} (${verb}${code || (error as Error).message}): ${hint}`,
     { cause: error },
   );
@@ -90,7 +92,7 @@ export function httpStatusOf(error: unknown): number | undefined {
 
 /**
  * Runs one request to the engine; a connection failure becomes {@link engineUnreachable}, an engine error
- * a StepFailure that starts with `what` and ends with the engine's message.
+ * an `engine-refused` failure that starts with `what` and ends with the engine's message.
  */
 export async function engineRequest<T>(engine: Engine, what: string, request: () => Promise<T>): Promise<T> {
   try {
@@ -101,9 +103,11 @@ export async function engineRequest<T>(engine: Engine, what: string, request: ()
 }
 
 export function asEngineFailure(engine: Engine, what: string, error: unknown): Error {
-  if (error instanceof StepFailure || error instanceof UsageError) return error;
+  if (error instanceof StepFailure || error instanceof UsageError || error instanceof ProtocolError)
+    return error;
   if (isConnectionError(error)) return engineUnreachable(engine.address, error);
-  return new StepFailure(
+  return new ProtocolError(
+    "engine-refused",
     `${what}: the engine at ${engine.address.display} answered: ${engineMessage(error)}`,
     {
       cause: error,

@@ -5,9 +5,9 @@
  * https://docs.docker.com/reference/api/engine/version/v1.45/#tag/Image/operation/ImageLoad
  */
 import { createReadStream } from "node:fs";
-import { StepFailure } from "../errors.js";
 import type { ProgressEvent, ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
+import { ProtocolError } from "../protocol-error.js";
 import { asEngineFailure, type Engine } from "./engine.js";
 import { EngineStreamError, type JsonMessage, readJsonMessages } from "./json-messages.js";
 
@@ -65,7 +65,10 @@ export async function loadTarball(
   const loaded: LoadedImages = { names: [], ids: [] };
   const events = new LoadProgress();
   const refused = (detail: string) =>
-    new StepFailure(`the engine at ${engine.address.display} did not load ${path}: ${detail}`);
+    new ProtocolError(
+      "engine-refused",
+      `the engine at ${engine.address.display} did not load ${path}: ${detail}`,
+    );
   // 1 MiB reads: a quarter fewer syscalls and socket writes than the 64 KiB default on a big
   // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
@@ -85,7 +88,11 @@ export async function loadTarball(
     if (signal?.aborted) throw signal.reason;
     if (error instanceof EngineStreamError) throw refused(error.message);
     const failure = asEngineFailure(engine, `loading ${path}`, error);
-    if (failure instanceof StepFailure && failure.message.startsWith("loading ")) {
+    if (
+      failure instanceof ProtocolError &&
+      failure.kind === "engine-refused" &&
+      failure.message.startsWith("loading ")
+    ) {
       throw refused(failure.message.replace(/^.*? answered: /, ""));
     }
     throw failure;

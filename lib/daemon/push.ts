@@ -5,18 +5,18 @@
  * https://docs.docker.com/reference/api/engine/version/v1.45/#tag/Image/operation/ImagePush
  */
 import type Dockerode from "dockerode";
-import { StepFailure } from "../errors.js";
 import type { ProgressSink } from "../progress/events.js";
+import { ProtocolError } from "../protocol-error.js";
 import { asEngineFailure, type Engine } from "./engine.js";
 import { EngineStreamError, readJsonMessages } from "./json-messages.js";
 import { EngineProgress, pushedDigestOf } from "./progress.js";
 
 /** The registry (through the engine) refused the push; `registryMessage` is its words as the engine relays them. */
-export class PushRefused extends StepFailure {
+export class PushRefused extends ProtocolError {
   readonly reference: string;
   readonly registryMessage: string;
   constructor(reference: string, registryMessage: string, hint?: string) {
-    super(`pushing ${reference} failed: ${registryMessage}${hint ? `: ${hint}` : ""}`);
+    super("engine-refused", `pushing ${reference} failed: ${registryMessage}${hint ? `: ${hint}` : ""}`);
     this.name = "PushRefused";
     this.reference = reference;
     this.registryMessage = registryMessage;
@@ -82,7 +82,8 @@ export async function pushTag(
     throw asEngineFailure(engine, `pushing ${reference}`, error);
   }
   if (!digest) {
-    throw new StepFailure(
+    throw new ProtocolError(
+      "bad-response",
       `pushing ${reference}: the engine at ${engine.address.display} ended the push without reporting a manifest digest`,
     );
   }

@@ -17,7 +17,7 @@ import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type Dockerode from "dockerode";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { asEngineFailure, type Engine } from "./engine.js";
 import { engineAddressFromEnv } from "./engine-address.js";
 
@@ -58,7 +58,7 @@ function engineOf(docker: Dockerode | Engine): Engine {
  */
 export async function saveImages(docker: Dockerode | Engine, names: string[], dest: string): Promise<void> {
   const engine = engineOf(docker);
-  if (names.length === 0) throw new StepFailure("saving images: no image name given");
+  if (names.length === 0) throw new ProtocolError("bad-request", "saving images: no image name given");
   await mkdir(dirname(dest), { recursive: true });
   const temp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString("hex")}.partial`);
   const what = `saving ${names.join(", ")} to ${dest}`;
@@ -76,7 +76,8 @@ export async function saveImages(docker: Dockerode | Engine, names: string[], de
     try {
       await pipeline(response, createWriteStream(temp));
     } catch (error) {
-      throw new StepFailure(
+      throw new ProtocolError(
+        "engine-refused",
         `${what}: the engine at ${engine.address.display} stopped sending the tarball (${(error as Error).message}); see the engine's log for the cause`,
         { cause: error },
       );
@@ -85,7 +86,8 @@ export async function saveImages(docker: Dockerode | Engine, names: string[], de
     if (!endsLikeTar(size, tail)) {
       const text = tail.toString("utf8");
       const reported = /\{"errorDetail":\{"message":"((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
-      throw new StepFailure(
+      throw new ProtocolError(
+        "bad-response",
         `${what}: the engine at ${engine.address.display} did not send a whole tarball${reported ? `: ${JSON.parse(`"${reported}"`)}` : ""}`,
       );
     }

@@ -29,6 +29,7 @@ import type { Logger } from "../log.js";
 import type { MovedTag, StepResult } from "../outputs/result.js";
 import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
+import { ProtocolError } from "../protocol-error.js";
 import { RegistryClient } from "../registry/client.js";
 import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
@@ -350,7 +351,7 @@ async function pushThroughEngine(
           signal,
         });
       } catch (error) {
-        if (published.length > 0 && error instanceof StepFailure) {
+        if (published.length > 0 && (error instanceof StepFailure || error instanceof ProtocolError)) {
           throw new StepFailure(
             `${error.message} (already published before this failure: ${published.map((t) => `${target.full}:${t}`).join(", ")})`,
             { cause: error },

@@ -6,7 +6,7 @@
  * and form bodies only: never in a URL, a log line or an error message.
  */
 import type { Credential } from "../auth/credential.js";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import type { Challenge } from "./challenge.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { describeUrl, sameOrigin } from "./origin.js";
@@ -106,7 +106,10 @@ export class Authorizer {
     try {
       url = new URL(challenge.realm);
     } catch {
-      throw new StepFailure(`the registry ${host} names a token realm that is not a URL; refused`);
+      throw new ProtocolError(
+        "bad-response",
+        `the registry ${host} names a token realm that is not a URL; refused`,
+      );
     }
     const withCredentials =
       credential?.identityToken !== undefined ||
@@ -158,6 +161,7 @@ export class Authorizer {
             : "anonymous access";
           throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
             hint: `the token server refused ${who}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${host}`,
+            login: host,
           });
         }
         if (response.statusCode !== 200) {
@@ -167,10 +171,11 @@ export class Authorizer {
         try {
           parsed = JSON.parse(text);
         } catch {
-          throw new StepFailure(`${operation}: the token server's answer is not JSON`);
+          throw new ProtocolError("bad-response", `${operation}: the token server's answer is not JSON`);
         }
         const token = parsed.token ?? parsed.access_token;
-        if (!token) throw new StepFailure(`${operation}: the token server's answer has no token`);
+        if (!token)
+          throw new ProtocolError("bad-response", `${operation}: the token server's answer has no token`);
         this.#options.onSecret?.(token);
         const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
         return { token, expiresAt: Date.now() + lifetime * 1000 };

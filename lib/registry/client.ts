@@ -6,7 +6,8 @@
  */
 import type { Readable } from "node:stream";
 import { anonymous, type CredentialSource } from "../auth/credential.js";
-import { messageOf, StepFailure, UsageError } from "../errors.js";
+import { messageOf } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { Authorizer } from "./authorizer.js";
 import type { BodyKind } from "./body-limit.js";
 import { parseChallenge } from "./challenge.js";
@@ -150,7 +151,8 @@ export class RegistryClient {
     const endpoint = registryEndpoint(options.host);
     // The credentials were chosen by this name: it must be the host the requests go to.
     if (!isRegistryHost(endpoint)) {
-      throw new UsageError(
+      throw new ProtocolError(
+        "invalid-name",
         `"${options.host}" is not a registry host (letters, digits, - and . or an [IPv6] address, with an optional :port): nothing was sent`,
       );
     }
@@ -203,7 +205,10 @@ export class RegistryClient {
       }
     }
     transport.close();
-    throw new StepFailure(`cannot reach the registry ${options.host}: ${failures.join("; ")}`);
+    throw new ProtocolError(
+      "unreachable",
+      `cannot reach the registry ${options.host}: ${failures.join("; ")}`,
+    );
   }
 
   /**
@@ -260,6 +265,7 @@ export class RegistryClient {
         if (worthRetrying && !renewed && replayable) continue;
         throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
           hint: `the registry refused the credentials for ${this.host}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config)`,
+          login: this.host,
           // A stream cannot be sent again here: the caller restarts the whole step with the new token.
           retryable: worthRetrying && !renewed && !replayable,
         });

@@ -5,7 +5,7 @@
  * started on https never continues on plain http. Docker and go-containerregistry attach credentials by
  * host the same way (go-containerregistry's transport: `matchesHost` before setting Authorization).
  */
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 /** Same scheme, host and port; `new URL` lower-cases hosts and drops default ports, so `origin` compares. */
 export function sameOrigin(a: URL, b: URL): boolean {
@@ -22,9 +22,10 @@ export function describeUrl(url: URL): string {
 }
 
 /** The registry sent a request on to a URL it may not go: plain http after https, or not http at all. */
-export class UnsafeUrlError extends StepFailure {
+export class UnsafeUrlError extends ProtocolError {
   constructor(operation: string, from: URL, to: URL, how: string) {
     super(
+      "unsafe-url",
       isHttp(to)
         ? `${operation}: ${how} from ${from.origin} to ${describeUrl(to)}, which is plain HTTP: a request that started on https never continues on http (credentials and image data would travel unencrypted), so it was refused; the registry (or the proxy in front of it) must give https URLs, e.g. set its external URL or forward X-Forwarded-Proto`
         : `${operation}: ${how} from ${from.origin} to a ${to.protocol} URL, which is not HTTP; refused`,

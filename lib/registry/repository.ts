@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { type StageOptions, stageChunked } from "./chunked-upload.js";
 import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
 import { isLostUploadSession, RegistryHttpError } from "./errors.js";
@@ -319,7 +319,11 @@ export class RepositoryClient {
       signal,
     });
     const location = headerValue(response.headers, "location");
-    if (!location) throw new StepFailure(`${operation}: the registry started an upload without a Location`);
+    if (!location)
+      throw new ProtocolError(
+        "bad-response",
+        `${operation}: the registry started an upload without a Location`,
+      );
     // Absolute from here on: a relative Location means the origin that answered, which later requests
     // to another origin's Location must not change.
     return new URL(location, response.url).toString();
@@ -369,7 +373,8 @@ export class RepositoryClient {
     });
     const stored = headerValue(response.headers, "docker-content-digest");
     if (stored && stored !== digest) {
-      throw new StepFailure(
+      throw new ProtocolError(
+        "bad-response",
         `${operation}: the registry stored it as ${stored}, not at the digest of its bytes`,
       );
     }

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
 import type { ProgressEvent } from "../../lib/progress/events.js";
 import { RegistryClient } from "../../lib/registry/client.js";
 import { BlobVerificationError } from "../../lib/registry/errors.js";
@@ -120,7 +120,7 @@ describe("plain registry, anonymous", () => {
         },
       }).catch((e: unknown) => e);
       assert.ok(error instanceof BlobVerificationError, String(error));
-      assert.ok(error instanceof UsageError);
+      assert.equal(exitCodeOf(error), 2);
       assert.match(error.message, new RegExp(layer.digest));
       for (const blob of image.plan.blobs) assert.equal(await repository.blobExists(blob.digest), false);
       assert.deepEqual(await registryTags(registry.url, `unit/corrupt-${kind}`), []);
