@@ -8,6 +8,8 @@ export type ProtocolErrorKind =
   // A registry's or the engine's answer.
   /** The login was refused (HTTP 401, or a token server's 401/403). */
   | "unauthorized"
+  /** The registry wants a login, and none was given. */
+  | "login-required"
   /** The request was refused for these credentials (HTTP 403). */
   | "denied"
   | "not-found"
@@ -20,7 +22,7 @@ export type ProtocolErrorKind =
   /** An answer larger than the limit for its kind. */
   | "too-large"
   | "unreachable"
-  /** The registry's certificate is not signed by a trusted CA. */
+  /** The registry's certificate is not signed by a trusted CA (or its TLS cannot be used as set). */
   | "untrusted-certificate"
   | "timed-out"
   /** Some tags were written before the failure. */
@@ -38,6 +40,8 @@ export type ProtocolErrorKind =
   /** A file that is not an image archive at all. */
   | "not-an-archive"
   | "no-such-file"
+  /** The CA file given for the registry cannot be read. */
+  | "unreadable-ca"
   /** The input could not be copied or read (no room, no permission). */
   | "unreadable-input"
   /** A name that cannot be what it is given as (a registry host that is not a host name). */
@@ -50,6 +54,7 @@ export const INPUT_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolError
   "ambiguous-archive",
   "not-an-archive",
   "no-such-file",
+  "unreadable-ca",
   "unreadable-input",
   "invalid-name",
 ]);

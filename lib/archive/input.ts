@@ -123,13 +123,7 @@ export async function openInput(given: string, options: InputOptions = {}): Prom
     info = await stat(given);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw archiveError(
-        given,
-        "no such file",
-        "check the path (PLUGIN_SOURCE_TAR_PATH or the argument)",
-        "no-such-file",
-      );
+    if (code === "ENOENT") throw archiveError(given, "no such file", "check the path", "no-such-file");
     throw archiveError(
       given,
       `cannot be read (${code ?? String(error)})`,

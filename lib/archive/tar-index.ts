@@ -166,13 +166,7 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
     handle = await open(file, READ_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw archiveError(
-        path,
-        "no such file",
-        "check the path (PLUGIN_SOURCE_TAR_PATH or the argument)",
-        "no-such-file",
-      );
+    if (code === "ENOENT") throw archiveError(path, "no such file", "check the path", "no-such-file");
     if (code === "EISDIR")
       throw archiveError(path, "is a folder, not a tarball", "give the path of the tar file");
     throw archiveError(

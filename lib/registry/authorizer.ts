@@ -160,7 +160,7 @@ export class Authorizer {
             ? `the credentials of user "${credential.username}"`
             : "anonymous access";
           throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
-            hint: `the token server refused ${who}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${host}`,
+            hint: `the token server refused ${who}`,
             login: host,
           });
         }

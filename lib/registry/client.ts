@@ -99,12 +99,13 @@ function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undef
 const CERTIFICATE_ERRORS =
   /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH/;
 
+function connectionErrorCode(error: unknown): string | undefined {
+  return (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+}
+
 function describeConnectionError(error: unknown): string {
-  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const code = connectionErrorCode(error);
   const message = messageOf(error);
-  if (code && CERTIFICATE_ERRORS.test(code)) {
-    return `${message} (${code}): set PLUGIN_REGISTRY_CA to the PEM file of the CA that signed the registry's certificate, or PLUGIN_INSECURE=true to skip verification`;
-  }
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
@@ -162,6 +163,7 @@ export class RegistryClient {
     const userAgent = options.userAgent ?? "buildx-step";
     const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
     const failures: string[] = [];
+    let untrusted = false;
     for (const [index, base] of candidates.entries()) {
       const last = index === candidates.length - 1;
       try {
@@ -197,6 +199,7 @@ export class RegistryClient {
           transport.close();
           throw isRequestTimeout(error) ? error.during(`connecting to the registry ${options.host}`) : error;
         }
+        untrusted ||= CERTIFICATE_ERRORS.test(connectionErrorCode(error) ?? "");
         const proxy = transport.proxyFor(base);
         const through = proxy ? ` (through the proxy ${proxy.display} from ${proxy.variable})` : "";
         failures.push(
@@ -206,7 +209,7 @@ export class RegistryClient {
     }
     transport.close();
     throw new ProtocolError(
-      "unreachable",
+      untrusted ? "untrusted-certificate" : "unreachable",
       `cannot reach the registry ${options.host}: ${failures.join("; ")}`,
     );
   }
@@ -264,7 +267,7 @@ export class RegistryClient {
         const worthRetrying = this.#authorizer.refused(challenge, request.scopes);
         if (worthRetrying && !renewed && replayable) continue;
         throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
-          hint: `the registry refused the credentials for ${this.host}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config)`,
+          hint: "the registry refused the credentials",
           login: this.host,
           // A stream cannot be sent again here: the caller restarts the whole step with the new token.
           retryable: worthRetrying && !renewed && !replayable,

@@ -89,6 +89,41 @@ test("a failure in the run maps to its exit code", async () => {
   assert.equal(await main(["config"], {}, async () => Promise.reject(new StepFailure("broken"))), 1);
 });
 
+test("a protocol failure's kind maps to its exit code: 2 for a fault of the input, else 1", async () => {
+  const { ProtocolError } = await import("../../lib/protocol-error.js");
+  const exit = (kind: "digest-mismatch" | "corrupt-archive" | "unauthorized" | "timed-out") =>
+    main(["config"], {}, async () => Promise.reject(new ProtocolError(kind, "failed")));
+  assert.equal(await exit("digest-mismatch"), 2);
+  assert.equal(await exit("corrupt-archive"), 2);
+  assert.equal(await exit("unauthorized"), 1);
+  assert.equal(await exit("timed-out"), 1);
+});
+
+test("BUILDX_STEP_DEBUG prints the stack of a failure, never of bad input", async () => {
+  const { StepFailure } = await import("../../lib/errors.js");
+  const { ProtocolError } = await import("../../lib/protocol-error.js");
+  const stderrOf = async (error: Error): Promise<string> => {
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await main(["config"], { BUILDX_STEP_DEBUG: "true" }, async () => Promise.reject(error));
+    } finally {
+      process.stderr.write = original;
+    }
+    return written.join("");
+  };
+  assert.match(await stderrOf(new StepFailure("broken")), /debug: StepFailure: broken\n\s+at /);
+  assert.match(
+    await stderrOf(new ProtocolError("unreachable", "gone")),
+    /debug: ProtocolError: gone\n\s+at /,
+  );
+  assert.doesNotMatch(await stderrOf(new ProtocolError("corrupt-archive", "cut short")), /\n\s+at /);
+});
+
 test("the final error line is masked with the run's secrets and the environment's secret settings", async () => {
   const { StepFailure } = await import("../../lib/errors.js");
   const written: string[] = [];
