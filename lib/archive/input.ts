@@ -81,7 +81,7 @@ async function peek(stream: Readable): Promise<{ head: Buffer; whole: Readable }
   return { head, whole };
 }
 
-/** Opens what `given` names. A path that is neither a file nor a folder is a UsageError naming it. */
+/** Opens what `given` names. A path that is neither a file nor a folder is refused, naming it. */
 export async function openInput(given: string, options: InputOptions = {}): Promise<ArchiveInput> {
   if (given === STDIN) {
     const stdin = options.stdin ?? process.stdin;

@@ -37,8 +37,8 @@ interface IndexJson {
 
 /**
  * Opens the image archive `given` names: a tarball (plain or compressed), `-` for standard input, or an
- * OCI layout folder (see input.ts). Anything that is not a usable image archive is a UsageError naming
- * it. The caller closes the archive when done: that removes the temporary tar of a compressed or piped one.
+ * OCI layout folder (see input.ts). Anything that is not a usable image archive is refused, naming it.
+ * The caller closes the archive when done: that removes the temporary tar of a compressed or piped one.
  */
 export async function openArchive(given: string, options: InputOptions = {}): Promise<OpenedArchive> {
   const input = await openInput(given, options);

@@ -68,7 +68,7 @@ async function freeBytes(folder: string): Promise<number> {
 /**
  * Writes `source` (compressed with `compression`, or plain) as a plain tar to a new temporary file.
  * `name` is how the input is named in messages. A decoder failure, a limit, or a read that fails is a
- * UsageError (exit 2) naming the input; the temporary file is then already removed.
+ * refusal of the input naming it; the temporary file is then already removed.
  */
 export async function spoolTar(
   source: Readable,

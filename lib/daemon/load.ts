@@ -52,7 +52,7 @@ export class LoadProgress {
 
 /**
  * Loads the tarball at `file` (named `path` in messages) into the engine. A tarball the engine refuses is
- * a StepFailure with its words.
+ * an `engine-refused` failure with its words.
  */
 export async function loadTarball(
   engine: Engine,
