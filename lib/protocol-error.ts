@@ -32,8 +32,8 @@ export type ProtocolErrorKind =
   | "not-an-archive"
   | "no-such-file"
   | "unreadable-ca"
-  /** A name that cannot be what it is given as (a registry host that is not a host name). */
-  | "invalid-name";
+  /** An address that cannot be used: a registry host that is not a host name, a proxy that is not http(s). */
+  | "invalid-address";
 
 /** The kinds that mean the input is wrong: nothing was pushed, and trying again cannot help. */
 export const INPUT_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolErrorKind>([
@@ -43,7 +43,7 @@ export const INPUT_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolError
   "not-an-archive",
   "no-such-file",
   "unreadable-ca",
-  "invalid-name",
+  "invalid-address",
 ]);
 
 export class ProtocolError extends Error {

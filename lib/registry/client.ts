@@ -153,7 +153,7 @@ export class RegistryClient {
     // The credentials were chosen by this name: it must be the host the requests go to.
     if (!isRegistryHost(endpoint)) {
       throw new ProtocolError(
-        "invalid-name",
+        "invalid-address",
         `"${options.host}" is not a registry host (letters, digits, - and . or an [IPv6] address, with an optional :port): nothing was sent`,
       );
     }
