@@ -88,11 +88,7 @@ export async function loadTarball(
     if (signal?.aborted) throw signal.reason;
     if (error instanceof EngineStreamError) throw refused(error.message);
     const failure = asEngineFailure(engine, `loading ${path}`, error);
-    if (
-      failure instanceof ProtocolError &&
-      failure.kind === "engine-refused" &&
-      failure.message.startsWith("loading ")
-    ) {
+    if (failure instanceof ProtocolError && failure.message.startsWith("loading ")) {
       throw refused(failure.message.replace(/^.*? answered: /, ""));
     }
     throw failure;

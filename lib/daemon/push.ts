@@ -16,15 +16,13 @@ import { EngineProgress, pushedDigestOf } from "./progress.js";
  * them, and the kind what they most likely mean.
  */
 export class PushRefused extends ProtocolError {
-  readonly reference: string;
-  readonly registryMessage: string;
-  readonly registryHost: string;
-  constructor(reference: string, registryMessage: string, registryHost: string) {
+  constructor(
+    reference: string,
+    readonly registryMessage: string,
+    readonly registryHost: string,
+  ) {
     super(PushRefused.kindOf(registryMessage), `pushing ${reference} failed: ${registryMessage}`);
     this.name = "PushRefused";
-    this.reference = reference;
-    this.registryMessage = registryMessage;
-    this.registryHost = registryHost;
   }
 
   /** Pure: what the registry's words most likely mean. */
