@@ -8,7 +8,7 @@
  *
  * Protocol code throws a {@link ProtocolError} instead; its kind says which of the two it is.
  */
-import { INPUT_KINDS, ProtocolError } from "./protocol-error.js";
+import { ProtocolError, type ProtocolErrorKind } from "./protocol-error.js";
 
 export class UsageError extends Error {
   readonly exitCode = 2;
@@ -31,6 +31,17 @@ export class StepFailure extends Error {
     this.name = "StepFailure";
   }
 }
+
+/** The kinds that mean the input is wrong: nothing was pushed, and trying again cannot help. */
+const INPUT_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolErrorKind>([
+  "digest-mismatch",
+  "corrupt-archive",
+  "ambiguous-archive",
+  "not-an-archive",
+  "no-such-file",
+  "unreadable-ca",
+  "invalid-address",
+]);
 
 /**
  * Exit code for any thrown value: ours carry one; a protocol failure is bad input (2) when its kind is a

@@ -35,17 +35,6 @@ export type ProtocolErrorKind =
   /** An address that cannot be used: a registry host that is not a host name, a proxy that is not http(s). */
   | "invalid-address";
 
-/** The kinds that mean the input is wrong: nothing was pushed, and trying again cannot help. */
-export const INPUT_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolErrorKind>([
-  "digest-mismatch",
-  "corrupt-archive",
-  "ambiguous-archive",
-  "not-an-archive",
-  "no-such-file",
-  "unreadable-ca",
-  "invalid-address",
-]);
-
 export class ProtocolError extends Error {
   readonly kind: ProtocolErrorKind;
   constructor(kind: ProtocolErrorKind, message: string, options?: { cause?: unknown }) {
