@@ -44,16 +44,12 @@ export function formatLimit(bytes: number): string {
   return bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${Math.round(bytes / KiB)} KiB`;
 }
 
-export class BodyTooLargeError extends ProtocolError {
-  readonly body: BodyKind;
-  constructor(what: string, kind: BodyKind) {
-    super(
-      "too-large",
-      `${what}: the answer is larger than ${formatLimit(BODY_LIMITS[kind])}, the limit for ${DESCRIPTIONS[kind]}; the request was aborted and the rest of the answer not read (a broken or hostile server, or a proxy answering in its place)`,
-    );
-    this.name = "BodyTooLargeError";
-    this.body = kind;
-  }
+/** An answer over the limit for its kind (`too-large`). */
+export function bodyTooLarge(what: string, kind: BodyKind): ProtocolError {
+  return new ProtocolError(
+    "too-large",
+    `${what}: the answer is larger than ${formatLimit(BODY_LIMITS[kind])}, the limit for ${DESCRIPTIONS[kind]}; the request was aborted and the rest of the answer not read (a broken or hostile server, or a proxy answering in its place)`,
+  );
 }
 
 /**

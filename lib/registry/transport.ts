@@ -19,7 +19,7 @@ import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { rootCertificates, type TLSSocket } from "node:tls";
 import { ProtocolError } from "../protocol-error.js";
-import { BODY_LIMITS, type BodyKind, BodyTooLargeError, readWithin } from "./body-limit.js";
+import { BODY_LIMITS, type BodyKind, bodyTooLarge, readWithin } from "./body-limit.js";
 import type { ProxyAgents } from "./proxy-agents.js";
 import {
   type ProxyConfig,
@@ -104,7 +104,7 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   /**
    * The body as text, read up to the limit for its kind; over it the request is aborted and a
-   * {@link BodyTooLargeError} names `what` and the limit.
+   * {@link bodyTooLarge} names `what` and the limit.
    */
   text(kind: BodyKind, what: string): Promise<string>;
   /** Reads and drops the body (up to the error limit), so the connection can be reused. */
@@ -123,7 +123,7 @@ function wrapResponse(response: IncomingMessage): HttpResponse {
     headers: response.headers,
     text: async (kind, what) => {
       const bytes = await within(kind);
-      if (!bytes) throw new BodyTooLargeError(what, kind);
+      if (!bytes) throw bodyTooLarge(what, kind);
       return bytes.toString("utf8");
     },
     dump: async () => {
