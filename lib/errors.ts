@@ -40,6 +40,7 @@ const INPUT_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolErrorKind>([
   "not-an-archive",
   "no-such-file",
   "unreadable-ca",
+  "unreadable-file",
   "invalid-address",
 ]);
 

@@ -32,6 +32,8 @@ export type ProtocolErrorKind =
   | "not-an-archive"
   | "no-such-file"
   | "unreadable-ca"
+  /** A file the input needs that cannot be read (the engine's TLS certificates). */
+  | "unreadable-file"
   /** An address that cannot be used: a registry host that is not a host name, a proxy that is not http(s). */
   | "invalid-address";
 

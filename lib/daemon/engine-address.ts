@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
@@ -37,7 +37,7 @@ export interface EngineAddress {
   username?: string;
 }
 
-/** Parses the engine's address from the environment. Pure; throws UsageError for an address it cannot use. */
+/** Parses the engine's address from the environment. Pure; throws `invalid-address` for an address it cannot use. */
 export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
   const raw = (env.DOCKER_HOST ?? "").trim() || DEFAULT_DOCKER_HOST;
   const verify = Boolean(env.DOCKER_TLS_VERIFY);
@@ -49,9 +49,10 @@ export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
     return { display: `unix://${socketPath}`, kind: "unix", socketPath, tls: false, verify: false };
   }
   if (raw.startsWith("npipe://")) {
-    throw new UsageError(`DOCKER_HOST=${raw}: named pipes exist only on Windows; give unix:// or tcp://`, [
-      "DOCKER_HOST",
-    ]);
+    throw new ProtocolError(
+      "invalid-address",
+      `DOCKER_HOST=${raw}: named pipes exist only on Windows; give unix:// or tcp://`,
+    );
   }
   // The CLI reads a bare `host:port` as tcp (opts.ParseHost).
   const withScheme = raw.includes("://") ? raw : `tcp://${raw}`;
@@ -59,14 +60,14 @@ export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UsageError(
+    throw new ProtocolError(
+      "invalid-address",
       `DOCKER_HOST=${raw} is not an engine address: use unix:///path/to/docker.sock or tcp://host:port`,
-      ["DOCKER_HOST"],
     );
   }
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
   if (url.protocol === "ssh:") {
-    if (!hostname) throw new UsageError(`DOCKER_HOST=${raw} names no host`, ["DOCKER_HOST"]);
+    if (!hostname) throw new ProtocolError("invalid-address", `DOCKER_HOST=${raw} names no host`);
     return {
       display: raw,
       kind: "ssh",
@@ -78,12 +79,12 @@ export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
     };
   }
   if (url.protocol !== "tcp:" && url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(
+    throw new ProtocolError(
+      "invalid-address",
       `DOCKER_HOST=${raw}: the scheme ${url.protocol}// is not one the engine answers on`,
-      ["DOCKER_HOST"],
     );
   }
-  if (!hostname) throw new UsageError(`DOCKER_HOST=${raw} names no host`, ["DOCKER_HOST"]);
+  if (!hostname) throw new ProtocolError("invalid-address", `DOCKER_HOST=${raw} names no host`);
   // The CLI's default ports: 2376 with TLS, 2375 without.
   const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
   return {
@@ -117,9 +118,9 @@ function readTlsFile(certPath: string, name: string, required: boolean): Buffer 
     return readFileSync(file);
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new UsageError(
+    throw new ProtocolError(
+      "unreadable-file",
       `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error}): DOCKER_TLS_VERIFY needs the engine's CA as ca.pem in DOCKER_CERT_PATH (default ~/.docker)`,
-      ["DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"],
     );
   }
 }

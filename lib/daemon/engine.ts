@@ -20,9 +20,10 @@ export function connectEngine(env: NodeJS.ProcessEnv = process.env): Engine {
     return { docker: new Dockerode(options as Dockerode.DockerOptions), address };
   } catch (error) {
     // docker-modem reads the environment itself before our options override it (e.g. DOCKER_CERT_PATH files).
-    throw new UsageError(`cannot use the Docker engine at ${address.display}: ${(error as Error).message}`, [
-      "DOCKER_HOST",
-    ]);
+    throw new ProtocolError(
+      "invalid-address",
+      `cannot use the Docker engine at ${address.display}: ${(error as Error).message}`,
+    );
   }
 }
 
