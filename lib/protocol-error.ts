@@ -6,6 +6,7 @@
 export type ProtocolErrorKind =
   // A registry's or the engine's answer. `unauthorized`: the login was refused (401, a token server's 403).
   | "unauthorized"
+  /** The registry wants a login, and none was given. */
   | "login-required"
   | "denied"
   | "not-found"
@@ -34,7 +35,7 @@ export type ProtocolErrorKind =
   | "unreadable-ca"
   /** A file the input needs that cannot be read (the engine's TLS certificates). */
   | "unreadable-file"
-  /** An address that cannot be used: a registry host that is not a host name, a proxy that is not http(s). */
+  /** An address that cannot be used: a registry host that is no host name, a proxy or DOCKER_HOST of no use. */
   | "invalid-address";
 
 export class ProtocolError extends Error {
