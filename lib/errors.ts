@@ -12,14 +12,11 @@ import { ProtocolError, type ProtocolErrorKind } from "./protocol-error.js";
 
 export class UsageError extends Error {
   readonly exitCode = 2;
-  /** Settings or files involved, for machine-readable output. */
-  readonly subjects: readonly string[];
-  /** The setting to change, named as the user knows it (`--source-image`, `PLUGIN_SOURCE_IMAGE`). */
+  /** The setting to change, named as the user knows it (`--source-image`, `PLUGIN_SOURCE_IMAGE`); `--json` shows it. */
   readonly setting?: string;
-  constructor(message: string, subjects: readonly string[] = [], setting?: string) {
+  constructor(message: string, setting?: string) {
     super(message);
     this.name = "UsageError";
-    this.subjects = subjects;
     if (setting !== undefined) this.setting = setting;
   }
 }

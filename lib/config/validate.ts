@@ -19,7 +19,7 @@ import {
 import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
 import { parseDuration } from "./duration.js";
 import { settingName, userSettingNames } from "./provenance.js";
-import { isPemContent, primaryEnvName, type SettingKey } from "./schema.js";
+import { isPemContent, type SettingKey } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
 
 /** `os/arch[/variant]` as the OCI image index spells a platform (lower-case words, digits, `_`). */
@@ -27,7 +27,6 @@ const PLATFORM_PATTERN = /^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/;
 
 interface Problem {
   message: string;
-  subjects: string[];
   /** The first setting involved, as the user set it (for `--json`'s `setting`). */
   setting?: string;
 }
@@ -72,11 +71,7 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
   const name = (key: SettingKey) => settingName(key, sources);
   const userName = userSettingNames(sources);
   const add = (message: string, ...keys: SettingKey[]) =>
-    problems.push({
-      message,
-      subjects: keys.map(primaryEnvName),
-      ...(keys[0] ? { setting: userName(keys[0]) } : {}),
-    });
+    problems.push({ message, ...(keys[0] ? { setting: userName(keys[0]) } : {}) });
 
   // -- the mode
   if (settings.pushOnly && settings.sourceTarPath && settings.sourceTarPath !== "-") {
@@ -299,7 +294,7 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     await checkCloudLogin(settings, name);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    problems.push({ message: error.message, subjects: [...error.subjects] });
+    problems.push({ message: error.message });
   }
   return problems;
 }
@@ -308,12 +303,10 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
 export async function validateSettings(resolved: ResolvedSettings, cwd: string): Promise<void> {
   const problems = await findProblems(resolved, cwd);
   if (problems.length === 0) return;
-  const subjects = [...new Set(problems.flatMap((p) => p.subjects))];
   const first = problems[0] as Problem;
-  if (problems.length === 1) throw new UsageError(first.message, subjects, first.setting);
+  if (problems.length === 1) throw new UsageError(first.message, first.setting);
   throw new UsageError(
     `${problems.length} settings are invalid:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
-    subjects,
     first.setting,
   );
 }
