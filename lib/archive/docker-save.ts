@@ -16,10 +16,12 @@
  * archive's bytes unchanged. Engines 25+ write an OCI index.json: then the archive's own manifests are
  * used, unchanged (see open.ts), and the digest is the one index.json records.
  */
-import { digestOf, digestOfBlobPath, type EntryReader } from "./entry-reader.js";
+
+import { digestOf, SHA256_DIGEST } from "../reference/digest.js";
+import { DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST } from "../reference/media-types.js";
+import { digestOfBlobPath, type EntryReader } from "./entry-reader.js";
 import { archiveError } from "./errors.js";
 import type { ImageTree } from "./image-tree.js";
-import { DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST } from "./media-types.js";
 import { formatPlatform } from "./platform.js";
 import type { Descriptor, Platform } from "./types.js";
 
@@ -102,7 +104,7 @@ export async function legacyImage(
     if (!layerEntry)
       throw archiveError(reader.path, `${where} names layer ${layerPath}, which is not in the tarball`);
     const digest = digestOfBlobPath(entryPath(layerPath)) ?? diffIds[i] ?? "";
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    if (!SHA256_DIGEST.test(digest)) {
       throw archiveError(
         reader.path,
         `${where}: layer ${layerPath} has a malformed diff ID ${JSON.stringify(digest)}`,

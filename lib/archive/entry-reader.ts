@@ -3,7 +3,6 @@
  * digest) and blobs as streams over their byte range of the tar file (or, in an OCI layout folder, of
  * their own file). Nothing is extracted.
  */
-import { createHash } from "node:crypto";
 import fs, {
   constants,
   createReadStream,
@@ -15,6 +14,7 @@ import fs, {
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { ProtocolError } from "../protocol-error.js";
+import { BLOB_DIGEST, digestOf } from "../reference/digest.js";
 import { ambiguousArchive, archiveError } from "./errors.js";
 import { caseFoldedKeys } from "./json-keys.js";
 import { type FileIdentity, READ_FLAGS, type TarEntry, type TarIndex } from "./tar-index.js";
@@ -25,8 +25,6 @@ import type { Descriptor } from "./types.js";
  * attestations stays far below this. More is a broken or hostile file, and it is not read into memory.
  */
 export const MAX_JSON_SIZE = 4 * 1024 * 1024;
-
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 /** `blobs/<alg>/<encoded>`: where the OCI image layout keeps the blob with this digest (image-layout.md). */
 export function blobPath(digest: string): string {
@@ -39,11 +37,7 @@ export function digestOfBlobPath(path: string): string | undefined {
   const match = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(path);
   if (!match) return undefined;
   const digest = `${match[1]}:${match[2]}`;
-  return DIGEST.test(digest) ? digest : undefined;
-}
-
-export function digestOf(bytes: Buffer, algorithm = "sha256"): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+  return BLOB_DIGEST.test(digest) ? digest : undefined;
 }
 
 export class EntryReader {
@@ -64,7 +58,7 @@ export class EntryReader {
   /** The entry holding the blob with this digest, or undefined. */
   blobEntry(digest: string): TarEntry | undefined {
     return (
-      this.#extraBlobs.get(digest) ?? (DIGEST.test(digest) ? this.tar.file(blobPath(digest)) : undefined)
+      this.#extraBlobs.get(digest) ?? (BLOB_DIGEST.test(digest) ? this.tar.file(blobPath(digest)) : undefined)
     );
   }
 
@@ -92,7 +86,7 @@ export class EntryReader {
 
   /** Refuses a descriptor found in `where` whose digest or size is malformed. */
   checkDescriptor(descriptor: Descriptor, where: string): void {
-    if (typeof descriptor?.digest !== "string" || !DIGEST.test(descriptor.digest)) {
+    if (typeof descriptor?.digest !== "string" || !BLOB_DIGEST.test(descriptor.digest)) {
       throw archiveError(this.path, `${where} has a malformed digest ${JSON.stringify(descriptor?.digest)}`);
     }
     if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {

@@ -4,22 +4,8 @@
  * `docker.io/x/app:1` in containerd's annotation).
  */
 import { printableValue } from "../printable.js";
-import { CONTAINERD_IMAGE_NAME, OCI_REF_NAME } from "./media-types.js";
-
-/** docker's familiar-name expansion: `app:1` -> `docker.io/library/app:1`, `x/app:1` -> `docker.io/x/app:1`. */
-export function canonicalImageName(name: string): string {
-  const slash = name.indexOf("/");
-  const first = slash === -1 ? "" : name.slice(0, slash);
-  const hasHost = first.includes(".") || first.includes(":") || first === "localhost";
-  let full = hasHost ? name : `docker.io/${name}`;
-  if (full.startsWith("docker.io/") && !full.slice("docker.io/".length).includes("/")) {
-    full = `docker.io/library/${full.slice("docker.io/".length)}`;
-  }
-  // A name without tag or digest means `latest`, as docker reads it.
-  const last = full.slice(full.lastIndexOf("/") + 1);
-  if (!last.includes(":") && !last.includes("@")) full = `${full}:latest`;
-  return full;
-}
+import { CONTAINERD_IMAGE_NAME, OCI_REF_NAME } from "../reference/media-types.js";
+import { canonicalImageName } from "../reference/name.js";
 
 /** Collects names in the order found; a name already present in another spelling is not added again. */
 export class NameSet {

@@ -3,8 +3,7 @@
  * OCI layout's blobs: the manifests with their exact bytes (what the registry will store and serve),
  * the configs and layers (checked present and of the size claimed), platforms and total size.
  */
-import type { EntryReader } from "./entry-reader.js";
-import { archiveError } from "./errors.js";
+
 import {
   ATTESTATION_MANIFEST,
   isForeignLayer,
@@ -12,7 +11,9 @@ import {
   isManifest,
   isNonDistributable,
   REFERENCE_TYPE_ANNOTATION,
-} from "./media-types.js";
+} from "../reference/media-types.js";
+import type { EntryReader } from "./entry-reader.js";
+import { archiveError } from "./errors.js";
 import { formatPlatform } from "./platform.js";
 import type { ArchiveManifest, Descriptor, MissingManifest, Platform, PushPlan } from "./types.js";
 

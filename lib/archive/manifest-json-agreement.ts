@@ -14,10 +14,12 @@
  * https://github.com/moby/moby/blob/master/image/tarexport/tarexport.go (manifest.json) and
  * https://github.com/opencontainers/image-spec/blob/main/image-layout.md (index.json)
  */
+
+import { canonicalImageName } from "../reference/name.js";
 import { type DockerArchiveEntry, entryPath } from "./docker-save.js";
 import type { EntryReader } from "./entry-reader.js";
 import { ambiguousArchive } from "./errors.js";
-import { canonicalImageName, type NameSet } from "./image-names.js";
+import type { NameSet } from "./image-names.js";
 import type { ImageTree } from "./image-tree.js";
 import type { TarEntry } from "./tar-index.js";
 import type { ArchiveManifest } from "./types.js";

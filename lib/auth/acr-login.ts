@@ -6,11 +6,11 @@
  * no other run pays for it. Every secret and token is registered with the logger before it is sent or kept.
  */
 import { UsageError } from "../errors.js";
+import type { Credential } from "../registry/credential.js";
 import { trustedCas, verifiesCertificate } from "../registry/transport.js";
 import { exchangeForAcrRefreshToken } from "./acr-exchange.js";
 import { aadTokenEndpoint, type ClientProof, requestAadToken } from "./azure-ad-token.js";
 import { ACR_REFRESH_TOKEN_USER, type CloudLogin } from "./cloud-login.js";
-import type { Credential } from "./credential.js";
 
 export type AzureAdLogin = Extract<CloudLogin, { kind: "azure-ad" }>;
 

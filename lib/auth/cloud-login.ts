@@ -19,8 +19,8 @@
 import { primaryEnvName, type SettingKey } from "../config/schema.js";
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
+import type { Credential } from "../registry/credential.js";
 import { type CloudRegistry, cloudRegistryOf } from "./cloud-registry.js";
-import type { Credential } from "./credential.js";
 import { decodeJsonKey } from "./google-json-key.js";
 import { credentialHost } from "./hosts.js";
 

@@ -6,8 +6,8 @@
  */
 import { registryKindOf } from "../config/registry-kind.js";
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB } from "../registry/reference.js";
-import { credentialHost } from "./hosts.js";
+import { registryHostOf } from "../reference/host.js";
+import { credentialHost, namedRegistry } from "./hosts.js";
 
 export type CloudKind = "gcr" | "gar" | "acr";
 
@@ -19,12 +19,6 @@ export interface CloudRegistry {
   because: string;
 }
 
-/** The registry named by `PLUGIN_REPO`'s first component, when it names one (docker's rule). */
-function repoHost(repo: string | undefined): string | undefined {
-  const first = repo?.includes("/") ? (repo.trim().split("/")[0] ?? "") : "";
-  return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
-}
-
 /**
  * The run's GCR, GAR or ACR registry, or undefined. `PLUGIN_REGISTRY` (the wrappers' login server) when the
  * user named one, its kind from `PLUGIN_REGISTRY_TYPE` or its host; without `PLUGIN_REGISTRY` (whose default,
@@ -34,11 +28,8 @@ function repoHost(repo: string | undefined): string | undefined {
 export function cloudRegistryOf(
   settings: Pick<Settings, "registry" | "repo" | "registryType">,
 ): CloudRegistry | undefined {
-  const fromSetting =
-    settings.registry?.trim() && credentialHost(settings.registry) !== DOCKER_HUB
-      ? settings.registry
-      : undefined;
-  const named = fromSetting ?? repoHost(settings.repo);
+  const fromSetting = namedRegistry(settings.registry);
+  const named = fromSetting ?? registryHostOf(settings.repo?.trim());
   if (!named) return undefined;
   const kind = registryKindOf(settings.registryType, named);
   if (!kind || kind.kind === "ecr") return undefined;

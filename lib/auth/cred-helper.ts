@@ -4,7 +4,8 @@
  * token (https://github.com/docker/docker-credential-helpers/blob/master/client/client.go).
  */
 import { StepFailure } from "../errors.js";
-import type { Credential } from "./credential.js";
+import { exec } from "../exec/exec.js";
+import type { Credential } from "../registry/credential.js";
 
 /** The user name helpers answer with when the secret is an identity (refresh) token. */
 const IDENTITY_TOKEN_USERNAME = "<token>";
@@ -53,6 +54,13 @@ export function parseCredentialHelperAnswer(stdout: string): Credential | undefi
   return { username: typeof username === "string" ? username : undefined, password: secret };
 }
 
+/** A helper's output as text, without the final newline. */
+function outputText(chunks: Buffer[]): string {
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
 /**
  * Asks helper `name` for the credentials of `serverAddress` (as docker keys it: see dockerConfigKey).
  * Undefined when the helper has none; CredentialHelperMissing when the program is not on PATH.
@@ -63,29 +71,25 @@ export async function getFromCredentialHelper(
   options: CredentialHelperOptions = {},
 ): Promise<Credential | undefined> {
   const program = credentialHelperProgram(name);
-  // Loaded here, not at start-up: execa costs ~200 ms of CPU to load, and most runs call no helper.
-  const { execa } = await import("execa");
-  const result = await execa(program, ["get"], {
-    input: serverAddress,
+  const stdoutChunks: Buffer[] = [];
+  const stderrChunks: Buffer[] = [];
+  const exit = await exec(program, ["get"], {
     env: options.env ?? process.env,
-    extendEnv: false,
-    reject: false,
-    timeout: options.timeoutMs ?? 60_000,
-    stripFinalNewline: true,
+    input: serverAddress,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    onStdout: (data) => stdoutChunks.push(data),
+    onStderr: (data) => stderrChunks.push(data),
   });
-  const code = (result as { code?: string }).code;
-  if (code === "ENOENT" || (result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-    throw new CredentialHelperMissing(program);
-  }
-  const stdout = String(result.stdout ?? "");
-  const stderr = String(result.stderr ?? "");
-  if (result.exitCode !== 0) {
+  if (exit.error?.code === "ENOENT") throw new CredentialHelperMissing(program);
+  const stdout = outputText(stdoutChunks);
+  const stderr = outputText(stderrChunks);
+  if (exit.code !== 0) {
     if (NOT_FOUND.test(stdout) || NOT_FOUND.test(stderr)) return undefined;
-    if (result.timedOut) throw new StepFailure(`${program} get ${serverAddress}: timed out`);
+    if (exit.timedOut) throw new StepFailure(`${program} get ${serverAddress}: timed out`);
     // The helper's own message, never its stdout as a whole: a broken helper could print a secret there.
     const reason = (stderr || stdout).split("\n").slice(-3).join(" ").trim();
     throw new StepFailure(
-      `${program} get ${serverAddress} failed (exit ${result.exitCode ?? "?"})${reason ? `: ${reason}` : ""}`,
+      `${program} get ${serverAddress} failed (exit ${exit.code ?? "?"})${reason ? `: ${reason}` : ""}`,
     );
   }
   let credential: Credential | undefined;

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
-import type { Credential } from "./credential.js";
+import type { Credential } from "../registry/credential.js";
 import { credentialHost, dockerConfigKey } from "./hosts.js";
 
 /** One `auths` entry. `auth` is base64("user:password"). */

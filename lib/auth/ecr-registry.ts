@@ -5,8 +5,8 @@
  * whose API lives in us-east-1 only.
  */
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB } from "../registry/reference.js";
-import { credentialHost } from "./hosts.js";
+import { registryHostOf } from "../reference/host.js";
+import { credentialHost, namedRegistry } from "./hosts.js";
 
 const PRIVATE_ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 export const PUBLIC_ECR_HOST = "public.ecr.aws";
@@ -35,12 +35,6 @@ export function parseEcrHost(
   return { accountId: match[1], region: match[2], public: false };
 }
 
-/** The registry named by `PLUGIN_REPO`'s first component, when it names one (docker's rule). */
-function repoHost(repo: string | undefined): string | undefined {
-  const first = repo?.includes("/") ? (repo.trim().split("/")[0] ?? "") : "";
-  return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
-}
-
 /**
  * The ECR registry of a run, or undefined when the run does not push to ECR: `PLUGIN_REGISTRY` or the
  * registry in `PLUGIN_REPO` is an ECR host, or `PLUGIN_REGISTRY_TYPE=ECR` says the registry is ECR whatever
@@ -49,12 +43,9 @@ function repoHost(repo: string | undefined): string | undefined {
 export function ecrRegistryOf(
   settings: Pick<Settings, "registry" | "repo" | "registryType" | "region">,
 ): EcrRegistry | undefined {
-  const fromRepo = repoHost(settings.repo);
+  const fromRepo = registryHostOf(settings.repo?.trim());
   // PLUGIN_REGISTRY defaults to Docker Hub, which is never ECR: only a registry the user named counts.
-  const fromSetting =
-    settings.registry?.trim() && credentialHost(settings.registry) !== DOCKER_HUB
-      ? settings.registry
-      : undefined;
+  const fromSetting = namedRegistry(settings.registry);
   const typed = (settings.registryType ?? "").trim().toUpperCase();
   let named: string | undefined;
   let parsed: ReturnType<typeof parseEcrHost>;

@@ -17,6 +17,7 @@ import {
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { registryHostOf } from "../reference/host.js";
 import type { AwsCredentialProvider } from "./aws-credentials.js";
 import { awsStepFailure } from "./ecr.js";
 import type { EcrRegistry } from "./ecr-registry.js";
@@ -44,13 +45,10 @@ export function ecrRepositoryName(repo: string | undefined, registryHost: string
   if (name === "") {
     throw new UsageError("PLUGIN_REPO is empty: ECR needs the repository to push to");
   }
-  let path = name;
-  const first = name.split("/")[0] ?? "";
-  if (name.toLowerCase().startsWith(`${registryHost.toLowerCase()}/`))
-    path = name.slice(registryHost.length + 1);
-  else if (name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) {
-    path = name.slice(first.length + 1);
-  }
+  const named = name.toLowerCase().startsWith(`${registryHost.toLowerCase()}/`)
+    ? registryHost
+    : registryHostOf(name);
+  const path = named === undefined ? name : name.slice(named.length + 1);
   if (!ECR_REPOSITORY_NAME.test(path)) {
     throw new UsageError(
       `PLUGIN_REPO "${name}": "${path}" is not a valid ECR repository name (2-256 lower-case letters, digits, . _ - and / between parts)`,

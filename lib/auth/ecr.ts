@@ -1,9 +1,9 @@
 /**
- * Amazon ECR logins: which registry is ECR, and the registry password from `GetAuthorizationToken`
- * (a base64 "AWS:password" token valid for 12 hours:
- * https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html).
- * Private registries are `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]`; public ECR is `public.ecr.aws`,
- * whose API lives in us-east-1 only.
+ * Amazon ECR logins: the registry password from `GetAuthorizationToken` (a base64 "AWS:password" token
+ * valid for 12 hours:
+ * https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html), asked in the
+ * registry's region (ECR Public's in us-east-1), once the AWS credentials are obtained; a failed AWS call
+ * becomes a StepFailure naming the step. Which registry is ECR is ecr-registry.ts's (no AWS SDK there).
  */
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import {
@@ -11,13 +11,13 @@ import {
   GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
 } from "@aws-sdk/client-ecr-public";
 import { StepFailure } from "../errors.js";
+import type { Credential } from "../registry/credential.js";
 import {
   type AwsCredentialProvider,
   awsCredentialMode,
   credentialHint,
   credentialStepName,
 } from "./aws-credentials.js";
-import type { Credential } from "./credential.js";
 import { type EcrRegistry, PUBLIC_ECR_REGION } from "./ecr-registry.js";
 
 /** Decodes an authorization token (base64 "AWS:password"). Pure. */

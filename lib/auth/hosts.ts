@@ -4,7 +4,7 @@
  * lookups compare the normalised `host[:port]`, the way docker's CLI compares config keys after
  * `ConvertToHostname` (https://github.com/docker/cli/blob/master/cli/config/credentials/file_store.go).
  */
-import { DOCKER_HUB, normalizeRegistryHost } from "../registry/reference.js";
+import { DOCKER_HUB, normalizeRegistryHost } from "../reference/host.js";
 
 /**
  * The key docker uses for Docker Hub in `auths`, `credHelpers` and on a credential helper's stdin: the
@@ -17,6 +17,14 @@ export const DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/";
 export function credentialHost(registry: string | undefined): string {
   if (registry === undefined || registry.trim() === "") return DOCKER_HUB;
   return normalizeRegistryHost(registry);
+}
+
+/**
+ * A registry the user named (`PLUGIN_REGISTRY`, as written), or undefined when it is unset or Docker Hub:
+ * its default, which is never a cloud registry.
+ */
+export function namedRegistry(registry: string | undefined): string | undefined {
+  return registry?.trim() && credentialHost(registry) !== DOCKER_HUB ? registry : undefined;
 }
 
 /** Whether two registry names, spelled any way docker accepts, are the same registry. */

@@ -14,10 +14,10 @@
  */
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
+import type { Credential, CredentialSource } from "../registry/credential.js";
 import type { AwsCredentialProvider } from "./aws-credentials.js";
 import { type CloudLogin, cloudLoginOf } from "./cloud-login.js";
 import { CredentialHelperMissing, getFromCredentialHelper } from "./cred-helper.js";
-import type { Credential, CredentialSource } from "./credential.js";
 import {
   credentialFromAuthEntry,
   helperFor,

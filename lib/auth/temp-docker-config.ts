@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
-import type { Credential, CredentialSource } from "./credential.js";
+import { registryHostOf } from "../reference/host.js";
+import type { Credential, CredentialSource } from "../registry/credential.js";
 import {
   type DockerAuthEntry,
   type DockerConfigFile,
@@ -90,10 +91,8 @@ export function buildLoginHosts(
 ): string[] {
   const hosts = new Set<string>();
   if (settings.registry?.trim()) hosts.add(credentialHost(settings.registry));
-  const repoHost = settings.repo?.includes("/") ? settings.repo.split("/")[0] : undefined;
-  if (repoHost && (repoHost.includes(".") || repoHost.includes(":") || repoHost === "localhost")) {
-    hosts.add(credentialHost(repoHost));
-  }
+  const repoHost = registryHostOf(settings.repo);
+  if (repoHost !== undefined) hosts.add(credentialHost(repoHost));
   if (settings.baseImageRegistry?.trim()) hosts.add(credentialHost(settings.baseImageRegistry));
   const ecr = ecrRegistryOf(settings);
   if (ecr) hosts.add(ecr.host);

@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Settings } from "../config/settings.js";
+import { registryHostOf } from "../reference/host.js";
 import { credentialHost } from "./hosts.js";
 
 type TlsSettings = Pick<Settings, "registry" | "repo" | "registryCa" | "insecure">;
@@ -30,9 +31,8 @@ export interface BuildkitdRegistryOptions {
 /** The registries PLUGIN_INSECURE and PLUGIN_REGISTRY_CA apply to: the push registry. Pure. */
 export function tlsRegistryHosts(settings: Pick<Settings, "registry" | "repo">): string[] {
   if (settings.registry?.trim()) return [credentialHost(settings.registry)];
-  const first = settings.repo?.includes("/") ? (settings.repo.split("/")[0] ?? "") : "";
-  if (first.includes(".") || first.includes(":") || first === "localhost") return [credentialHost(first)];
-  return [];
+  const repoHost = registryHostOf(settings.repo);
+  return repoHost === undefined ? [] : [credentialHost(repoHost)];
 }
 
 /**

@@ -9,8 +9,8 @@
  * `--build-arg NAME`, both read by buildx from its environment.
  */
 
+import { secretArgs } from "../config/build-secrets.js";
 import type { OutputFormat, RunContext, Settings } from "../config/settings.js";
-import { UsageError } from "../errors.js";
 import { csvField } from "./csv.js";
 import type { ProgressMode } from "./progress.js";
 
@@ -47,34 +47,6 @@ export interface BuildPlan {
 }
 
 const OCI_LABEL_PREFIX = "org.opencontainers.image";
-
-/** `id=VALUE` split at the first `=`; both parts must be non-empty. */
-function idAndValue(item: string, setting: string, example: string): [string, string] {
-  const at = item.indexOf("=");
-  const id = at < 0 ? "" : item.slice(0, at).trim();
-  const value = at < 0 ? "" : item.slice(at + 1).trim();
-  if (id === "" || value === "") {
-    throw new UsageError(`${setting}: "${item}" is not of the form ${example}`);
-  }
-  return [id, value];
-}
-
-/** `--secret` values: the raw `PLUGIN_SECRET`, then env secrets, then file secrets. */
-export function secretArgs(
-  settings: Pick<Settings, "secret" | "secretsFromEnv" | "secretsFromFile">,
-): string[] {
-  const values: string[] = [];
-  if (settings.secret && settings.secret.trim() !== "") values.push(settings.secret.trim());
-  for (const item of settings.secretsFromEnv) {
-    const [id, name] = idAndValue(item, "PLUGIN_SECRETS_FROM_ENV", "id=ENV_VARIABLE");
-    values.push(`id=${id},env=${name}`);
-  }
-  for (const item of settings.secretsFromFile) {
-    const [id, path] = idAndValue(item, "PLUGIN_SECRETS_FROM_FILE", "id=/path/to/file");
-    values.push(`id=${id},src=${path}`);
-  }
-  return values;
-}
 
 /**
  * The `org.opencontainers.image.*` labels the plugin adds from the run's context (`PLUGIN_AUTO_LABEL`),

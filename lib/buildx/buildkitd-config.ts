@@ -17,7 +17,8 @@
  */
 import { buildkitdRegistryConfig } from "../auth/tls.js";
 import type { Settings } from "../config/settings.js";
-import { DOCKER_HUB, normalizeRegistryHost, parseRepository } from "../registry/reference.js";
+import { DOCKER_HUB, normalizeRegistryHost } from "../reference/host.js";
+import { parseRepository } from "../reference/name.js";
 
 type TlsSettings = Pick<Settings, "repo" | "baseImageRegistry" | "registryCa" | "insecure" | "registry">;
 

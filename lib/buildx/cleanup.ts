@@ -67,7 +67,7 @@ export async function withCleanup<T>(
   };
   const handle = options.handleSignals ?? true;
   if (handle) {
-    // `on`, not `once`: signal-exit (loaded with execa) re-raises a signal no other listener handles any more.
+    // `on`, not `once`: a second signal while cleaning up must find this handler, not end the process.
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   }

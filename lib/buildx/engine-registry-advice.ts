@@ -11,7 +11,8 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Settings } from "../config/settings.js";
-import { isLoopbackHost } from "../registry/reference.js";
+import { engineIsLocal } from "../engine/address.js";
+import { isLoopbackHost } from "../reference/host.js";
 import { buildRegistryHosts } from "./buildkitd-config.js";
 
 export const ENGINE_CERTS_DIR = "/etc/docker/certs.d";
@@ -37,12 +38,6 @@ export function engineRegistryAdvice(
   }
   if (needs.length === 0) return undefined;
   return `the docker driver builds inside the engine, which uses its own registry settings, not PLUGIN_REGISTRY_CA or PLUGIN_INSECURE: it needs ${needs.join(", and ")} (or set PLUGIN_BUILDER_DRIVER=docker-container, whose builder this run configures)`;
-}
-
-/** Whether the engine runs on this machine: DOCKER_HOST unset or a unix socket. */
-export function engineIsLocal(env: NodeJS.ProcessEnv): boolean {
-  const host = (env.DOCKER_HOST ?? "").trim();
-  return host === "" || host.startsWith("unix://");
 }
 
 /** The registries of `hosts` whose certs.d folder holds no `*.crt` (no CA the engine would trust). */

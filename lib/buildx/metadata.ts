@@ -9,10 +9,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { StepFailure } from "../errors.js";
+import { SHA256_DIGEST } from "../reference/digest.js";
 
 export type BuildxMetadata = Record<string, unknown>;
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * The digest of the manifest or index this build exported, if buildx names one: its descriptor's, else
@@ -22,10 +21,10 @@ export function manifestDigest(metadata: BuildxMetadata): string | undefined {
   const descriptor = metadata["containerimage.descriptor"];
   if (typeof descriptor === "object" && descriptor !== null) {
     const own = (descriptor as { digest?: unknown }).digest;
-    return typeof own === "string" && DIGEST.test(own) ? own : undefined;
+    return typeof own === "string" && SHA256_DIGEST.test(own) ? own : undefined;
   }
   const digest = metadata["containerimage.digest"];
-  if (typeof digest !== "string" || !DIGEST.test(digest)) return undefined;
+  if (typeof digest !== "string" || !SHA256_DIGEST.test(digest)) return undefined;
   return digest === metadata["containerimage.config.digest"] ? undefined : digest;
 }
 

@@ -1,38 +1,21 @@
 /**
- * The one place a `docker` command (buildx and its builder commands) is run. Argument
- * lists are built elsewhere by pure functions; this wrapper runs them with the given environment,
+ * How a `docker` command (buildx and its builder commands) is run. Argument lists are built elsewhere
+ * by pure functions; this runs them through the one exec (lib/exec/exec.ts) with the given environment,
  * streams their output live to our stderr (stdout stays free for `--json`), and turns a failure into a
  * {@link DockerCommandFailure} that quotes the command's last error line.
- *
- * node's own `spawn`, not execa: loading execa costs 150-200 ms of CPU per run (measured here), half of
- * the 300 ms this tool may add to a cached build; the little this wrapper needs (an environment, live
- * output, stop on abort with a SIGKILL after a grace period) is a few lines.
- *
- * Secrets never travel in argv: logins reach buildx through a DOCKER_CONFIG folder in the environment,
- * secret values through `--secret id=X,env=NAME` (buildx reads the variable itself).
  */
-import { spawn } from "node:child_process";
 import { StepFailure } from "../errors.js";
+import { type ExecOptions, type Exit, exec } from "../exec/exec.js";
 import { LineTail, lastErrorLine, stripAnsi } from "./last-error.js";
 
-export interface DockerCommandOptions {
-  /** The child's whole environment (nothing else is inherited). */
-  env: NodeJS.ProcessEnv;
-  cwd?: string;
-  /** Aborting it stops the command (SIGTERM, then SIGKILL after 5 s). */
-  signal?: AbortSignal;
+export interface DockerCommandOptions
+  extends Pick<ExecOptions, "env" | "cwd" | "signal" | "log" | "terminal"> {
   /** Where the live output goes, in whole lines (default: our stderr). */
   write?: (text: string) => void;
-  /** Applied to every line before it is written (the logger's secret masking). */
+  /** Applied to every line before it is written (the logger's secret masking), and to the command line. */
   mask?: (text: string) => string;
   /** What the command is, for the error message, e.g. "docker buildx build". */
   what?: string;
-  /**
-   * A person watches our stderr (a terminal): give it to the command as is, so that buildx sees a
-   * terminal and draws its live view (through a pipe it could only print plain lines). Its output is
-   * then neither masked nor kept for the error message: the person has just read it.
-   */
-  terminal?: boolean;
 }
 
 /** A `docker` command that exited non-zero or could not start: exit code 1, with its last error line. */
@@ -57,18 +40,6 @@ export interface DockerRunner {
 }
 
 const DOCKER = "docker";
-
-/** An argument as a shell would need it. */
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
-}
-
-/** `docker ...args` as the log shows it: each argument quoted where a shell would need it. */
-export function commandLine(args: readonly string[]): string {
-  return [DOCKER, ...args].map(shellQuote).join(" ");
-}
-
-const KILL_GRACE_MS = 5_000;
 
 /** Writes whole lines only, masked; the unfinished rest waits for its newline (or `flush`). */
 function lineWriter(write: (text: string) => void, mask: (text: string) => string) {
@@ -106,54 +77,6 @@ function failure(
   return new DockerCommandFailure(`${what} ${how}${reason ? `: ${reason}` : ""}`, lines, exitCode, { cause });
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-  stopped: boolean;
-}
-
-/** Spawns `docker`, feeds its output to `onData`, stops it when `signal` aborts; resolves when it is gone. */
-function runDocker(
-  args: readonly string[],
-  options: DockerCommandOptions,
-  onStdout: (data: Buffer) => void,
-  onStderr: (data: Buffer) => void,
-): Promise<Exit> {
-  return new Promise((resolvePromise) => {
-    if (options.signal?.aborted) {
-      resolvePromise({ code: null, signal: null, stopped: true });
-      return;
-    }
-    const child = spawn(DOCKER, [...args], {
-      env: options.env,
-      cwd: options.cwd,
-      stdio: ["ignore", "pipe", options.terminal ? "inherit" : "pipe"],
-    });
-    let stopped = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      stopped = true;
-      child.kill("SIGTERM");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-    options.signal?.addEventListener("abort", stop, { once: true });
-    child.stdout?.on("data", onStdout);
-    child.stderr?.on("data", onStderr);
-    let spawnError: Error | undefined;
-    child.on("error", (error) => {
-      spawnError = error;
-    });
-    // `close`, not `exit`: all output has been read by then.
-    child.on("close", (code, signal) => {
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener("abort", stop);
-      resolvePromise({ code, signal, error: spawnError, stopped });
-    });
-  });
-}
-
 function exitFailure(
   what: string,
   exit: Exit,
@@ -178,7 +101,11 @@ export const dockerRunner: DockerRunner = {
       tail.push(mask(text));
       out.push(text);
     };
-    const exit = await runDocker(args, options, onData, onData);
+    const exit = await exec(DOCKER, args, {
+      ...options,
+      onStdout: onData,
+      onStderr: onData,
+    });
     out.flush();
     const error = exitFailure(what, exit, tail, options.terminal);
     if (error) throw error;
@@ -189,12 +116,11 @@ export const dockerRunner: DockerRunner = {
     const mask = options.mask ?? ((text: string) => text);
     const tail = new LineTail();
     const stdout: Buffer[] = [];
-    const exit = await runDocker(
-      args,
-      options,
-      (data) => stdout.push(data),
-      (data) => tail.push(mask(data.toString("utf8"))),
-    );
+    const exit = await exec(DOCKER, args, {
+      ...options,
+      onStdout: (data) => stdout.push(data),
+      onStderr: (data) => tail.push(mask(data.toString("utf8"))),
+    });
     const error = exitFailure(what, exit, tail);
     if (error) throw error;
     return Buffer.concat(stdout).toString("utf8");

@@ -1,4 +1,4 @@
-import type { Settings } from "../config/settings.js";
+import { type SettingKey, SPEC_BY_KEY } from "../config/schema.js";
 
 /**
  * Command-line flags that set a setting: the highest-precedence source. Each flag names the setting it
@@ -7,17 +7,15 @@ import type { Settings } from "../config/settings.js";
 export interface FlagSpec {
   /** commander's flag syntax, e.g. `--tag <tag>`. */
   flags: string;
-  setting: keyof Settings;
+  setting: SettingKey;
   description: string;
-  /** Repeatable flag: values collect into a list. */
-  repeatable?: boolean;
+  /** The one value of this list setting's flag is a comma list (`--platform a,b`), as its variable's is. */
+  commaList?: boolean;
 }
 
-/** A flag as given on this command line. Values are raw strings (or true for a switch), parsed by the resolver. */
-export interface FlagValue {
-  setting: keyof Settings;
-  flag: string;
-  value: string | string[] | boolean;
+/** Whether a flag is repeatable: a list setting's flag collects its values, each kept whole. */
+export function isRepeatable(spec: FlagSpec): boolean {
+  return SPEC_BY_KEY.get(spec.setting)?.kind === "list" && !spec.commaList;
 }
 
 const image: FlagSpec[] = [
@@ -26,12 +24,7 @@ const image: FlagSpec[] = [
     setting: "repo",
     description: "image repository, e.g. registry.example.com/team/app",
   },
-  {
-    flags: "-t, --tag <tag>",
-    setting: "tags",
-    description: "tag (repeatable; default latest)",
-    repeatable: true,
-  },
+  { flags: "-t, --tag <tag>", setting: "tags", description: "tag (repeatable; default latest)" },
   { flags: "--registry <host>", setting: "registry", description: "registry to log in to" },
   {
     flags: "--username <name>",
@@ -90,32 +83,17 @@ export const buildFlags: FlagSpec[] = [
   ...image,
   { flags: "-f, --file <path>", setting: "dockerfile", description: "Dockerfile (default Dockerfile)" },
   { flags: "--target <stage>", setting: "target", description: "build stage to build" },
+  { flags: "--build-arg <KEY=VALUE>", setting: "buildArgs", description: "build argument (repeatable)" },
+  { flags: "--label <k=v>", setting: "labels", description: "image label (repeatable)" },
   {
-    flags: "--build-arg <KEY=VALUE>",
-    setting: "buildArgs",
-    description: "build argument (repeatable)",
-    repeatable: true,
+    flags: "--platform <list>",
+    setting: "platforms",
+    description: "target platforms, comma-separated",
+    commaList: true,
   },
-  { flags: "--label <k=v>", setting: "labels", description: "image label (repeatable)", repeatable: true },
-  { flags: "--platform <list>", setting: "platforms", description: "target platforms, comma-separated" },
-  {
-    flags: "--cache-from <spec>",
-    setting: "cacheFrom",
-    description: "cache source (repeatable)",
-    repeatable: true,
-  },
-  {
-    flags: "--cache-to <spec>",
-    setting: "cacheTo",
-    description: "cache destination (repeatable)",
-    repeatable: true,
-  },
-  {
-    flags: "--add-host <host:ip>",
-    setting: "addHost",
-    description: "extra /etc/hosts entry (repeatable)",
-    repeatable: true,
-  },
+  { flags: "--cache-from <spec>", setting: "cacheFrom", description: "cache source (repeatable)" },
+  { flags: "--cache-to <spec>", setting: "cacheTo", description: "cache destination (repeatable)" },
+  { flags: "--add-host <host:ip>", setting: "addHost", description: "extra /etc/hosts entry (repeatable)" },
   { flags: "--no-cache", setting: "noCache", description: "do not use the build cache" },
   { flags: "--dry-run", setting: "dryRun", description: "build, do not push (= --no-push)" },
   { flags: "--no-push", setting: "dryRun", description: "build, do not push (= --dry-run)" },
@@ -136,19 +114,16 @@ export const buildFlags: FlagSpec[] = [
     flags: "--buildx-option <arg>",
     setting: "buildxOptions",
     description: "extra buildx build argument, kept whole (repeatable)",
-    repeatable: true,
   },
   {
     flags: "--secret-from-env <id=ENV>",
     setting: "secretsFromEnv",
     description: "build secret from an environment variable (repeatable)",
-    repeatable: true,
   },
   {
     flags: "--secret-from-file <id=path>",
     setting: "secretsFromFile",
     description: "build secret from a file (repeatable)",
-    repeatable: true,
   },
   ...signing,
   { flags: "--auto-tag", setting: "autoTag", description: "tags from the git tag (1, 1.2, 1.2.3) or latest" },

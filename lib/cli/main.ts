@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from "commander";
+import type { FlagValue } from "../config/layers.js";
 import { parseBool } from "../config/parse.js";
 import { secretEnvValues } from "../config/secrets.js";
 import { exitCodeOf, messageOf, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SecretMask } from "../secret-mask.js";
-import { buildFlags, commonFlags, type FlagSpec, type FlagValue, pushFlags, pushOnlyFlags } from "./flags.js";
+import { buildFlags, commonFlags, type FlagSpec, isRepeatable, pushFlags, pushOnlyFlags } from "./flags.js";
 import { packageVersion } from "./version.js";
 
 /** What the command line asked for: one command, its flags as settings, and the stage settings file. */
@@ -24,7 +25,7 @@ export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv, secrets: S
 function addFlags(command: Command, specs: FlagSpec[]): void {
   for (const spec of specs) {
     const option = new Option(spec.flags, spec.description);
-    if (spec.repeatable)
+    if (isRepeatable(spec))
       option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
     command.addOption(option);
   }

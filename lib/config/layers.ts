@@ -3,11 +3,10 @@
  * by `resolveSettings` (defaults < settings file < `.tags` < environment < flags); the highest layer that
  * sets a setting gives its whole value (lists are not merged across sources).
  */
-import type { FlagValue } from "../cli/flags.js";
 import { UsageError } from "../errors.js";
 import { type ListForm, parseBool, parseList } from "./parse.js";
 import { SETTINGS, type SettingKey, type SettingSpec, type SettingValue, SPEC_BY_KEY } from "./schema.js";
-import type { SettingSource } from "./settings.js";
+import type { RunContext, SettingSource, Settings } from "./settings.js";
 
 export interface Resolved {
   value: SettingValue;
@@ -15,6 +14,16 @@ export interface Resolved {
 }
 
 export type Layer = Map<SettingKey, Resolved>;
+
+/**
+ * A flag as given on the command line. Values are raw strings (or true for a switch), parsed by the
+ * resolver. Its shape is the resolver's: cli/ fills it in, so config/ needs nothing from cli/.
+ */
+export interface FlagValue {
+  setting: keyof Settings;
+  flag: string;
+  value: string | string[] | boolean;
+}
 
 /** A value as a source wrote it, before parsing: a string, or a list of items (an INI `key[]` array). */
 export interface RawValue {
@@ -128,8 +137,24 @@ export function defaultLayer(): Layer {
   const layer: Layer = new Map();
   for (const spec of SETTINGS) {
     if (spec.default === undefined) continue;
-    const value = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    // A fresh list each time: a run's settings must not share (and change) the table's.
+    const value = typeof spec.default === "object" ? [...spec.default] : spec.default;
     layer.set(spec.key, { value, source: { kind: "default" } });
   }
   return layer;
+}
+
+/**
+ * The settings a layer's values make. The one place a value becomes a field of {@link Settings}: the
+ * type is derived from the table whose rows parsed the values (by kind), so each value has its row's type.
+ */
+export function settingsOf(layer: Layer, run: RunContext): Settings {
+  const values: Record<string, unknown> = { run };
+  for (const [key, { value }] of layer) values[key] = value;
+  return values as unknown as Settings;
+}
+
+/** The settings with nothing set: the plugin's defaults, and no CI context. */
+export function defaultSettings(): Settings {
+  return settingsOf(defaultLayer(), {});
 }

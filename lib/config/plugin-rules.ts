@@ -11,9 +11,9 @@
  *
  * Each rule that changes a value says so in a warning or in the value's source note (`config` shows it).
  */
-import { DOCKER_HUB, normalizeRegistryHost } from "../registry/reference.js";
+import { DOCKER_HUB, normalizeRegistryHost, registryHostOf } from "../reference/host.js";
 import { settingName } from "./provenance.js";
-import { joinRepo, registryKindOf, registryPrefixOf, repoNamesRegistry } from "./registry-kind.js";
+import { joinRepo, registryKindOf, registryPrefixOf } from "./registry-kind.js";
 import type { ResolvedSettings, SettingSource } from "./settings.js";
 
 function isSet(source: SettingSource | undefined): source is SettingSource {
@@ -61,7 +61,7 @@ function joinRepository(resolved: ResolvedSettings): void {
   const kind = registryKindOf(settings.registryType, registry);
   if (!kind) {
     // A Docker registry step: the plugin pushes a bare repo to Docker Hub; PLUGIN_REGISTRY is only the login.
-    if (!repoNamesRegistry(repo) && registryHost !== DOCKER_HUB) {
+    if (registryHostOf(repo) === undefined && registryHost !== DOCKER_HUB) {
       const hub = `docker.io/${repo.includes("/") ? repo : `library/${repo}`}`;
       warnings.push(
         `${settingName("repo", sources)}=${repo} names no registry, so the image goes to Docker Hub (${hub}), not to ${settingName("registry", sources)}=${registry}, which is only where the login goes (as in the plugin). To push to that registry write ${settingName("repo", sources)}=${registryPrefixOf(registry)}/${repo}`,

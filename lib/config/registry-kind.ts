@@ -7,6 +7,7 @@
  * starts with the registry. The plain plugin (a Docker registry step) never joins: a bare repo goes to
  * Docker Hub whatever PLUGIN_REGISTRY says, which only chooses where the login goes. Pure functions.
  */
+import { normalizeRegistryHost, registryHostOf } from "../reference/host.js";
 
 export type RegistryKind = "ecr" | "gcr" | "gar" | "acr";
 
@@ -23,17 +24,6 @@ const KIND_NAMES: Readonly<Record<string, RegistryKind>> = {
   gar: "gar",
   acr: "acr",
 };
-
-/** `host[:port]` of a registry as users write it (`https://x/`, `gcr.io/project`), in lower case. */
-export function registryHostOf(registry: string): string {
-  return (
-    registry
-      .trim()
-      .replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")
-      .split("/")[0]
-      ?.toLowerCase() ?? ""
-  );
-}
 
 /** The registry as the wrappers join it: without a scheme and without trailing slashes. */
 export function registryPrefixOf(registry: string): string {
@@ -68,16 +58,8 @@ export function registryKindOf(
     const kind = KIND_NAMES[typed];
     return kind ? { kind, because: `PLUGIN_REGISTRY_TYPE=${registryType?.trim()}` } : undefined;
   }
-  const kind = registry ? kindOfHost(registryHostOf(registry)) : undefined;
+  const kind = registry ? kindOfHost(normalizeRegistryHost(registry)) : undefined;
   return kind ? { kind, because: `the ${kind.toUpperCase()} host in PLUGIN_REGISTRY` } : undefined;
-}
-
-/** Whether the first component of a repo names a registry host (docker's rule: a dot, a port, or localhost). */
-export function repoNamesRegistry(repo: string): boolean {
-  const trimmed = repo.trim();
-  if (!trimmed.includes("/")) return false;
-  const first = trimmed.split("/")[0] ?? "";
-  return first.includes(".") || first.includes(":") || first === "localhost";
 }
 
 export type RepoJoin =
@@ -102,7 +84,8 @@ export function joinRepo(kind: RegistryKind, registry: string, repo: string): Re
   const prefix = registryPrefixOf(registry);
   const trimmed = repo.trim();
   if (prefix === "" || trimmed === "" || trimmed.startsWith(prefix)) return { kind: "as-is" };
-  if (repoNamesRegistry(trimmed)) return { kind: "other-registry", repoHost: trimmed.split("/")[0] ?? "" };
+  const repoHost = registryHostOf(trimmed);
+  if (repoHost !== undefined) return { kind: "other-registry", repoHost };
   const joined =
     kind === "gcr" || kind === "gar"
       ? `${prefix}/${trimmed}`.replace(/\/{2,}/g, "/").replace(/\/+$/, "")

@@ -1,17 +1,25 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import dotenv from "dotenv";
-import type { FlagValue } from "../cli/flags.js";
 import { UsageError } from "../errors.js";
 import { autoTags } from "./auto-tag.js";
 import { ignoredEnvironment, ignoredWarnings } from "./ignored.js";
-import { defaultLayer, environmentLayer, flagLayer, type Layer, type RawLayer, settle } from "./layers.js";
+import {
+  defaultLayer,
+  environmentLayer,
+  type FlagValue,
+  flagLayer,
+  type Layer,
+  type RawLayer,
+  settingsOf,
+  settle,
+} from "./layers.js";
 import { parseList } from "./parse.js";
 import { applyPluginRules } from "./plugin-rules.js";
 import { settingName } from "./provenance.js";
 import { readRunContext } from "./run-context.js";
 import { SETTINGS } from "./schema.js";
-import type { ResolvedSettings, SettingSource, Settings } from "./settings.js";
+import type { ResolvedSettings, SettingSource, ValidatedSettings } from "./settings.js";
 import { readSettingsFile } from "./settings-file.js";
 import { unknownVariableWarnings } from "./unknown-variables.js";
 import { validateSettings } from "./validate.js";
@@ -69,7 +77,7 @@ function stack(layers: Layer[]): Layer {
 }
 
 /** Resolves and validates the settings of one run. Throws UsageError (exit 2) for bad input. */
-export async function resolveSettings(input: ResolveInput): Promise<ResolvedSettings> {
+export async function resolveSettings(input: ResolveInput): Promise<ValidatedSettings> {
   const { cwd } = input;
   const env = await withEnvFile(input.env, cwd);
   const warnings: string[] = [];
@@ -106,7 +114,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     flagLayer(input.flags),
   ]);
 
-  const values: Record<string, unknown> = {};
+  const given: Layer = new Map();
   const sources: ResolvedSettings["sources"] = {};
   for (const spec of SETTINGS) {
     const entry = merged.get(spec.key);
@@ -116,7 +124,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     // A key given as its content (PLUGIN_SIGN_KEY) is not a path.
     if (spec.path && typeof value === "string" && value !== "" && value !== "-" && !spec.secretWhen?.(value))
       value = resolve(cwd, value);
-    values[spec.key] = value;
+    given.set(spec.key, { value, source: entry.source });
     sources[spec.key] = entry.source;
   }
 
@@ -125,8 +133,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     context.run.stepName = input.step;
     context.sources.stepName = { kind: "flag", name: "--step" };
   }
-  values.run = context.run;
-  const settings = values as unknown as Settings;
+  const settings = settingsOf(given, context.run);
   const resolved: ResolvedSettings = { settings, sources, warnings, runSources: context.sources, env };
 
   if (settings.autoTag) {
@@ -151,11 +158,6 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
 
   applyPluginRules(resolved);
 
-  if (settings.tarPath && !settings.dryRun && !settings.pushOnly) {
-    warnings.push(
-      `${settingName("tarPath", sources)} is set but ${settingName("dryRun", sources)} is not true: the image is pushed and no tarball is written`,
-    );
-  }
   if (settings.signKey && settings.dryRun && !settings.pushOnly) {
     warnings.push(
       `${settingName("signKey", sources)} is set but ${settingName("dryRun", sources)} is true: nothing is pushed, so nothing is signed (sign in the step that pushes)`,
@@ -167,6 +169,5 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     );
   }
 
-  await validateSettings(resolved, cwd);
-  return resolved;
+  return { ...resolved, parsed: await validateSettings(resolved, cwd) };
 }

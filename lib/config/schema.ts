@@ -9,11 +9,8 @@
  */
 
 import type { ListForm } from "./parse.js";
-import type { Settings } from "./settings.js";
 
-/** A setting of {@link Settings} read from the sources (all but `run`, which is the CI context). */
-export type SettingKey = Exclude<keyof Settings, "run">;
-
+/** A value as the sources give it, parsed: what a setting of each kind holds. */
 export type SettingValue = string | boolean | string[];
 
 /** One environment variable of a setting. `form` overrides the setting's list form for this variable. */
@@ -22,17 +19,19 @@ export interface EnvName {
   form?: ListForm;
 }
 
-export interface SettingSpec {
-  key: SettingKey;
+/** One row of the table below, whatever its key (the table's keys make {@link SettingKey}). */
+interface SettingRow {
+  key: string;
   kind: "string" | "bool" | "list";
   /** Variables in precedence order. With `concat`, every variable set contributes (in this order). */
-  env: EnvName[];
+  env: readonly EnvName[];
   /** For lists: how one string is split (see {@link ListForm}); default `comma`. */
   form?: ListForm;
   /** The lists of all `env` variables are joined instead of the first one winning. */
   concat?: boolean;
-  default?: SettingValue;
-  /** Allowed values (checked by validation, which names the setting). */
+  /** Without a default, the setting is optional (undefined when no source sets it). */
+  default?: string | boolean | readonly string[];
+  /** Allowed values (checked by validation, which names the setting); also the setting's type. */
   oneOf?: readonly string[];
   /** Never printed: `config` shows `***`. */
   secret?: boolean;
@@ -57,7 +56,7 @@ export function isPemContent(value: string): boolean {
 const env = (...names: (string | EnvName)[]): EnvName[] =>
   names.map((name) => (typeof name === "string" ? { name } : name));
 
-export const SETTINGS: readonly SettingSpec[] = [
+const TABLE = [
   // -- mode
   {
     key: "dryRun",
@@ -130,6 +129,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     summary: "push-only through the registry API or the engine",
   },
 
+  // As written (30m, 90s): validation checks it, push-deadline.ts reads it with parseDuration.
   {
     key: "pushTimeout",
     kind: "string",
@@ -175,6 +175,7 @@ export const SETTINGS: readonly SettingSpec[] = [
 
   // -- image
   { key: "repo", kind: "string", env: env("PLUGIN_REPO"), summary: "image repository" },
+  // With PLUGIN_AUTO_TAG, resolveSettings replaces the tags by the auto tags.
   {
     key: "tags",
     primary: "PLUGIN_TAGS",
@@ -675,6 +676,7 @@ export const SETTINGS: readonly SettingSpec[] = [
 
   // -- this run
   { key: "json", kind: "bool", env: [], default: false, summary: "one JSON result on stdout" },
+  // Not PLUGIN_DEBUG: the plugin passes that to the daemon it starts, so it is ignored here.
   {
     key: "debug",
     kind: "bool",
@@ -682,7 +684,33 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: false,
     summary: "debug lines",
   },
-];
+] as const satisfies readonly SettingRow[];
+
+type Row = (typeof TABLE)[number];
+
+/** A setting read from the sources (every one of {@link Settings} but `run`, which is the CI context). */
+export type SettingKey = Row["key"];
+
+/** The type a row's value has: its kind's, narrowed to `oneOf` when the values are fixed. */
+type ValueOf<R extends Row> = R extends { kind: "bool" }
+  ? boolean
+  : R extends { kind: "list" }
+    ? string[]
+    : R extends { oneOf: readonly (infer V)[] }
+      ? V
+      : string;
+
+/** The settings the table describes: a setting with a default always has a value, one without may not. */
+export type SettingValues = { [R in Extract<Row, { default: unknown }> as R["key"]]: ValueOf<R> } & {
+  [R in Exclude<Row, { default: unknown }> as R["key"]]?: ValueOf<R>;
+};
+
+export interface SettingSpec extends SettingRow {
+  key: SettingKey;
+}
+
+/** Every setting, in the order `config` shows them. */
+export const SETTINGS: readonly SettingSpec[] = TABLE;
 
 /** The spec of each setting, by key. */
 export const SPEC_BY_KEY: ReadonlyMap<SettingKey, SettingSpec> = new Map(SETTINGS.map((s) => [s.key, s]));

@@ -9,17 +9,11 @@ import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkCloudLogin } from "../auth/cloud-login.js";
 import { UsageError } from "../errors.js";
-import {
-  isRegistryHost,
-  normalizeRegistryHost,
-  parseRepository,
-  SHA256_DIGEST,
-  TAG_PATTERN,
-} from "../registry/reference.js";
+import { isRegistryHost, normalizeRegistryHost } from "../reference/host.js";
 import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
-import { parseDuration } from "./duration.js";
+import { type ParsedSettings, parseSettings } from "./parsed.js";
 import { settingName, userSettingNames } from "./provenance.js";
-import { isPemContent, type SettingKey } from "./schema.js";
+import { isPemContent, type SettingKey, SPEC_BY_KEY } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
 
 /** `os/arch[/variant]` as the OCI image index spells a platform (lower-case words, digits, `_`). */
@@ -64,8 +58,21 @@ async function whyNotWritable(file: string, example: string): Promise<string | u
   }
 }
 
+/** Whether `value` is one the schema allows for the setting (`oneOf`); any value when it lists none. */
+function allowed(key: SettingKey, value: string): boolean {
+  return SPEC_BY_KEY.get(key)?.oneOf?.includes(value) ?? true;
+}
+
 /** Problems with the settings; empty when they are valid. */
 export async function findProblems(resolved: ResolvedSettings, cwd: string): Promise<Problem[]> {
+  return (await check(resolved, cwd)).problems;
+}
+
+/** The settings' problems, and what their structured values parse into. */
+async function check(
+  resolved: ResolvedSettings,
+  cwd: string,
+): Promise<{ problems: Problem[]; parsed: ParsedSettings }> {
   const { settings, sources } = resolved;
   const problems: Problem[] = [];
   const name = (key: SettingKey) => settingName(key, sources);
@@ -103,20 +110,14 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
       "sourcePlatform",
     );
   }
-  if (!["docker", "oci"].includes(settings.outputFormat)) {
+  if (!allowed("outputFormat", settings.outputFormat)) {
     add(
       `${name("outputFormat")} is "${settings.outputFormat}": the tarball format is docker or oci`,
       "outputFormat",
     );
   }
-  if (!["registry", "daemon"].includes(settings.pushVia)) {
+  if (!allowed("pushVia", settings.pushVia)) {
     add(`${name("pushVia")} is "${settings.pushVia}": push via registry (default) or daemon`, "pushVia");
-  }
-  if (parseDuration(settings.pushTimeout) === undefined) {
-    add(
-      `${name("pushTimeout")} is ${JSON.stringify(settings.pushTimeout)}, which is not a duration: give e.g. 90s, 10m, 1h, 1h30m or a number of seconds (default 30m)`,
-      "pushTimeout",
-    );
   }
   if (settings.tarPath && settings.dryRun) {
     const why = await whyNotWritable(settings.tarPath, "image.tar");
@@ -134,12 +135,6 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     const why = await whyNotWritable(file, example);
     if (why) add(`${name(key)}: ${why}; nothing was built or pushed`, key);
   }
-  if (settings.expectedDigest !== undefined && !SHA256_DIGEST.test(settings.expectedDigest)) {
-    add(
-      `${name("expectedDigest")} is "${settings.expectedDigest}": give the image digest as sha256:<64 lower-case hex digits>`,
-      "expectedDigest",
-    );
-  }
 
   // -- the image (a bake file names its own images; with push-only too it is refused above)
   const bakes = Boolean(settings.bakeFile);
@@ -156,14 +151,8 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
         "repo",
       );
     }
-  } else {
-    try {
-      parseRepository(settings.repo, name("repo"));
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      add(error.message, "repo");
-    }
   }
+  const parsed = parseSettings(settings, name, (message, key) => add(message, key));
   // -- the registries logged in to: a login for a cloud registry goes to the host its name says
   for (const key of ["registry", "baseImageRegistry"] as const) {
     const registry = settings[key]?.trim();
@@ -176,14 +165,6 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
           `${name(key)} has credentials before an @ in it: give the registry alone (e.g. registry.example.com) and the login in PLUGIN_USERNAME and PLUGIN_PASSWORD`
         : `${name(key)} names the registry "${registry}", whose host "${host}" is not a registry host (letters, digits, - and . or an [IPv6] address, with an optional :port); nothing is logged in to or pushed`,
       key,
-    );
-  }
-  const badTags = settings.tags.filter((tag) => !TAG_PATTERN.test(tag));
-  if (badTags.length > 0) {
-    add(
-      `${name("tags")}: ${badTags.map((t) => JSON.stringify(t)).join(", ")} ${badTags.length === 1 ? "is not a valid tag" : "are not valid tags"}: ` +
-        "a tag is up to 128 letters, digits, _ . - and starts with a letter, digit or _",
-      "tags",
     );
   }
   if (!settings.pushOnly && !bakes && settings.tags.length === 0 && !settings.dryRun) {
@@ -296,13 +277,16 @@ export async function findProblems(resolved: ResolvedSettings, cwd: string): Pro
     if (!(error instanceof UsageError)) throw error;
     problems.push({ message: error.message });
   }
-  return problems;
+  return { problems, parsed };
 }
 
-/** Throws one UsageError listing every problem, naming the settings involved. */
-export async function validateSettings(resolved: ResolvedSettings, cwd: string): Promise<void> {
-  const problems = await findProblems(resolved, cwd);
-  if (problems.length === 0) return;
+/**
+ * The settings' structured values, parsed; throws one UsageError listing every problem, naming the
+ * settings involved.
+ */
+export async function validateSettings(resolved: ResolvedSettings, cwd: string): Promise<ParsedSettings> {
+  const { problems, parsed } = await check(resolved, cwd);
+  if (problems.length === 0) return parsed;
   const first = problems[0] as Problem;
   if (problems.length === 1) throw new UsageError(first.message, first.setting);
   throw new UsageError(

@@ -8,13 +8,16 @@
  * image it just loaded, which costs about a second on every run. An image that existed before is never
  * removed (removing a name only deletes an image that has no other name left, i.e. one this run brought in).
  */
+
+import type { Engine } from "../engine/engine.js";
+import { asEngineFailure, engineMessage, httpStatusOf, isConnectionError } from "../engine/failure.js";
 import type { Logger } from "../log.js";
-import { asEngineFailure, type Engine, engineMessage, httpStatusOf, isConnectionError } from "./engine.js";
+import { splitTag } from "../reference/name.js";
 
 /** The image ID a name points at in the engine, or undefined when there is no such image. */
 export async function imageIdOf(engine: Engine, name: string): Promise<string | undefined> {
   try {
-    const info = (await engine.docker.getImage(name).inspect()) as { Id?: string };
+    const info = (await (await engine.client()).getImage(name).inspect()) as { Id?: string };
     return info.Id;
   } catch (error) {
     if (httpStatusOf(error) === 404) return undefined;
@@ -27,18 +30,12 @@ function messageOfEngine(engine: Engine, error: unknown): string {
   return engineMessage(error);
 }
 
-/** Pure: `repo:tag` split at the tag's colon (a colon before the last `/` is a registry port). */
-export function splitNameTag(name: string): { repo: string; tag: string } {
-  const slash = name.lastIndexOf("/");
-  const colon = name.lastIndexOf(":");
-  if (colon > slash) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
-  return { repo: name, tag: "latest" };
-}
-
 /** The `repo@sha256:…` references the engine records for an image (the classic store adds one per push). */
 async function repoDigestsOf(engine: Engine, image: string): Promise<string[] | undefined> {
   try {
-    const info = (await engine.docker.getImage(image).inspect()) as { RepoDigests?: string[] | null };
+    const info = (await (await engine.client()).getImage(image).inspect()) as {
+      RepoDigests?: string[] | null;
+    };
     return info.RepoDigests ?? [];
   } catch (error) {
     if (httpStatusOf(error) === 404) return undefined;
@@ -102,9 +99,9 @@ export class ImageNames {
   /** Points `name` (`repo:tag`) at `image` (an ID or a name), remembering what it pointed at. */
   async tag(image: string, name: string): Promise<void> {
     await this.remember(name);
-    const { repo, tag } = splitNameTag(name);
+    const { name: repo, tag = "latest" } = splitTag(name);
     try {
-      await this.engine.docker.getImage(image).tag({ repo, tag });
+      await (await this.engine.client()).getImage(image).tag({ repo, tag });
     } catch (error) {
       throw asEngineFailure(this.engine, `tagging ${image} as ${name}`, error);
     }
@@ -121,11 +118,11 @@ export class ImageNames {
         if (current === previous) continue;
         if (previous === undefined && outcome.succeeded && this.keptWhenNew.has(name)) continue;
         if (previous === undefined) {
-          await this.engine.docker.getImage(name).remove();
+          await (await this.engine.client()).getImage(name).remove();
           logger.debug(`removed the temporary name ${name} from the engine`);
         } else {
-          const { repo, tag } = splitNameTag(name);
-          await this.engine.docker.getImage(previous).tag({ repo, tag });
+          const { name: repo, tag = "latest" } = splitTag(name);
+          await (await this.engine.client()).getImage(previous).tag({ repo, tag });
           logger.debug(`pointed ${name} back at ${previous}`);
         }
       } catch (error) {
@@ -142,7 +139,7 @@ export class ImageNames {
       try {
         for (const reference of (await repoDigestsOf(this.engine, imageId)) ?? []) {
           if (previous.has(reference)) continue;
-          await this.engine.docker.getImage(reference).remove({ noprune: true });
+          await (await this.engine.client()).getImage(reference).remove({ noprune: true });
           logger.debug(`removed the digest reference ${reference} the push added`);
         }
       } catch (error) {
@@ -162,9 +159,11 @@ export class ImageNames {
     for (const [id, existed] of this.imagesBefore) {
       if (existed) continue;
       try {
-        const info = (await this.engine.docker.getImage(id).inspect()) as { RepoTags?: string[] | null };
+        const info = (await (await this.engine.client()).getImage(id).inspect()) as {
+          RepoTags?: string[] | null;
+        };
         if ((info.RepoTags ?? []).length > 0) continue;
-        await this.engine.docker.getImage(id).remove();
+        await (await this.engine.client()).getImage(id).remove();
         logger.debug(`removed the image ${id} the failed run had loaded`);
       } catch (error) {
         if (httpStatusOf(error) === 404) continue;

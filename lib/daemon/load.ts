@@ -5,10 +5,12 @@
  * https://docs.docker.com/reference/api/engine/version/v1.45/#tag/Image/operation/ImageLoad
  */
 import { createReadStream } from "node:fs";
+import type { Engine } from "../engine/engine.js";
+import { asEngineFailure } from "../engine/failure.js";
 import type { ProgressEvent, ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
 import { ProtocolError } from "../protocol-error.js";
-import { asEngineFailure, type Engine } from "./engine.js";
+import { SHA256_DIGEST_TEXT } from "../reference/digest.js";
 import { EngineStreamError, type JsonMessage, readJsonMessages } from "./json-messages.js";
 
 export interface LoadedImages {
@@ -19,7 +21,7 @@ export interface LoadedImages {
 }
 
 const LOADED_NAME = /^Loaded image: (.+)$/;
-const LOADED_ID = /^Loaded image ID: (sha256:[a-f0-9]{64})$/;
+const LOADED_ID = new RegExp(`^Loaded image ID: (${SHA256_DIGEST_TEXT})$`);
 
 /** Pure: adds what one message of the load stream reports to `loaded`. */
 export function collectLoaded(message: JsonMessage, loaded: LoadedImages): void {
@@ -73,7 +75,7 @@ export async function loadTarball(
   // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   try {
-    const response = await engine.docker.loadImage(stream, {
+    const response = await (await engine.client()).loadImage(stream, {
       quiet: false,
       ...(signal ? { abortSignal: signal } : {}),
     });

@@ -5,6 +5,7 @@
  * "Mounted from …").
  */
 import type { ProgressEvent } from "../progress/events.js";
+import { SHA256_DIGEST_TEXT } from "../reference/digest.js";
 import type { JsonMessage } from "./json-messages.js";
 
 /** Pure: blob sizes by the short id the engine prints (the first 12 hex digits of the digest). */
@@ -13,7 +14,7 @@ export function sizesByShortId(blobs: readonly { digest: string; size: number }[
 }
 
 /** `TAG: digest: sha256:… size: N`: the line the engine writes once the manifest is pushed. */
-const PUSHED_DIGEST = /^(\S+): digest: (sha256:[a-f0-9]{64}) size: \d+/;
+const PUSHED_DIGEST = new RegExp(`^(\\S+): digest: (${SHA256_DIGEST_TEXT}) size: \\d+`);
 
 /** Pure: the tag and manifest digest a push message reports, from `aux` (classic store) or the status line (containerd store, which sends no `aux`). */
 export function pushedDigestOf(message: JsonMessage): { tag?: string; digest: string } | undefined {

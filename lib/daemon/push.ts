@@ -5,9 +5,10 @@
  * https://docs.docker.com/reference/api/engine/version/v1.45/#tag/Image/operation/ImagePush
  */
 import type Dockerode from "dockerode";
+import type { Engine } from "../engine/engine.js";
+import { asEngineFailure } from "../engine/failure.js";
 import type { ProgressSink } from "../progress/events.js";
 import { ProtocolError, type ProtocolErrorKind } from "../protocol-error.js";
-import { asEngineFailure, type Engine } from "./engine.js";
 import { EngineStreamError, readJsonMessages } from "./json-messages.js";
 import { EngineProgress, pushedDigestOf } from "./progress.js";
 
@@ -61,7 +62,7 @@ export async function pushTag(
   let digest: string | undefined;
   try {
     // The auth goes in `authconfig.base64` as is: dockerode puts it in the header and not in the URL.
-    const response = (await engine.docker.getImage(repository).push({
+    const response = (await (await engine.client()).getImage(repository).push({
       tag,
       authconfig: { base64: options.authHeader },
       ...(options.signal ? { abortSignal: options.signal } : {}),

@@ -3,7 +3,7 @@
  * engine logs in for that request only (no `docker login`, nothing written to a docker config).
  * https://docs.docker.com/reference/api/engine/version/v1.45/#section/Authentication
  */
-import type { Credential } from "../auth/credential.js";
+import type { Credential } from "../registry/credential.js";
 
 /** The AuthConfig fields the engine reads (api/types/registry.AuthConfig). */
 export interface EngineAuthConfig {

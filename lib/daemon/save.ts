@@ -17,9 +17,9 @@ import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type Dockerode from "dockerode";
+import type { Engine } from "../engine/engine.js";
+import { asEngineFailure } from "../engine/failure.js";
 import { ProtocolError } from "../protocol-error.js";
-import { asEngineFailure, type Engine } from "./engine.js";
-import { engineAddressFromEnv } from "./engine-address.js";
 
 const BLOCK = 512;
 
@@ -46,18 +46,11 @@ async function readTail(path: string): Promise<{ size: number; tail: Buffer }> {
   }
 }
 
-function engineOf(docker: Dockerode | Engine): Engine {
-  if ("docker" in docker && "address" in docker) return docker;
-  // A bare client: name the address the environment gives, for messages.
-  return { docker: docker as Dockerode, address: engineAddressFromEnv(process.env) };
-}
-
 /**
  * Saves the images `names` (names or IDs) from the engine into one tarball at `dest`, streaming.
  * Fails with the engine's message (a missing name, a full disk) and leaves no partial file.
  */
-export async function saveImages(docker: Dockerode | Engine, names: string[], dest: string): Promise<void> {
-  const engine = engineOf(docker);
+export async function saveImages(engine: Engine, names: string[], dest: string): Promise<void> {
   if (names.length === 0) throw new ProtocolError("bad-request", "saving images: no image name given");
   await mkdir(dirname(dest), { recursive: true });
   const temp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString("hex")}.partial`);
@@ -66,7 +59,7 @@ export async function saveImages(docker: Dockerode | Engine, names: string[], de
     let response: Readable;
     try {
       // `GET /images/get?names=…` (dockerode's getImages, which its typings leave out).
-      const client = engine.docker as Dockerode & {
+      const client = (await engine.client()) as Dockerode & {
         getImages(options: { names: string[] }): Promise<NodeJS.ReadableStream>;
       };
       response = (await client.getImages({ names })) as unknown as Readable;

@@ -9,53 +9,35 @@
  * digest, reports none in bake mode at all).
  */
 import { join } from "node:path";
-import type { CredentialSource } from "../auth/credential.js";
 import { buildxBakeArgs } from "../buildx/bake-args.js";
 import { type BakeTarget, bakeTargets } from "../buildx/bake-metadata.js";
 import { readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import { commandLine, type DockerRunner } from "../buildx/runner.js";
 import type { ResolvedSettings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
+import { splitTag } from "../reference/name.js";
 import { planBake } from "./bake-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 
 export interface BakeDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
-  cwd?: string;
-  runner?: DockerRunner;
-  credentials?: CredentialSource;
-  /** Where `--json` goes. Default: stdout. */
-  writeStdout?: (text: string) => void;
-  /** Whether a person watches stderr (buildx's tty progress). Default: process.stderr.isTTY. */
-  stderrIsTty?: boolean;
-  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
-  handleSignals?: boolean;
-}
-
-/** `registry/repo:tag` as repository and tag (a colon before the last `/` is a port). */
-function splitTag(image: string): { repo: string; tag?: string } {
-  const colon = image.lastIndexOf(":");
-  return colon > image.lastIndexOf("/")
-    ? { repo: image.slice(0, colon), tag: image.slice(colon + 1) }
-    : { repo: image };
 }
 
 /** The one target's image as the result names it: its repository and tags, when they share one repository. */
 function namesOf(target: BakeTarget): { image?: string; tags: string[] } {
   const parts = target.images.map(splitTag);
-  const repos = new Set(parts.map((part) => part.repo));
+  const repos = new Set(parts.map((part) => part.name));
   if (repos.size !== 1) return { tags: [] };
   return { image: [...repos][0], tags: parts.flatMap((part) => (part.tag ? [part.tag] : [])) };
 }
 
 export async function runBake(resolved: ResolvedSettings, deps: BakeDeps): Promise<StepResult> {
   const { logger, env } = deps;
-  const cwd = deps.cwd ?? process.cwd();
+  const cwd = process.cwd();
   const plan = planBake(resolved);
   const { settings } = plan;
   // ECR repository creation and policies follow PLUGIN_REPO, as in the plugin's ECR wrapper.
@@ -64,14 +46,14 @@ export async function runBake(resolved: ResolvedSettings, deps: BakeDeps): Promi
   for (const warning of plan.warnings) logger.warn(warning);
   for (const note of plan.notes) logger.info(note);
 
-  const progress = progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY));
+  const progress = progressMode(env, Boolean(process.stderr.isTTY));
   const result = await withBuildSession(settings, { ...deps, cwd }, { preparesPush }, async (session) => {
     const metadataFile = join(session.workDir, "metadata.json");
     const args = buildxBakeArgs(settings, { builder: session.builder, push: plan.push, metadataFile });
-    logger.info(`+ ${commandLine(args)}`);
     await session.runner.stream(args, {
       ...session.command,
       what: "docker buildx bake",
+      log: (line) => logger.info(line),
       // buildx's own live view needs the terminal itself; `auto` means a person watches.
       terminal: progress === "auto",
     });
@@ -79,7 +61,7 @@ export async function runBake(resolved: ResolvedSettings, deps: BakeDeps): Promi
     if (settings.metadataFile) await replaceFile(settings.metadataFile, text);
     return bakeResult(resolved, plan.mode, plan.push, bakeTargets(metadata), logger);
   });
-  await publishResult(result, settings, deps.writeStdout);
+  await publishResult(result, settings);
   return result;
 }
 

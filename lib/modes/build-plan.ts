@@ -1,16 +1,17 @@
 /**
  * What a build run will do, decided from the settings alone before anything runs: push, a tarball, a
- * load or nothing but the cache; the image names; the Dockerfile and context buildx reads; and every
- * refusal of bad input (UsageError, exit 2), so that a bad setting changes nothing anywhere. Pure.
+ * load or nothing but the cache; the image names; the Dockerfile and context buildx reads; and the
+ * refusals that depend on the mode (UsageError, exit 2), so that a bad setting changes nothing anywhere.
+ * The image name and tags come parsed by validation (ValidatedSettings.parsed), which checked the secrets
+ * too: nothing here checks them again. Pure.
  */
 import { join } from "node:path";
-import { secretArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { cacheEntries } from "../buildx/cache-entries.js";
-import type { OutputFormat, ResolvedSettings, Settings } from "../config/settings.js";
+import { settingName } from "../config/provenance.js";
+import type { OutputFormat, ResolvedSettings, Settings, ValidatedSettings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 import type { ModeName } from "../outputs/result.js";
-import { checkTag, parseRepository } from "../registry/reference.js";
 
 export type PlannedOutput =
   | { kind: "push" }
@@ -54,16 +55,14 @@ function unset(resolved: ResolvedSettings, key: keyof Settings): boolean {
   return source === undefined || source.kind === "default";
 }
 
-export function planBuild(resolved: ResolvedSettings, options: PlanOptions): BuildRunPlan {
+export function planBuild(resolved: ValidatedSettings, options: PlanOptions): BuildRunPlan {
   const notes: string[] = [];
   const warnings: string[] = [];
   let settings = resolved.settings;
 
-  // -- the image's names
+  // -- the image's names, as validation parsed them
   const repo = settings.repo?.trim() ?? "";
-  if (repo !== "") parseRepository(repo, "PLUGIN_REPO");
-  const tags = settings.tags.length > 0 ? settings.tags : ["latest"];
-  for (const tag of tags) checkTag(tag, "PLUGIN_TAGS");
+  const { tags } = resolved.parsed;
   const imageRefs = repo === "" ? [] : tags.map((tag) => `${repo}:${tag}`);
 
   // -- the builder
@@ -87,9 +86,10 @@ export function planBuild(resolved: ResolvedSettings, options: PlanOptions): Bui
         "PLUGIN_REPO is not set: name the image to push (e.g. registry.example.com/team/app), or set PLUGIN_DRY_RUN=true to build without pushing",
       );
     }
+    // Warned here only: bake warns of its own (bake files define their outputs), push-only has no tarball.
     if (settings.tarPath)
       warnings.push(
-        "PLUGIN_TAR_PATH applies only with PLUGIN_DRY_RUN=true: the image is pushed, no tarball is written",
+        `${settingName("tarPath", resolved.sources)} is set but ${settingName("dryRun", resolved.sources)} is not true: the image is pushed and no tarball is written`,
       );
     if (settings.load)
       warnings.push(
@@ -122,9 +122,6 @@ export function planBuild(resolved: ResolvedSettings, options: PlanOptions): Bui
   } else {
     output = { kind: "cacheOnly" };
   }
-
-  // Validates the secret forms now, not halfway through the run.
-  secretArgs(settings);
 
   // -- PLUGIN_PATH_STYLE, PLUGIN_CACHE_TLS_INSECURE: attributes of the cache entries
   const cache = cacheEntries(settings);

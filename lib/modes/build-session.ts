@@ -8,13 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloudLoginOf } from "../auth/cloud-login.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { ecrRegistryOf } from "../auth/ecr-registry.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import { type CleanupScope, withCleanup } from "../buildx/cleanup.js";
 import { type DockerCommandOptions, type DockerRunner, dockerRunner } from "../buildx/runner.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
+import { registryHostOf } from "../reference/host.js";
 
 // The credentials (AWS SDK) are loaded only by the runs that use them: a cached build must not pay a
 // second of start-up for them.
@@ -47,10 +47,7 @@ function needsLogins(settings: Settings): boolean {
 export function artifactRegistry(resolved: ResolvedSettings): string | undefined {
   const source = resolved.sources.registry;
   if (source && source.kind !== "default" && resolved.settings.registry) return resolved.settings.registry;
-  const first = resolved.settings.repo?.split("/")[0];
-  return first && /[.:]|^localhost$/.test(first) && resolved.settings.repo?.includes("/")
-    ? first
-    : resolved.settings.registry;
+  return registryHostOf(resolved.settings.repo) ?? resolved.settings.registry;
 }
 
 export interface SessionDeps {
@@ -58,10 +55,6 @@ export interface SessionDeps {
   env: NodeJS.ProcessEnv;
   /** Relative paths are read from here, as buildx reads them. */
   cwd: string;
-  runner?: DockerRunner;
-  credentials?: CredentialSource;
-  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
-  handleSignals?: boolean;
 }
 
 export interface BuildSession {
@@ -83,7 +76,7 @@ export async function withBuildSession<T>(
   body: (session: BuildSession) => Promise<T>,
 ): Promise<T> {
   const { logger, env, cwd } = deps;
-  const runner = deps.runner ?? dockerRunner;
+  const runner = dockerRunner;
   return withCleanup(
     async (scope) => {
       const workDir = await mkdtemp(join(tmpdir(), "buildx-step-build-"));
@@ -91,7 +84,7 @@ export async function withBuildSession<T>(
       const childEnv: NodeJS.ProcessEnv = { ...env };
       if (needsLogins(settings)) {
         const { credentialSourceFor, writeTempDockerConfig } = await auth();
-        const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
+        const credentials = credentialSourceFor(settings, env, logger, { cwd });
         const config = await writeTempDockerConfig({ settings, source: credentials, env, logger, cwd });
         scope.add(() => config.remove());
         Object.assign(childEnv, config.env);
@@ -126,7 +119,6 @@ export async function withBuildSession<T>(
       return body(session);
     },
     {
-      handleSignals: deps.handleSignals,
       onSignal: (signal) => logger.warn(`${signal}: stopping the build and cleaning up`),
       onCleanupError: (error) => logger.warn(`cleanup: ${(error as Error).message}`),
     },

@@ -12,7 +12,6 @@
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CredentialSource } from "../auth/credential.js";
 import { type BuildOutput, buildxBuildArgs } from "../buildx/build-args.js";
 import { createdDriver } from "../buildx/builder-args.js";
 import type { CleanupScope } from "../buildx/cleanup.js";
@@ -20,21 +19,17 @@ import { type EnvBuildArgs, envBuildArgs } from "../buildx/env-build-args.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../buildx/exporter-support.js";
 import { manifestDigest, readBuildxMetadata } from "../buildx/metadata.js";
 import { progressMode } from "../buildx/progress.js";
-import {
-  commandLine,
-  DockerCommandFailure,
-  type DockerCommandOptions,
-  type DockerRunner,
-} from "../buildx/runner.js";
+import { DockerCommandFailure, type DockerCommandOptions, type DockerRunner } from "../buildx/runner.js";
 import { type TransientFailure, transientFailure } from "../buildx/transient-failure.js";
+import type { ParsedSettings } from "../config/parsed.js";
 import type { SettingNames } from "../config/provenance.js";
-import type { ResolvedSettings, Settings } from "../config/settings.js";
+import type { ResolvedSettings, Settings, ValidatedSettings } from "../config/settings.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
 import { replaceFile } from "../outputs/write-output.js";
-import { parseRepository } from "../registry/reference.js";
+import type { RepositoryName } from "../reference/name.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { type BuildRunPlan, isRemoteContext, planBuild } from "./build-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
@@ -42,7 +37,7 @@ import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./bu
 // The engine client (dockerode) and the archive reader are loaded only by the runs that use them: a
 // cached build must not pay for them.
 const daemon = () =>
-  Promise.all([import("../daemon/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
+  Promise.all([import("../engine/engine.js"), import("../daemon/save.js"), import("../daemon/load.js")]).then(
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
   );
 
@@ -51,17 +46,6 @@ export interface BuildDeps {
   env: NodeJS.ProcessEnv;
   /** `build` or plugin mode (see planBuild). */
   command: "plugin" | "build";
-  /** Relative paths (Dockerfile, context, secrets) are read from here, as buildx reads them. */
-  cwd?: string;
-  runner?: DockerRunner;
-  credentials?: CredentialSource;
-  /** Where `--json` goes. Default: stdout. */
-  writeStdout?: (text: string) => void;
-  /** Whether a person watches stderr (buildx's tty progress). Default: process.stderr.isTTY. */
-  stderrIsTty?: boolean;
-  now?: () => Date;
-  /** Install SIGINT/SIGTERM handlers that clean up (default true). */
-  handleSignals?: boolean;
   /** How the signing messages name settings (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
 }
@@ -73,7 +57,8 @@ async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
 }
 
 /**
- * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error.
+ * The files the build reads exist: checked before anything runs, so a typo is exit 2, not a buildx error
+ * (validation checked the files of any mode already: PLUGIN_BUILDER_CONFIG, PLUGIN_REGISTRY_CA, ...).
  * With no PLUGIN_DOCKERFILE, a context's own Dockerfile is used when the working folder has none (as
  * `docker build CONTEXT` and kaniko do): the plan's Dockerfile is changed then, and the note says so.
  */
@@ -115,11 +100,6 @@ async function checkBuildInputs(
       throw new UsageError(`PLUGIN_SECRETS_FROM_FILE: "${item}": no file at ${path}`);
     }
   }
-  if (settings.builderConfig && (await kindOf(resolve(cwd, settings.builderConfig))) !== "file") {
-    throw new UsageError(
-      `PLUGIN_BUILDER_CONFIG: no buildkitd config file at ${resolve(cwd, settings.builderConfig)}`,
-    );
-  }
 }
 
 /** Where the classic store's fallback saves from: every name the image got, or its ID when it has none. */
@@ -152,8 +132,6 @@ interface BuildState {
   progress: ReturnType<typeof progressMode>;
   /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
   envArgs: EnvBuildArgs;
-  /** For reading what the pushed tags serve; default: the run's credentials. */
-  credentials?: CredentialSource;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -169,7 +147,6 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
     sshKeyFile: state.settings.sshAgentKey ? join(state.workDir, "ssh-key") : undefined,
     envBuildArgs: state.envArgs.names,
   });
-  state.logger.info(`+ ${commandLine(args)}`);
   for (let attempt = 1; ; attempt++) {
     try {
       // buildx's own live view needs the terminal itself; `auto` means a person watches.
@@ -179,6 +156,8 @@ async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: s
         env: { ...state.command.env, ...state.envArgs.env },
         what: "docker buildx build",
         terminal: state.progress === "auto",
+        // The command line once: a rerun is the same command.
+        log: attempt === 1 ? (line) => state.logger.info(line) : undefined,
       });
       return;
     } catch (error) {
@@ -200,16 +179,19 @@ const RERUN_REASONS: Record<TransientFailure, string> = {
 };
 
 /** Runs the build mode and writes its results; resolves to the result (also printed with --json). */
-export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Promise<StepResult> {
+export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Promise<StepResult> {
   const { logger, env } = deps;
-  const cwd = deps.cwd ?? process.cwd();
+  // Relative paths (Dockerfile, context, secrets) are read from here, as buildx reads them.
+  const cwd = process.cwd();
   const plan = planBuild(resolved, { command: deps.command });
   const settings = plan.settings;
   // A tarball on the engine's own builder depends on the engine's image store: asked now (while the
   // inputs are checked), so that what the classic store cannot write is refused before anything runs.
   const asksStore = plan.output.kind === "tar" && !createdDriver(settings) && !settings.builderName;
   const store = asksStore
-    ? import("../buildx/engine-store.js").then(({ engineStore }) => engineStore(env))
+    ? Promise.all([import("../engine/engine.js"), import("../engine/info.js")]).then(
+        ([{ connectEngine }, { engineFacts }]) => engineFacts(connectEngine(env)),
+      )
     : undefined;
   store?.catch(() => {});
   await checkBuildInputs(plan, resolved, cwd, logger);
@@ -247,17 +229,18 @@ export async function runBuild(resolved: ResolvedSettings, deps: BuildDeps): Pro
       logger,
       workDir: session.workDir,
       builder: session.builder,
-      created: (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
-      progress: progressMode(env, deps.stderrIsTty ?? Boolean(process.stderr.isTTY)),
+      created: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      progress: progressMode(env, Boolean(process.stderr.isTTY)),
       envArgs,
-      credentials: deps.credentials,
     };
     return build(state, resolved, env, classicStore);
   });
 
   const final =
-    signStep && signing ? await signBuilt(signStep, signing, result, settings, deps, cwd) : result;
-  await publishResult(final, settings, deps.writeStdout);
+    signStep && signing
+      ? await signBuilt(signStep, signing, result, settings, resolved.parsed, deps, cwd)
+      : result;
+  await publishResult(final, settings);
   return final;
 }
 
@@ -270,18 +253,20 @@ async function signBuilt(
   signing: SigningPlan,
   result: StepResult,
   settings: Settings,
+  parsed: ParsedSettings,
   deps: BuildDeps,
   cwd: string,
 ): Promise<StepResult> {
   const { logger, env } = deps;
-  const target = parseRepository(settings.repo ?? "");
+  // A build that pushes has PLUGIN_REPO (the plan refuses one without).
+  const target = parsed.repository as RepositoryName;
   if (!result.digest) {
     throw new StepFailure(
       `${target.full} is published unsigned: buildx reported no digest for the push, so there is nothing to sign; sign ${target.full}:${result.tags[0] ?? "latest"} with cosign sign --key`,
     );
   }
   const { credentialSourceFor } = await auth();
-  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger, { cwd });
+  const credentials = credentialSourceFor(settings, env, logger, { cwd });
   const signed = await signStep.signPushedWithNewClient(signing, settings, {
     env,
     logger,
@@ -389,8 +374,7 @@ async function checkPush(state: BuildState, result: StepResult, env: NodeJS.Proc
     import("./pushed-tags.js"),
     import("../auth/resolve.js"),
   ]);
-  const credentials =
-    state.credentials ?? credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
+  const credentials = credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
   const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, { logger, env, credentials });
   if (moved.length > 0) result.movedTags = moved;
   logger.info(`pushed ${refs} at ${result.digest}`);

@@ -4,7 +4,6 @@
  */
 
 import { COMPRESSION_LABELS } from "../archive/compression.js";
-import { isForeignLayer } from "../archive/media-types.js";
 import { openArchive } from "../archive/open.js";
 import type {
   ArchiveFormat,
@@ -17,6 +16,7 @@ import type {
 import { UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatBytes } from "../progress/format.js";
+import { isForeignLayer } from "../reference/media-types.js";
 
 interface JsonDescriptor {
   digest: string;

@@ -10,66 +10,38 @@
  * cannot keep. Names the run gives images in the engine are put back as they were at the end.
  */
 import type { OpenedArchive, OpenedImage } from "../archive/types.js";
-import type { Credential, CredentialSource } from "../auth/credential.js";
 import { dockerConfigKey } from "../auth/hosts.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
 import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
-import type { Settings } from "../config/settings.js";
-import { connectEngine, type Engine } from "../daemon/engine.js";
+import type { Settings, ValidatedSettings } from "../config/settings.js";
 import { ImageNames, imageIdOf } from "../daemon/image-names.js";
-import { type EngineFacts, engineFacts } from "../daemon/image-store.js";
 import { type LoadedImages, loadTarball } from "../daemon/load.js";
 import { sizesByShortId } from "../daemon/progress.js";
 import { PushRefused, pushTag } from "../daemon/push.js";
 import { registryAuthHeader } from "../daemon/registry-auth.js";
+import { connectEngine, type Engine } from "../engine/engine.js";
+import { type EngineFacts, engineFacts } from "../engine/info.js";
 import { messageOf, StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MovedTag, StepResult } from "../outputs/result.js";
-import type { ProgressSink } from "../progress/events.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { ProtocolError } from "../protocol-error.js";
+import { normalizeRegistryHost } from "../reference/host.js";
+import { fullTaggedName, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
-import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
+import type { Credential, CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
-import { expectedDigestOf, pushTarget, tarballSource } from "./push-input.js";
+import { pushTarget, tarballSource } from "./push-input.js";
 import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.js";
 
 export interface PushViaDaemonDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
-  /** Default: the run's credentials (PLUGIN_USERNAME/PASSWORD, docker config, helpers, ECR). */
-  credentials?: CredentialSource;
-  /** Default: bars on a terminal, lines in CI logs, nothing with --quiet. */
-  progress?: ProgressSink;
-  /** Default: the engine `env.DOCKER_HOST` names. */
-  engine?: Engine;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
-  /** Stops the push, as SIGINT/SIGTERM do (tests). */
-  signal?: AbortSignal;
-  /** Install SIGINT/SIGTERM handlers that stop the push (default true; see lib/buildx/cleanup.ts). */
-  handleSignals?: boolean;
-  /** How to end the process after a signal (default process.exit). */
-  exit?: (code: number) => void;
-  /**
-   * The digest the registry serves for `repository:tag`, read directly (not through the engine).
-   * Default: a HEAD of the manifest with the registry client.
-   */
-  registryDigest?: (
-    target: RepositoryName,
-    tag: string,
-    credentials: CredentialSource,
-  ) => Promise<string | undefined>;
-}
-
-/** The key a name is remembered under: `host/path:tag` in full, so `app:1` and `docker.io/library/app:1` are one name. */
-function fullName(name: string): string | undefined {
-  const parsed = parseImageReference(name);
-  if (!parsed || parsed.digest) return undefined;
-  return `${parsed.repository.full}:${parsed.tag ?? "latest"}`;
 }
 
 /**
@@ -90,9 +62,13 @@ interface Plan {
 }
 
 /** Everything about the input that can be checked without the engine; throws UsageError. */
-async function planPush(settings: Settings, names: SettingNames, signal?: AbortSignal): Promise<Plan> {
-  const { target, tags } = pushTarget(settings);
-  const expectedDigest = expectedDigestOf(settings);
+async function planPush(
+  { settings, parsed }: ValidatedSettings,
+  names: SettingNames,
+  signal?: AbortSignal,
+): Promise<Plan> {
+  const { target, tags } = pushTarget(parsed);
+  const { expectedDigest } = parsed;
   if (settings.sourceTarPath) {
     if (settings.sourcePlatform) {
       // The engine loads and pushes whole images: engine 26 has no way to push one manifest of an index.
@@ -101,7 +77,12 @@ async function planPush(settings: Settings, names: SettingNames, signal?: AbortS
         names("sourcePlatform"),
       );
     }
-    const tarball = await tarballSource(settings.sourceTarPath, settings, names, signal);
+    const tarball = await tarballSource(
+      settings.sourceTarPath,
+      { ...settings, expectedDigest },
+      names,
+      signal,
+    );
     if (tarball.archive.input.kind === "folder") {
       await tarball.archive.close();
       throw new UsageError(
@@ -186,7 +167,7 @@ async function loadedImageId(
   path: string,
 ): Promise<string> {
   for (const name of image.names) {
-    const key = fullName(name);
+    const key = fullTaggedName(name);
     const id = key ? await imageIdOf(engine, key) : undefined;
     if (id) return id;
   }
@@ -207,7 +188,7 @@ async function loadedImageId(
   );
 }
 
-async function defaultRegistryDigest(
+async function registryDigest(
   settings: Settings,
   env: NodeJS.ProcessEnv,
   target: RepositoryName,
@@ -232,7 +213,11 @@ async function defaultRegistryDigest(
   }
 }
 
-export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDeps): Promise<StepResult> {
+export async function runPushViaDaemon(
+  resolved: ValidatedSettings,
+  deps: PushViaDaemonDeps,
+): Promise<StepResult> {
+  const { settings } = resolved;
   const { logger } = deps;
   // -- The input, before the engine is asked anything: the signing key among it (issue 15).
   const signing = await planSigning(settings, logger, deps.names);
@@ -241,15 +226,13 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
   // 130/143 saying which tags were published: a runner's stop leaves the engine as it found it.
   return withCleanup(
     async (scope) => {
-      const signal = deps.signal ? AbortSignal.any([scope.signal, deps.signal]) : scope.signal;
-      const plan = await planPush(settings, deps.names ?? pluginSettingNames, signal);
+      const signal = scope.signal;
+      const plan = await planPush(resolved, deps.names ?? pluginSettingNames, signal);
       // The temporary tar of a compressed or piped input goes once the engine has loaded it, or failed to.
       if (plan.source.kind === "tarball") scope.add(() => (plan.source as TarballPlan).archive.close());
       return pushThroughEngine(settings, { ...deps, signal }, plan, signing);
     },
     {
-      handleSignals: deps.handleSignals,
-      exit: deps.exit,
       onSignal: (signal) => logger.warn(`${signal}: stopping the push through the engine`),
       onCleanupError: (error) => logger.warn(`cleanup: ${messageOf(error)}`),
     },
@@ -258,13 +241,13 @@ export async function runPushViaDaemon(settings: Settings, deps: PushViaDaemonDe
 
 async function pushThroughEngine(
   settings: Settings,
-  deps: PushViaDaemonDeps,
+  deps: PushViaDaemonDeps & { signal: AbortSignal },
   plan: Plan,
   signing: SigningPlan | undefined,
 ): Promise<StepResult> {
   const { logger, env, signal } = deps;
   const { target, tags, source } = plan;
-  const engine = deps.engine ?? connectEngine(env);
+  const engine = connectEngine(env);
   const facts = await engineFacts(engine);
   logger.info(
     `pushing through the Docker engine at ${engine.address.display} (${facts.store === "containerd" ? "containerd image store" : `classic image store, ${facts.driver}`}, engine ${facts.version})`,
@@ -278,18 +261,16 @@ async function pushThroughEngine(
   }
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
   await preparePush(settings, { logger, env });
-  const credentials = deps.credentials ?? credentialSourceFor(settings, env, logger);
+  const credentials = credentialSourceFor(settings, env, logger);
   const credential: Credential | undefined = await credentials(target.host);
   const authHeader = registryAuthHeader(credential, dockerConfigKey(target.host));
   logger.addSecret(authHeader);
 
-  const renderer = deps.progress
-    ? undefined
-    : await createProgressRenderer({
-        mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env }),
-        writeLine: (line) => logger.info(line),
-      });
-  const progress = deps.progress ?? renderer?.sink ?? (() => {});
+  const renderer = await createProgressRenderer({
+    mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env }),
+    writeLine: (line) => logger.info(line),
+  });
+  const progress = renderer.sink;
   const names = new ImageNames(engine);
   const published: string[] = [];
   let pushedDigest: string | undefined;
@@ -301,7 +282,7 @@ async function pushThroughEngine(
     if (source.kind === "tarball") {
       // Every name the tarball brings is remembered first: a name the load moves is pointed back at the end;
       // a new one stays once the tarball loaded whole, as `docker load` leaves it.
-      const tarballNames = source.archive.images.flatMap((image) => image.names.map(fullName));
+      const tarballNames = source.archive.images.flatMap((image) => image.names.map(fullTaggedName));
       for (const key of tarballNames) if (key) await names.remember(key);
       // The IDs the load may bring (the containerd store names an image by its manifest or index digest,
       // the classic store by its config): one that is new and ends up nameless goes again after a failure.
@@ -379,7 +360,7 @@ async function pushThroughEngine(
     }
     throw error;
   } finally {
-    renderer?.finish();
+    renderer.finish();
     // After a success the names are put back while the registry is read (removing a loaded image
     // takes the engine a moment); after a failure, before the error is reported.
     restored = names.restore(logger, { succeeded });
@@ -399,9 +380,7 @@ async function pushThroughEngine(
   // this run did not push. Through a mirror or proxy only the engine reaches the registry.
   let moved: MovedTag | undefined;
   try {
-    const read = deps.registryDigest
-      ? await deps.registryDigest(target, tags[0] ?? "latest", credentials)
-      : await defaultRegistryDigest(settings, env, target, tags[0] ?? "latest", credentials, logger);
+    const read = await registryDigest(settings, env, target, tags[0] ?? "latest", credentials, logger);
     if (read && read !== publishedDigest) {
       moved = { reference: `${target.full}:${tags[0]}`, serves: read };
       logger.warn(

@@ -4,10 +4,8 @@
  * that add up. When it fires, the run's signal aborts with a {@link PushDeadlineExceeded} as its reason,
  * which every request, retry and wait of the registry client then fails with.
  */
-import { formatDuration, parseDuration } from "../config/duration.js";
+import { formatDuration } from "../config/duration.js";
 import { StepFailure } from "../errors.js";
-
-export const DEFAULT_PUSH_TIMEOUT = "30m";
 
 export class PushDeadlineExceeded extends StepFailure {
   constructor(setting: string) {
@@ -22,9 +20,8 @@ export interface PushDeadline {
   clear(): void;
 }
 
-/** Starts the deadline now. `setting` is the value as written (validated before: see lib/config/validate.ts). */
-export function startPushDeadline(setting: string): PushDeadline {
-  const ms = parseDuration(setting) ?? (parseDuration(DEFAULT_PUSH_TIMEOUT) as number);
+/** Starts the deadline (`ms`, as validation parsed it); `setting` is the value as written, for messages. */
+export function startPushDeadline(ms: number, setting: string): PushDeadline {
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new PushDeadlineExceeded(setting.trim() || formatDuration(ms))),

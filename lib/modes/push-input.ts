@@ -6,16 +6,12 @@
 import { openArchive } from "../archive/open.js";
 import { platformMatches } from "../archive/platform.js";
 import type { ArchiveImage, OpenedArchive, OpenedImage } from "../archive/types.js";
+import type { ParsedSettings } from "../config/parsed.js";
 import { pluginSettingNames, type SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
-import {
-  checkTag,
-  parseImageReference,
-  parseRepository,
-  type RepositoryName,
-  SHA256_DIGEST,
-} from "../registry/reference.js";
+import { SHA256_DIGEST } from "../reference/digest.js";
+import { parseImageReference, type RepositoryName } from "../reference/name.js";
 
 /** The repository and tags the push writes. */
 export interface PushTarget {
@@ -23,17 +19,15 @@ export interface PushTarget {
   tags: string[];
 }
 
-/** `PLUGIN_REPO` and `PLUGIN_TAGS` as a push target. */
-export function pushTarget(settings: Pick<Settings, "repo" | "tags">): PushTarget {
-  if (!settings.repo) {
+/** `PLUGIN_REPO` and `PLUGIN_TAGS`, as validation parsed them, as a push target. */
+export function pushTarget({ repository, tags }: Pick<ParsedSettings, "repository" | "tags">): PushTarget {
+  // Validation refuses push-only without PLUGIN_REPO; this keeps the type honest.
+  if (!repository) {
     throw new UsageError(
       "push-only needs PLUGIN_REPO: the repository to push to, e.g. registry.example.com/team/app",
     );
   }
-  const target = parseRepository(settings.repo);
-  const tags = settings.tags.length ? settings.tags : ["latest"];
-  for (const tag of tags) checkTag(tag);
-  return { target, tags };
+  return { target: repository, tags };
 }
 
 /** The image of a tarball that the push publishes. */
@@ -47,13 +41,13 @@ export interface TarballSource {
 /**
  * Opens the archive, picks its image (`PLUGIN_SOURCE_IMAGE`) and, with `PLUGIN_SOURCE_PLATFORM`, that
  * image's manifest for the platform; refuses an image whose index lists manifests the archive does not
- * hold; and holds the result to `PLUGIN_EXPECTED_DIGEST`: the push step can demand the digest the build
- * step reported and the scanner saw. `names` says how messages name the settings. The caller closes
- * the archive (a compressed or piped input has a temporary tar).
+ * hold; and holds the result to `PLUGIN_EXPECTED_DIGEST` (as validation parsed it): the push step can
+ * demand the digest the build step reported and the scanner saw. `names` says how messages name the
+ * settings. The caller closes the archive (a compressed or piped input has a temporary tar).
  */
 export async function tarballSource(
   path: string,
-  settings: Pick<Settings, "sourceImage" | "expectedDigest" | "sourcePlatform">,
+  settings: Pick<Settings, "sourceImage" | "sourcePlatform"> & Pick<ParsedSettings, "expectedDigest">,
   names: SettingNames = pluginSettingNames,
   /** Stops the copy of a compressed or piped input (a signal, the push deadline). */
   signal?: AbortSignal,
@@ -66,7 +60,7 @@ export async function tarballSource(
       ? pickPlatform(archive, picked, platform, names)
       : wholeImage(archive, picked, names);
     const digest = image.descriptor.digest;
-    const expected = expectedDigestOf(settings);
+    const expected = settings.expectedDigest;
     if (expected && expected !== digest) {
       throw new UsageError(
         `${names("expectedDigest")} is ${expected}, but the image in ${archive.path}${platform ? ` for ${platform}` : ""} has digest ${digest}: this is not the image that was built (or scanned); nothing was pushed`,
@@ -135,18 +129,6 @@ function pickPlatform(
         ? `is listed by the index of ${image.names[0] ?? image.descriptor.digest} in ${archive.path}, but the file does not hold it (the image was saved for another platform): ${listing}`
         : `is not a platform of ${image.names[0] ?? image.descriptor.digest} in ${archive.path}: ${listing}`;
   throw new UsageError(`${setting} "${platform}" ${problem}; nothing was pushed`, setting);
-}
-
-/** `PLUGIN_EXPECTED_DIGEST` as a digest (hex is case-insensitive), or undefined when unset. */
-export function expectedDigestOf(settings: Pick<Settings, "expectedDigest">): string | undefined {
-  const expected = settings.expectedDigest?.trim().toLowerCase() || undefined;
-  if (expected && !SHA256_DIGEST.test(expected)) {
-    throw new UsageError(
-      `PLUGIN_EXPECTED_DIGEST "${settings.expectedDigest}" is not a digest: give sha256: and 64 hex digits`,
-      "PLUGIN_EXPECTED_DIGEST",
-    );
-  }
-  return expected;
 }
 
 /** One line per image of a tarball, for errors that ask the user to pick one. */

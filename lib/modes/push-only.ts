@@ -1,41 +1,29 @@
 import type { ArchiveImage, Descriptor } from "../archive/types.js";
-import type { CredentialSource } from "../auth/credential.js";
 import { preparePush } from "../auth/prepare-push.js";
 import { credentialSourceFor } from "../auth/resolve.js";
 import { withCleanup } from "../buildx/cleanup.js";
 import type { SettingNames } from "../config/provenance.js";
-import type { Settings } from "../config/settings.js";
+import type { Settings, ValidatedSettings } from "../config/settings.js";
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
 import type { StepResult } from "../outputs/result.js";
-import type { ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
+import { normalizeRegistryHost } from "../reference/host.js";
+import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
 import { PartialPushError, pushImage } from "../registry/push.js";
-import { normalizeRegistryHost, parseImageReference, type RepositoryName } from "../registry/reference.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import type { SigningResult } from "../signing/publish.js";
 import { PushDeadlineExceeded, startPushDeadline } from "./push-deadline.js";
-import { pushTarget, type TarballSource, tarballSource } from "./push-input.js";
+import { type PushTarget, pushTarget, type TarballSource, tarballSource } from "./push-input.js";
 import { planSigning, signPushed, withSigning } from "./sign-step.js";
 
 export interface PushOnlyDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
-  /** Default: the run's credentials (PLUGIN_USERNAME/PASSWORD, docker config, helpers, ECR). */
-  credentials?: CredentialSource;
-  /** Default: bars on a terminal, lines in CI logs, nothing with --quiet. */
-  progress?: ProgressSink;
-  /** Where `--json` goes. Default: stdout. */
-  writeStdout?: (text: string) => void;
-  signal?: AbortSignal;
-  /** Install SIGINT/SIGTERM handlers that stop the push (default true; see lib/buildx/cleanup.ts). */
-  handleSignals?: boolean;
-  /** How to end the process after a signal (default process.exit). */
-  exit?: (code: number) => void;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */
   names?: SettingNames;
 }
@@ -63,34 +51,33 @@ export function foreignLayersLine(foreign: Descriptor[]): string {
   return `${foreign.length} foreign layer${foreign.length === 1 ? "" : "s"} not uploaded: ${list}; they are non-distributable, the registry refers to them by URL`;
 }
 
-export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promise<StepResult> {
+export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDeps): Promise<StepResult> {
+  const { settings, parsed } = resolved;
   // Through the engine when asked, and when there is no tarball: then the image is in the engine (the
   // plugin's push-only pushes PLUGIN_REPO:tag, or PLUGIN_SOURCE_IMAGE, from the engine).
   if (settings.pushVia === "daemon" || !settings.sourceTarPath) {
     // Imported on use, so the registry path never loads dockerode.
     const { runPushViaDaemon } = await import("./push-daemon.js");
-    const result = await runPushViaDaemon(settings, deps);
-    await publishResult(result, settings, deps.writeStdout);
+    const result = await runPushViaDaemon(resolved, deps);
+    await publishResult(result, settings);
     return result;
   }
   const { logger } = deps;
   const sourceTarPath = settings.sourceTarPath;
-  // The target first: it is cheap to check, and a compressed or piped input is not read for nothing.
-  pushTarget(settings);
+  const target = pushTarget(parsed);
   // The key and its password too (issue 15): a key that cannot sign stops the run before the push.
   const signing = await planSigning(settings, logger, deps.names);
-  const deadline = startPushDeadline(settings.pushTimeout);
+  const deadline = startPushDeadline(parsed.pushTimeoutMs, settings.pushTimeout);
   try {
     return await withCleanup(
       async (scope) => {
-        const given = deps.signal ? [deps.signal] : [];
         logger.debug(`push-only started at ${Math.round(performance.now())} ms`);
         // A signal or the deadline also stops the copy of a compressed or piped input under way.
         const source = await tarballSource(
           sourceTarPath,
-          settings,
+          { ...settings, expectedDigest: parsed.expectedDigest },
           deps.names,
-          AbortSignal.any([scope.signal, deadline.signal, ...given]),
+          AbortSignal.any([scope.signal, deadline.signal]),
         ).catch((error: unknown) => {
           if (deadline.signal.aborted && error === deadline.signal.reason) {
             throw new StepFailure(
@@ -102,15 +89,13 @@ export async function runPushOnly(settings: Settings, deps: PushOnlyDeps): Promi
         });
         // The temporary tar of a compressed or piped input goes, however the push ends.
         scope.add(() => source.archive.close());
-        return pushTarball(settings, source, deps, signing, {
-          stop: AbortSignal.any([scope.signal, deadline.signal, ...given]),
+        return pushTarball(settings, target, source, deps, signing, {
+          stop: AbortSignal.any([scope.signal, deadline.signal]),
           // The deadline cuts requests at once; a signal lets those under way end first (see the client).
-          cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS), ...given]),
+          cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS)]),
         });
       },
       {
-        handleSignals: deps.handleSignals,
-        exit: deps.exit,
         onSignal: (signal) => logger.warn(`${signal}: stopping the push and cancelling its open uploads`),
         onCleanupError: (error) => logger.warn(`cleanup: ${messageOf(error)}`),
       },
@@ -150,6 +135,7 @@ export function publishedSoFar(error: unknown, target: RepositoryName, tags: str
  */
 async function pushTarball(
   settings: Settings,
+  { target, tags }: PushTarget,
   { archive, image }: TarballSource,
   deps: PushOnlyDeps,
   signing: SigningPlan | undefined,
@@ -158,7 +144,6 @@ async function pushTarball(
   const { logger } = deps;
 
   // -- Everything about the input, before anything is sent.
-  const { target, tags } = pushTarget(settings);
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
   mark(`${archive.path} indexed`);
@@ -171,12 +156,10 @@ async function pushTarball(
   await preparePush(settings, { logger, env: deps.env });
 
   // -- The push.
-  const renderer = deps.progress
-    ? undefined
-    : await createProgressRenderer({
-        mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env: deps.env }),
-        writeLine: (line) => logger.info(line),
-      });
+  const renderer = await createProgressRenderer({
+    mode: renderModeFor({ quiet: settings.quiet, isTTY: Boolean(process.stderr.isTTY), env: deps.env }),
+    writeLine: (line) => logger.info(line),
+  });
   mark("input checked");
   const stopped = (error: unknown) => {
     if (!signal.aborted) return error;
@@ -192,7 +175,7 @@ async function pushTarball(
     signal,
     abortSignal: cut,
     host: target.host,
-    credentials: deps.credentials ?? credentialSourceFor(settings, deps.env, logger),
+    credentials: credentialSourceFor(settings, deps.env, logger),
     insecure: settings.insecure,
     caFile: settings.registryCa,
     env: deps.env,
@@ -216,15 +199,15 @@ async function pushTarball(
       openBlob: (blobDigest) => archive.openBlob(blobDigest),
       progress: (event) => {
         if (event.type === "manifest") mark(`${event.reference} written`);
-        (deps.progress ?? renderer?.sink)?.(event);
+        renderer.sink(event);
       },
     });
   } catch (error) {
-    renderer?.finish();
+    renderer.finish();
     await client.close();
     throw stopped(error);
   }
-  renderer?.finish();
+  renderer.finish();
   logger.info(
     `pushed ${target.full} with tag${pushed.tags.length > 1 ? "s" : ""} ${pushed.tags.join(", ")} at ${pushed.digest} (${formatBytes(pushed.bytesUploaded)} uploaded, ${pushed.blobsSkipped} blobs already there${pushed.blobsMounted ? `, ${pushed.blobsMounted} mounted` : ""}${pushed.foreignSkipped.length ? `, ${pushed.foreignSkipped.length} foreign layer${pushed.foreignSkipped.length === 1 ? "" : "s"} not uploaded` : ""})`,
   );
@@ -257,6 +240,6 @@ async function pushTarball(
         : target.host,
   };
   const final = withSigning(result, signed);
-  await publishResult(final, settings, deps.writeStdout);
+  await publishResult(final, settings);
   return final;
 }

@@ -9,13 +9,14 @@
  * this host cannot reach (the builder's network differs) is worth a warning, not a failure: the build
  * did push, and buildx reported what.
  */
-import type { CredentialSource } from "../auth/credential.js";
+
 import type { Settings } from "../config/settings.js";
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MovedTag } from "../outputs/result.js";
+import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
-import { parseImageReference, type RepositoryName } from "../registry/reference.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 
 export interface PushedTagsDeps {

@@ -1,5 +1,5 @@
 import type { SettingNames } from "../config/provenance.js";
-import type { ResolvedSettings } from "../config/settings.js";
+import type { ValidatedSettings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 
 export interface StepContext {
@@ -16,7 +16,7 @@ export interface StepContext {
  * a push must not pay for loading the build's and the engine's libraries (dockerode, gRPC) at start.
  * A protocol failure leaves with the hint that names the setting to change, as the user named it.
  */
-export async function runStep(resolved: ResolvedSettings, context: StepContext): Promise<number> {
+export async function runStep(resolved: ValidatedSettings, context: StepContext): Promise<number> {
   try {
     return await runMode(resolved, context);
   } catch (error) {
@@ -25,12 +25,12 @@ export async function runStep(resolved: ResolvedSettings, context: StepContext):
   }
 }
 
-async function runMode(resolved: ResolvedSettings, context: StepContext): Promise<number> {
+async function runMode(resolved: ValidatedSettings, context: StepContext): Promise<number> {
   const { settings } = resolved;
   // `push` sets PLUGIN_PUSH_ONLY and `build` clears it (as flags, above every other source).
   if (settings.pushOnly) {
     const { runPushOnly } = await import("./push-only.js");
-    await runPushOnly(settings, { logger: context.logger, env: context.env, names: context.names });
+    await runPushOnly(resolved, { logger: context.logger, env: context.env, names: context.names });
     return 0;
   }
   // PLUGIN_BAKE_FILE switches the build to bake (validation refuses it beside push-only).

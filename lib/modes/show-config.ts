@@ -40,9 +40,8 @@ function shown(value: SettingValue, secret: boolean): SettingValue {
 /** The rows `config` shows: every setting that has a value (secrets masked), then the CI context. */
 export function configReport(resolved: ResolvedSettings): ConfigReport {
   const rows: ConfigRow[] = [];
-  const settings = resolved.settings as unknown as Record<string, SettingValue | undefined>;
   for (const spec of SETTINGS) {
-    const value = settings[spec.key];
+    const value = resolved.settings[spec.key];
     const source = resolved.sources[spec.key];
     if (value === undefined || !source) continue;
     rows.push({

@@ -3,13 +3,14 @@
  * written after the push. The signing code is imported only when a key is set: a run without one does
  * not load it (nor the cipher library a cosign key needs).
  */
-import type { CredentialSource } from "../auth/credential.js";
+
 import type { SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 import type { StepResult } from "../outputs/result.js";
+import type { RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
-import type { RepositoryName } from "../registry/reference.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import type { SigningResult, SignPushedOptions } from "../signing/publish.js";

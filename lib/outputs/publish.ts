@@ -14,14 +14,13 @@ export async function publishResult(
     Settings,
     "outputFile" | "artifactFile" | "registryType" | "registry" | "artifactRegistry" | "json"
   >,
-  writeStdout: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<void> {
   if (settings.outputFile) await writeDroneOutput(settings.outputFile, result);
   if (settings.artifactFile && result.digest) {
     const registry = settings.artifactRegistry?.trim() || result.registry;
     await writeArtifactFile(settings.artifactFile, { ...result, registry }, artifactRegistryType(settings));
   }
-  if (settings.json) writeStdout(`${JSON.stringify(result)}\n`);
+  if (settings.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /**

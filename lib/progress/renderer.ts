@@ -2,6 +2,7 @@
  * The one progress renderer of a run, chosen once: bars on a terminal, plain lines in CI logs (stderr
  * is not a terminal, or CI is set), nothing with --quiet. It writes to stderr only: stdout is for --json.
  */
+import { isCi } from "./ci.js";
 import { ignoreProgress, type ProgressSink } from "./events.js";
 import { createLineRenderer } from "./lines.js";
 
@@ -19,8 +20,7 @@ export function renderModeFor(options: {
   env: NodeJS.ProcessEnv;
 }): RenderMode {
   if (options.quiet) return "none";
-  const ci = options.env.CI !== undefined && options.env.CI !== "" && options.env.CI !== "false";
-  return options.isTTY && !ci && options.env.TERM !== "dumb" ? "bars" : "lines";
+  return options.isTTY && !isCi(options.env) && options.env.TERM !== "dumb" ? "bars" : "lines";
 }
 
 /** Bars are imported only when shown: a CI run does not load cli-progress. */

@@ -4,13 +4,7 @@
  * one line, written when something else is shown, when the push ends, or at most every `intervalMs`:
  * a push of fifty tags shows two lines, not fifty that repeat one digest.
  */
-
-/** `host/repository` and `tag` of `host/repository:tag` (a port's colon comes before the last slash). Pure. */
-export function splitReference(reference: string): { repository: string; tag: string } {
-  const colon = reference.lastIndexOf(":");
-  if (colon <= reference.lastIndexOf("/")) return { repository: reference, tag: "" };
-  return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
-}
+import { splitTag } from "../reference/name.js";
 
 export class TagLines {
   readonly #write: (line: string) => void;
@@ -26,7 +20,7 @@ export class TagLines {
   }
 
   add(reference: string, digest: string): void {
-    const { repository, tag } = splitReference(reference);
+    const { name: repository, tag = "" } = splitTag(reference);
     const group = this.#group;
     if (group && group.repository === repository && group.digest === digest && tag !== "") {
       if (group.tags.length === 0) this.#since = this.#now();

@@ -1,20 +1,23 @@
 /**
- * A connection to one registry: which URL answers (HTTPS, or plain HTTP where allowed), the auth
- * challenge from `GET /v2/` (distribution spec, "Determining support"), and the one place requests are
- * sent, with the Authorization header added and a refused token renewed once.
+ * A connection to one registry, as layers that each do one thing, from the outside in:
+ * - retry (retry.ts): the one layer that retries, once per step (a request that can be sent again, an
+ *   upload resumed by hand), with one budget of attempts and time; no layer below retries;
+ * - the client (here): a request's expected statuses, and the registry's errors for the others;
+ * - auth (authorizer.ts): the Authorization header on the registry's origin, a refused token renewed once;
+ * - redirects (redirect.ts): followed where safe, never from https to http;
+ * - the connection (transport.ts): agents, TLS, proxies, the connect and no-progress deadlines.
+ * Connecting pings `/v2/` first (ping.ts) for the URL that answers and its auth challenge.
  * Repository operations (blobs, manifests) are in repository.ts.
  */
 import type { Readable } from "node:stream";
-import { anonymous, type CredentialSource } from "../auth/credential.js";
-import { messageOf } from "../errors.js";
 import { ProtocolError } from "../protocol-error.js";
+import { isRegistryHost, registryEndpoint } from "../reference/host.js";
 import { Authorizer } from "./authorizer.js";
 import type { BodyKind } from "./body-limit.js";
-import { parseChallenge } from "./challenge.js";
+import { anonymous, type CredentialSource } from "./credential.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
 import { checkNextUrl, sameOrigin } from "./origin.js";
-import { sendFollowingRedirects } from "./redirect.js";
-import { isRegistryHost, registryEndpoint } from "./reference.js";
+import { pingRegistry } from "./ping.js";
 import {
   defaultRetryPolicy,
   parseRetryAfter,
@@ -23,8 +26,7 @@ import {
   type RetryPolicy,
   withRetry,
 } from "./retry.js";
-import { isRequestTimeout } from "./timeouts.js";
-import { candidateBaseUrls, type HttpMethod, HttpTransport, type TransportOptions } from "./transport.js";
+import { type HttpMethod, HttpTransport, type TransportOptions } from "./transport.js";
 
 export interface RegistryClientOptions extends TransportOptions {
   /** The registry as in image references (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */
@@ -95,20 +97,6 @@ function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undef
   return given.length <= 1 ? given[0] : AbortSignal.any(given);
 }
 
-/** TLS errors that mean "the certificate is not trusted": the user can fix them with a setting. */
-const CERTIFICATE_ERRORS =
-  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH/;
-
-function connectionErrorCode(error: unknown): string | undefined {
-  return (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-}
-
-function describeConnectionError(error: unknown): string {
-  const code = connectionErrorCode(error);
-  const message = messageOf(error);
-  return code && !message.includes(code) ? `${message} (${code})` : message;
-}
-
 export function headerValue(headers: RegistryResponse["headers"], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -159,128 +147,75 @@ export class RegistryClient {
     }
     const policy = { ...defaultRetryPolicy, ...options.retry };
     const transport = await HttpTransport.create(endpoint, options);
-    const credential = await (options.credentials ?? anonymous)(options.host);
-    const userAgent = options.userAgent ?? "buildx-step";
-    const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
-    const failures: string[] = [];
-    let untrusted = false;
-    for (const [index, base] of candidates.entries()) {
-      const last = index === candidates.length - 1;
-      try {
-        // With a plain-HTTP fallback left, HTTPS gets one attempt: a plain-HTTP server fails it at once.
-        // A /v2/ that did not answer within a timeout is not asked again: the registry is down.
-        const response = await withRetry(() => ping(transport, base, userAgent, options.signal), {
-          policy: last ? { ...policy, timeoutAttempts: 1 } : { ...policy, attempts: 1 },
-          signal: options.signal,
-          onRetry: (notice) => options.onRetry?.(`ping ${base.origin}`, notice),
-        });
-        const authorizer = new Authorizer({
-          host: options.host,
-          registry: base,
-          signal: options.signal,
-          credential,
-          transport,
-          retry: policy,
-          userAgent,
-          onSecret: options.onSecret,
-        });
-        if (response.status === 401)
-          authorizer.challenge = parseChallenge(response.headers["www-authenticate"]);
-        return new RegistryClient(options, base, transport, authorizer, policy);
-      } catch (error) {
-        // A registry that answered is final, unless it is the plain-HTTP fallback answering for a TLS server.
-        // So is a stopped run, and a timeout: a plain-HTTP server would have refused the TLS handshake
-        // at once, not left it unanswered, so trying plain HTTP on the same port cannot help.
-        if (
-          (error instanceof RegistryHttpError && failures.length === 0) ||
-          options.signal?.aborted ||
-          isRequestTimeout(error)
-        ) {
-          transport.close();
-          throw isRequestTimeout(error) ? error.during(`connecting to the registry ${options.host}`) : error;
-        }
-        untrusted ||= CERTIFICATE_ERRORS.test(connectionErrorCode(error) ?? "");
-        const proxy = transport.proxyFor(base);
-        const through = proxy ? ` (through the proxy ${proxy.display} from ${proxy.variable})` : "";
-        failures.push(
-          `${base.origin}${through}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
-        );
-      }
+    try {
+      const credential = await (options.credentials ?? anonymous)(options.host);
+      const userAgent = options.userAgent ?? "buildx-step";
+      const { base, challenge } = await pingRegistry(transport, endpoint, { ...options, userAgent, policy });
+      const authorizer = new Authorizer({
+        host: options.host,
+        registry: base,
+        challenge,
+        signal: options.signal,
+        credential,
+        transport,
+        userAgent,
+        onSecret: options.onSecret,
+      });
+      return new RegistryClient(options, base, transport, authorizer, policy);
+    } catch (error) {
+      transport.close();
+      throw error;
     }
-    transport.close();
-    throw new ProtocolError(
-      untrusted ? "untrusted-certificate" : "unreachable",
-      `cannot reach the registry ${options.host}: ${failures.join("; ")}`,
-    );
   }
 
   /**
-   * Sends one request, following redirects where that is safe (redirect.ts). The Authorization header
-   * goes only to the registry's own origin: an upload Location or a redirect elsewhere (object storage)
-   * gets none, and a request never goes from https to http. A 401 from the registry renews the token
-   * and, for a replayable body, tries once more; a 401 from another origin changes nothing of the login.
+   * Sends one request through the auth layer: the answer when its status is expected, else the
+   * registry's error (a 401 that a new token may get past is marked retryable for the step).
    */
   async send(request: RegistryRequest): Promise<RegistryResponse & { text: string }> {
-    const replayable =
-      request.body === undefined || Buffer.isBuffer(request.body) || typeof request.body === "string";
     const target = new URL(request.url, this.base);
     checkNextUrl(request.operation, this.base, target, "the registry sent the request on");
     if (!request.cleanup) this.#signal?.throwIfAborted();
-    const signal = request.cleanup
-      ? AbortSignal.timeout(CLEANUP_TIMEOUT_MS)
-      : anySignal(this.#abortSignal, request.signal);
-    for (let renewed = false; ; renewed = true) {
-      const authorization = await this.#authorizer.header(request.scopes);
-      const { response, url } = await sendFollowingRedirects(this.#transport, {
-        operation: request.operation,
-        url: target,
-        method: request.method,
-        headersFor: (hop) => {
-          const headers: Record<string, string> = {
-            "user-agent": this.#options.userAgent ?? "buildx-step",
-            ...request.headers,
-          };
-          if (authorization && sameOrigin(hop, this.base)) headers.authorization = authorization;
-          return headers;
-        },
-        body: request.body,
-        signal,
-      }).catch((error: unknown) => {
-        throw isRequestTimeout(error) ? error.during(request.operation) : error;
-      });
-      const expected = request.expect.includes(response.statusCode);
-      const text =
-        request.method === "HEAD"
-          ? ""
-          : await response.text(expected ? (request.bodyKind ?? "error") : "error", request.operation);
-      if (request.method === "HEAD") await response.dump();
-      if (expected) {
-        return { status: response.statusCode, headers: response.headers, text, url };
-      }
-      if (response.statusCode === 401 && !sameOrigin(url, this.base)) {
-        throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
-          hint: `${url.origin} is not the registry (${this.base.origin}): it was sent no credentials, and its refusal does not change the login to ${this.host}`,
-        });
-      }
-      if (response.statusCode === 401) {
-        const challenge = parseChallenge(response.headers["www-authenticate"]);
-        const worthRetrying = this.#authorizer.refused(challenge, request.scopes);
-        if (worthRetrying && !renewed && replayable) continue;
-        throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
-          hint: "the registry refused the credentials",
-          login: this.host,
-          // A stream cannot be sent again here: the caller restarts the whole step with the new token.
-          retryable: worthRetrying && !renewed && !replayable,
-        });
-      }
-      throw new RegistryHttpError(request.operation, response.statusCode, parseErrorBody(text), {
-        retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),
-        hint:
-          response.statusCode === 403
-            ? `the credentials for ${this.host} are not allowed to do this; check the account's rights on the repository`
-            : undefined,
+    const { response, url, renewable } = await this.#authorizer.send({
+      operation: request.operation,
+      url: target,
+      method: request.method,
+      headers: { "user-agent": this.#options.userAgent ?? "buildx-step", ...request.headers },
+      scopes: request.scopes,
+      body: request.body,
+      signal: request.cleanup
+        ? AbortSignal.timeout(CLEANUP_TIMEOUT_MS)
+        : anySignal(this.#abortSignal, request.signal),
+    });
+    const expected = request.expect.includes(response.statusCode);
+    const text =
+      request.method === "HEAD"
+        ? ""
+        : await response.text(expected ? (request.bodyKind ?? "error") : "error", request.operation);
+    if (request.method === "HEAD") await response.dump();
+    if (expected) {
+      return { status: response.statusCode, headers: response.headers, text, url };
+    }
+    if (response.statusCode === 401 && !sameOrigin(url, this.base)) {
+      throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
+        hint: `${url.origin} is not the registry (${this.base.origin}): it was sent no credentials, and its refusal does not change the login to ${this.host}`,
       });
     }
+    if (response.statusCode === 401) {
+      throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
+        hint: "the registry refused the credentials",
+        login: this.host,
+        // A stream cannot be sent again here: the caller restarts the whole step with the new token.
+        retryable: renewable,
+      });
+    }
+    throw new RegistryHttpError(request.operation, response.statusCode, parseErrorBody(text), {
+      retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),
+      hint:
+        response.statusCode === 403
+          ? `the credentials for ${this.host} are not allowed to do this; check the account's rights on the repository`
+          : undefined,
+    });
   }
 
   /** Runs an idempotent step with this registry's retry policy. */
@@ -303,26 +238,4 @@ export class RegistryClient {
   async close(): Promise<void> {
     this.#transport.close();
   }
-}
-
-async function ping(
-  transport: HttpTransport,
-  base: URL,
-  userAgent: string,
-  signal: AbortSignal | undefined,
-): Promise<RegistryResponse> {
-  const response = await transport.request({
-    url: new URL("/v2/", base),
-    method: "GET",
-    headers: { "user-agent": userAgent },
-    signal,
-  });
-  const text = await response.text("ping", `${base.origin}/v2/`);
-  if (response.statusCode === 200 || response.statusCode === 401) {
-    return { status: response.statusCode, headers: response.headers, url: base };
-  }
-  throw new RegistryHttpError(`${base.origin}/v2/`, response.statusCode, parseErrorBody(text), {
-    retryAfterMs: parseRetryAfter(headerValue(response.headers, "retry-after")),
-    hint: response.statusCode === 404 ? "this is not an OCI distribution (v2) registry" : undefined,
-  });
 }

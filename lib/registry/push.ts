@@ -1,8 +1,10 @@
 /**
  * Writes one image into a repository: every blob first (several at once; skipped when the registry
- * has it), then the manifests children before the index, then the tags. A tag is written only after
+ * has it), then the manifests, children before the index, then the tags. A tag is written only after
  * everything it points to is in place, so a push that fails before the tags publishes nothing; and no
- * blob is completed before every blob has been verified, so a corrupted tarball leaves no trace.
+ * blob is completed or mounted before every blob to be sent or mounted has been read and checked against
+ * its digest (those the registry already has are not read: it serves its own copy), so a corrupted
+ * tarball leaves no trace.
  */
 import type { Readable } from "node:stream";
 import type { Descriptor, PushPlan } from "../archive/types.js";

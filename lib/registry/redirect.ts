@@ -22,6 +22,11 @@ export function followsRedirect(method: HttpMethod, status: number, bodyReplayab
   return method === "PUT" && bodyReplayable && METHOD_KEEPING.has(status);
 }
 
+/** Whether a body can be sent again: none, bytes or text can; a stream is read once. */
+export function isReplayable(body: HttpRequest["body"]): boolean {
+  return body === undefined || Buffer.isBuffer(body) || typeof body === "string";
+}
+
 export interface RedirectingRequest extends Omit<HttpRequest, "headers"> {
   /** What the request does, for errors. */
   operation: string;
@@ -34,8 +39,7 @@ export async function sendFollowingRedirects(
   transport: HttpTransport,
   request: RedirectingRequest,
 ): Promise<{ response: HttpResponse; url: URL }> {
-  const replayable =
-    request.body === undefined || Buffer.isBuffer(request.body) || typeof request.body === "string";
+  const replayable = isReplayable(request.body);
   let url = request.url;
   for (let hops = 0; ; hops++) {
     const response = await transport.request({ ...request, url, headers: request.headersFor(url) });

@@ -7,9 +7,10 @@
  * registry got to (chunked-upload.ts). Large blobs can be staged (every byte sent and verified, the
  * session left open) and committed later, see push.ts.
  */
-import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { ProtocolError } from "../protocol-error.js";
+import { digestOf } from "../reference/digest.js";
+import { MANIFEST_MEDIA_TYPES, OCI_INDEX } from "../reference/media-types.js";
 import { type StageOptions, stageChunked } from "./chunked-upload.js";
 import { headerValue, type RegistryClient, type RegistryRequest, type RegistryResponse } from "./client.js";
 import { isLostUploadSession, RegistryHttpError } from "./errors.js";
@@ -32,14 +33,6 @@ export interface UploadPosition {
   location: string;
   offset: number;
 }
-
-/** Manifest media types this client asks for (and so can compare digests of). */
-export const MANIFEST_MEDIA_TYPES = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-];
 
 /** At most this many other repositories are asked to lend a blob (each ask opens an upload session). */
 const MAX_MOUNT_SOURCES = 3;
@@ -360,7 +353,7 @@ export class RepositoryClient {
     bytes: Buffer,
     signal?: AbortSignal,
   ): Promise<string> {
-    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     const operation = `write of manifest ${digest} as ${this.name}${reference.includes(":") ? "@" : ":"}${reference}`;
     const response = await this.#retried({
       operation,
@@ -415,8 +408,7 @@ export class RepositoryClient {
     });
     if (response.status === 404) return undefined;
     const digest =
-      headerValue(response.headers, "docker-content-digest") ??
-      `sha256:${createHash("sha256").update(response.text, "utf8").digest("hex")}`;
+      headerValue(response.headers, "docker-content-digest") ?? digestOf(Buffer.from(response.text, "utf8"));
     return { text: response.text, digest, mediaType: headerValue(response.headers, "content-type") };
   }
 
@@ -436,7 +428,7 @@ export class RepositoryClient {
     });
     if (response.status === 404) return undefined;
     const bytes = Buffer.from(response.text, "utf8");
-    return `sha256:${createHash("sha256").update(bytes).digest("hex")}` === digest ? bytes : undefined;
+    return digestOf(bytes) === digest ? bytes : undefined;
   }
 
   /**
@@ -454,7 +446,7 @@ export class RepositoryClient {
       operation,
       method: "GET",
       url: `/v2/${this.path}/referrers/${digest}?${new URLSearchParams({ artifactType })}`,
-      headers: { accept: "application/vnd.oci.image.index.v1+json" },
+      headers: { accept: OCI_INDEX },
       expect: [200, 404],
       bodyKind: "manifest",
       signal,
@@ -462,8 +454,7 @@ export class RepositoryClient {
     if (response.status !== 200) return undefined;
     try {
       const index = JSON.parse(response.text) as { mediaType?: unknown; manifests?: unknown };
-      if (index.mediaType !== "application/vnd.oci.image.index.v1+json" || !Array.isArray(index.manifests))
-        return undefined;
+      if (index.mediaType !== OCI_INDEX || !Array.isArray(index.manifests)) return undefined;
       return (index.manifests as { digest?: unknown; artifactType?: unknown }[])
         .filter((m): m is { digest: string; artifactType?: string } => typeof m?.digest === "string")
         .map((m) => ({

@@ -2,7 +2,9 @@
  * Retries of idempotent registry steps: on connection errors, 429 (after its Retry-After) and 5xx, with
  * exponential backoff and jitter, within a bounded budget of attempts and time (and of timeouts, which
  * cost the most); never past the run's signal, which carries the push deadline. Anything else (a 4xx, a
- * blob whose bytes do not match its digest) fails at once: repeating it cannot help.
+ * blob whose bytes do not match its digest) fails at once: repeating it cannot help. This is the client's
+ * one layer that retries (client.ts): the layers below send each request once (a refused token aside), so
+ * a step sends each of its requests at most `attempts` times, whichever layer failed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { RegistryHttpError } from "./errors.js";
@@ -21,7 +23,20 @@ export interface RetryPolicy {
    * timeout is unlikely to answer the next time, and each such attempt costs the full timeout. Default 2.
    */
   timeoutAttempts?: number;
+  /** How the retries read the time and wait; the real one unless a test gives one that does not wait. */
+  clock?: RetryClock;
 }
+
+export interface RetryClock {
+  now(): number;
+  /** Waits `ms`, or rejects when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const realClock: RetryClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
 
 export const defaultRetryPolicy: RetryPolicy = {
   attempts: 5,
@@ -31,7 +46,10 @@ export const defaultRetryPolicy: RetryPolicy = {
   timeoutAttempts: 2,
 };
 
-/** Error codes of a connection that failed or broke (Node's net, tls and http). */
+/**
+ * Error codes of a connection that failed or broke, as Node's net, tls and http modules give them (the
+ * client's transport is node:https, not undici); ETIMEDOUT also for this client's own deadlines (timeouts.ts).
+ */
 const CONNECTION_ERROR_CODES = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
@@ -41,11 +59,6 @@ const CONNECTION_ERROR_CODES = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
 ]);
 
 function errorCode(error: unknown): string | undefined {
@@ -94,8 +107,9 @@ export class RetryBudget {
   readonly #policy: RetryPolicy;
   readonly #signal: AbortSignal | undefined;
   readonly #onRetry: ((notice: RetryNotice) => void) | undefined;
+  readonly #clock: RetryClock;
   #attempt = 1;
-  #started = Date.now();
+  #started: number;
   #timeouts = 0;
 
   constructor(
@@ -105,6 +119,8 @@ export class RetryBudget {
     this.#policy = policy;
     this.#signal = options.signal;
     this.#onRetry = options.onRetry;
+    this.#clock = policy.clock ?? realClock;
+    this.#started = this.#clock.now();
   }
 
   /**
@@ -121,11 +137,11 @@ export class RetryBudget {
     if (!retryable || this.#attempt >= policy.attempts) throw error;
     const retryAfter = error instanceof RegistryHttpError ? error.retryAfterMs : undefined;
     const delayMs = retryAfter ?? backoffDelay(policy, this.#attempt);
-    if (Date.now() - this.#started + delayMs > policy.budgetMs) throw error;
+    if (this.#clock.now() - this.#started + delayMs > policy.budgetMs) throw error;
     this.#onRetry?.({ attempt: this.#attempt, delayMs, error });
     this.#attempt++;
     try {
-      await sleep(delayMs, undefined, { signal });
+      await this.#clock.sleep(delayMs, signal);
     } catch (stopped) {
       throw signal?.reason instanceof Error ? signal.reason : stopped;
     }
@@ -138,7 +154,7 @@ export class RetryBudget {
    */
   progressed(): void {
     this.#attempt = 1;
-    this.#started = Date.now();
+    this.#started = this.#clock.now();
     this.#timeouts = 0;
   }
 }

@@ -19,6 +19,7 @@ import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { rootCertificates, type TLSSocket } from "node:tls";
 import { ProtocolError } from "../protocol-error.js";
+import { isLoopbackHost } from "../reference/host.js";
 import { BODY_LIMITS, type BodyKind, bodyTooLarge, readWithin } from "./body-limit.js";
 import type { ProxyAgents } from "./proxy-agents.js";
 import {
@@ -28,7 +29,6 @@ import {
   proxyFor,
   proxyVariablesSet,
 } from "./proxy-env.js";
-import { isLoopbackHost } from "./reference.js";
 import { connectTimeout, DEFAULT_TIMEOUTS, noProgressTimeout, type Timeouts } from "./timeouts.js";
 
 export interface TransportOptions {

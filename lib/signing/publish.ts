@@ -7,7 +7,7 @@
  */
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { RepositoryName } from "../registry/reference.js";
+import type { RepositoryName } from "../reference/name.js";
 import type { RepositoryClient } from "../registry/repository.js";
 import { type Attached, attachLayer } from "./attach.js";
 import { cosignAttestationLayer, isSameAttestation, mayBeSameAttestation } from "./cosign-attestation.js";

@@ -8,17 +8,17 @@
  * a subject would be stored but found by nothing (the spec's fallback tag is what the `.sig` tag is for).
  */
 import { Readable } from "node:stream";
+import { digestOf } from "../reference/digest.js";
+import { OCI_MANIFEST } from "../reference/media-types.js";
 import type { RepositoryClient } from "../registry/repository.js";
 import {
   type LayerDescriptor,
   parseSignatureImage,
   type SignatureLayer,
   serializeSignatureImage,
-  sha256Digest,
 } from "./signature-image.js";
 
 export const COSIGN_SIGNATURE_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
 export interface Referrer {
   /** The referrer manifest's digest. */
@@ -88,8 +88,7 @@ export async function attachReferrer(options: {
   }
   const subjectManifest = await repository.readManifest(digest, signal);
   // The subject is described by the bytes the registry serves, which must be the digest's.
-  if (!subjectManifest || sha256Digest(Buffer.from(subjectManifest.text, "utf8")) !== digest)
-    return undefined;
+  if (!subjectManifest || digestOf(Buffer.from(subjectManifest.text, "utf8")) !== digest) return undefined;
   const subject = {
     mediaType: subjectManifest.mediaType?.split(";")[0]?.trim() || OCI_MANIFEST,
     size: Buffer.byteLength(subjectManifest.text, "utf8"),
@@ -99,7 +98,7 @@ export async function attachReferrer(options: {
   const { manifest, config, configDigest } = referrerManifest(descriptor, subject);
   await putBlob(repository, bytes, layer.digest, signal);
   await putBlob(repository, config, configDigest, signal);
-  const manifestDigest = sha256Digest(manifest);
+  const manifestDigest = digestOf(manifest);
   await repository.putManifest(manifestDigest, OCI_MANIFEST, manifest, signal);
   return { digest: manifestDigest, added: true };
 }

@@ -12,12 +12,11 @@
  * zero time, one history entry and one diff ID per layer); cosign does not read it back. Another
  * signature for the same digest is a layer appended to the same manifest, as cosign does. Pure.
  */
-import { createHash } from "node:crypto";
+import { digestOf, SHA256_DIGEST } from "../reference/digest.js";
+import { OCI_CONFIG, OCI_MANIFEST } from "../reference/media-types.js";
 
 export const SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
 export const PREDICATE_TYPE_ANNOTATION = "predicateType";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
 /** cosign refuses to read more layers than this (pkg/oci/mutate maxLayers): a tag that full takes no more. */
 export const MAX_SIGNATURE_LAYERS = 1000;
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -42,10 +41,6 @@ export interface SignatureLayer extends LayerDescriptor {
   bytes: Buffer;
 }
 
-export function sha256Digest(bytes: Buffer): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-}
-
 /** `sha256-<hex>.sig`: the tag cosign looks for the signatures of `digest` under. */
 export function signatureTag(digest: string): string {
   return `${digest.replace(":", "-")}.sig`;
@@ -62,7 +57,7 @@ export function signatureLayer(
   bytes: Buffer,
   annotations: Record<string, string>,
 ): SignatureLayer {
-  return { mediaType, size: bytes.length, digest: sha256Digest(bytes), annotations, bytes };
+  return { mediaType, size: bytes.length, digest: digestOf(bytes), annotations, bytes };
 }
 
 /** An image with no layer yet, in OCI media types (cosign's default). */
@@ -75,7 +70,7 @@ function isDescriptor(value: unknown): value is LayerDescriptor {
   return (
     typeof d?.mediaType === "string" &&
     typeof d.digest === "string" &&
-    /^sha256:[a-f0-9]{64}$/.test(d.digest) &&
+    SHA256_DIGEST.test(d.digest) &&
     typeof d.size === "number" &&
     Number.isSafeInteger(d.size) &&
     d.size >= 0 &&
@@ -130,7 +125,7 @@ export function serializeSignatureImage(image: SignatureImage): {
     }),
     "utf8",
   );
-  const configDigest = sha256Digest(config);
+  const configDigest = digestOf(config);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

@@ -13,7 +13,7 @@
  * The bytes are the same for a digest and a repository however often it is signed, which is how a
  * second push of the same image finds its signature already there. Pure.
  */
-import type { RepositoryName } from "../registry/reference.js";
+import type { RepositoryName } from "../reference/name.js";
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
 export const COSIGN_SIGNATURE_TYPE = "cosign container image signature";

@@ -2,8 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { onFreePort, PortTaken } from "./free-port.js";
 import { tempDir } from "./tmp.js";
 
 /** The plain registry that scripts/setup.sh starts and keeps running. */
@@ -79,17 +79,6 @@ export async function uploadSessions(storage: string): Promise<string[]> {
   return sessions;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
 /** A self-signed certificate and its key (RSA 2048, two days), made with openssl. */
 export function selfSignedCertificate(commonName: string, keyFile: string, certFile: string): void {
   execFileSync(
@@ -151,33 +140,60 @@ export function makeCertificates(
   return { ca, cert, key, caKey };
 }
 
+/**
+ * Waits until the registry answers, and answers as itself: its responses carry the header `X-Buildx-Step-
+ * Registry: <id>`, so a server that took its port first is not mistaken for it. A registry that found its
+ * port taken exits, and that is {@link PortTaken}.
+ */
 async function waitForRegistry(
   url: string,
+  id: string,
   child: ChildProcess,
   log: () => string,
   caFile?: string,
 ): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log()}`);
+    if (child.exitCode !== null) {
+      if (/address already in use/.test(log())) throw new PortTaken(Number(new URL(url).port), log());
+      throw new Error(`docker-registry exited: ${log()}`);
+    }
     try {
       // curl, not fetch: fetch would need the CA wired in; curl takes it as a flag.
-      execFileSync("curl", ["-s", "-o", "/dev/null", ...(caFile ? ["--cacert", caFile] : []), `${url}/v2/`], {
-        stdio: "pipe",
-      });
-      return;
+      const headers = execFileSync(
+        "curl",
+        [
+          "-s",
+          "-m",
+          "2",
+          "-D",
+          "-",
+          "-o",
+          "/dev/null",
+          ...(caFile ? ["--cacert", caFile] : []),
+          `${url}/v2/`,
+        ],
+        { stdio: "pipe" },
+      ).toString();
+      if (headers.toLowerCase().includes(`x-buildx-step-registry: ${id}`)) return;
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      // Not listening yet.
     }
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`docker-registry did not answer at ${url}: ${log()}`);
 }
 
-/** Starts a new, empty docker-registry on a free loopback port. Stop it when done. */
+/** Starts a new, empty docker-registry on a free loopback port (or `options.port`). Stop it when done. */
 export async function startRegistry(options: RegistryOptions = {}): Promise<RegistryServer> {
+  if (options.port !== undefined) return startRegistryOn(options.port, options);
+  return onFreePort((port) => startRegistryOn(port, options));
+}
+
+async function startRegistryOn(port: number, options: RegistryOptions): Promise<RegistryServer> {
   const temp = await tempDir("buildx-step-registry-");
   const dir = temp.path;
-  const port = options.port ?? (await freePort());
+  const id = randomBytes(8).toString("hex");
   const host = `${options.address ?? "127.0.0.1"}:${port}`;
   const storage = join(dir, "storage");
   const lines = [
@@ -188,6 +204,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     "  delete: {enabled: true}",
     "http:",
     `  addr: ${host}`,
+    `  headers: {X-Buildx-Step-Registry: [${id}]}`,
     // Fixed, as production sets it: upload Locations carry state signed with it, valid after a restart.
     `  secret: ${randomBytes(16).toString("hex")}`,
   ];
@@ -234,7 +251,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       output = (output + d.toString()).slice(-4000);
     });
     try {
-      await waitForRegistry(url, started, () => output, caFile);
+      await waitForRegistry(url, id, started, () => output, caFile);
     } catch (error) {
       // A registry that never answered must not outlive the test (its process would keep the runner alive).
       started.kill("SIGKILL");

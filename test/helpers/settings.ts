@@ -1,59 +1,23 @@
-import type { ResolvedSettings, SettingSource, Settings } from "../../lib/config/settings.js";
+import { defaultSettings } from "../../lib/config/layers.js";
+import { parseSettings } from "../../lib/config/parsed.js";
+import { settingName } from "../../lib/config/provenance.js";
+import type { SettingSource, Settings, ValidatedSettings } from "../../lib/config/settings.js";
+import { UsageError } from "../../lib/errors.js";
 
 /** Settings as the resolver gives them with nothing set (the plugin's defaults), with `overrides` on top. */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
-  return {
-    dryRun: false,
-    pushOnly: false,
-    outputFormat: "docker",
-    load: false,
-    pushVia: "registry",
-    pushTimeout: "30m",
-    attestType: "custom",
-    tags: ["latest"],
-    autoTag: false,
-    registry: "https://index.docker.io/v1/",
-    insecure: false,
-    dockerfile: "Dockerfile",
-    context: ".",
-    buildArgs: [],
-    buildArgsNew: [],
-    multipleBuildArgs: false,
-    buildArgsFromEnv: [],
-    secretsFromEnv: [],
-    secretsFromFile: [],
-    labels: [],
-    labelSchema: [],
-    autoLabel: true,
-    addHost: [],
-    noCache: false,
-    pullImage: true,
-    quiet: false,
-    platforms: [],
-    buildxOptions: [],
-    cacheFrom: [],
-    cacheTo: [],
-    cachePathStyle: false,
-    cacheTlsInsecure: false,
-    bakeOptions: [],
-    builderDriverOpts: [],
-    builderDriverOptsNew: [],
-    azureAuthorityHost: "https://login.microsoftonline.com",
-    region: "us-east-1",
-    createRepository: false,
-    scanOnPush: false,
-    run: {},
-    json: false,
-    debug: false,
-    ...overrides,
-  };
+  return { ...defaultSettings(), ...overrides };
 }
 
-/** Resolved settings whose `explicit` keys count as set by the user (env), the rest as defaults. */
+/**
+ * Resolved settings whose `explicit` keys count as set by the user (env), the rest as defaults, with
+ * their structured values parsed as validation parses them: a bad repo, tag or digest is refused here
+ * (UsageError, exit 2), as resolveSettings refuses it before any mode runs.
+ */
 export function testResolved(
   overrides: Partial<Settings> = {},
   explicit: (keyof Settings)[] = Object.keys(overrides) as (keyof Settings)[],
-): ResolvedSettings {
+): ValidatedSettings {
   const settings = testSettings(overrides);
   const sources: Partial<Record<keyof Settings, SettingSource>> = {};
   for (const key of Object.keys(settings) as (keyof Settings)[]) {
@@ -61,5 +25,12 @@ export function testResolved(
       ? { kind: "env", name: `PLUGIN_${key.toUpperCase()}` }
       : { kind: "default" };
   }
-  return { settings, sources, warnings: [] };
+  const parsed = parseSettings(
+    settings,
+    (key) => settingName(key, sources),
+    (message) => {
+      throw new UsageError(message);
+    },
+  );
+  return { settings, sources, warnings: [], parsed };
 }

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort } from "./registry.js";
+import { onFreePort, PortTaken } from "./free-port.js";
 import { tempDir } from "./tmp.js";
 
 export interface Tinyproxy {
@@ -29,7 +29,10 @@ export interface TinyproxyOptions {
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tinyproxy exited: ${log()}`);
+    if (child.exitCode !== null) {
+      if (/Could not create listening sockets/.test(log())) throw new PortTaken(port, log());
+      throw new Error(`tinyproxy exited: ${log()}`);
+    }
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, "127.0.0.1");
       socket.once("connect", () => {
@@ -45,8 +48,11 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
 }
 
 export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinyproxy> {
+  return onFreePort((port) => startTinyproxyOn(port, options));
+}
+
+async function startTinyproxyOn(port: number, options: TinyproxyOptions): Promise<Tinyproxy> {
   const dir = await tempDir("buildx-step-tinyproxy-");
-  const port = await freePort();
   const logFile = join(dir.path, "tinyproxy.log");
   const lines = [
     `Port ${port}`,
@@ -72,7 +78,13 @@ export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinypro
     output = (output + d.toString()).slice(-4000);
   });
   const log = () => readFileSync(logFile, "utf8");
-  await waitForPort(port, child, () => `${output}\n${log()}`);
+  try {
+    await waitForPort(port, child, () => `${output}\n${log()}`);
+  } catch (error) {
+    child.kill("SIGKILL");
+    await dir.remove();
+    throw error;
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { cliPath, runCli } from "../helpers/cli.js";
+import { freePort } from "../helpers/free-port.js";
 import { sampleContext } from "../helpers/images.js";
-import { freePort } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const exec = promisify(execFile);

@@ -1,5 +1,5 @@
 /**
- * The engine connection (lib/daemon/engine*.ts) against the real engines: the image store each reports,
+ * The engine connection (lib/engine/) against the real engines: the image store each reports,
  * and a tcp:// DOCKER_HOST (a loopback TCP port relayed to the engine's socket, as a remote engine would be).
  */
 import assert from "node:assert/strict";
@@ -9,8 +9,8 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createServer as createTlsServer } from "node:tls";
-import { connectEngine } from "../../lib/daemon/engine.js";
-import { engineFacts } from "../../lib/daemon/image-store.js";
+import { connectEngine } from "../../lib/engine/engine.js";
+import { engineFacts } from "../../lib/engine/info.js";
 import { exitCodeOf } from "../../lib/errors.js";
 import { ProtocolError } from "../../lib/protocol-error.js";
 import { classicEngineHost } from "../helpers/engine.js";

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
+import { MANIFEST_MEDIA_TYPES } from "../../lib/reference/media-types.js";
 import { startAcrFront } from "../helpers/acr-front.js";
 import { runCli } from "../helpers/cli.js";
 import { runImage } from "../helpers/engine.js";

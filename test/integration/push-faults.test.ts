@@ -16,6 +16,7 @@ import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 import { buildTarball, registryManifest, registryTags, sampleContext } from "../helpers/images.js";
 import { makeImage } from "../helpers/random-image.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
+import { instantClock } from "../helpers/retry-clock.js";
 import { tempDir } from "../helpers/tmp.js";
 
 let work: Awaited<ReturnType<typeof tempDir>>;
@@ -139,7 +140,7 @@ describe("faults within the retry budget", () => {
       host: proxy.host,
       chunkThreshold: 100_000,
       chunkSize: 64_000,
-      retry: { baseDelayMs: 10 },
+      retry: { clock: instantClock() },
     });
     try {
       const result = await pushImage({
@@ -286,7 +287,7 @@ describe("a mount the registry refuses", () => {
         },
       },
     ]);
-    const client = await RegistryClient.connect({ host: proxy.host, retry: { baseDelayMs: 10 } });
+    const client = await RegistryClient.connect({ host: proxy.host, retry: { clock: instantClock() } });
     try {
       const corrupted = Buffer.from(image.blobs.get(lent.digest) ?? []);
       corrupted[100] = (corrupted[100] ?? 0) ^ 0xff;

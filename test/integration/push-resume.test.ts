@@ -14,6 +14,7 @@ import { registryManifest } from "../helpers/images.js";
 import { writeOciTarball } from "../helpers/oci-tarball.js";
 import { sha256 } from "../helpers/random-image.js";
 import { type RegistryServer, startRegistry } from "../helpers/registry.js";
+import { instantClock } from "../helpers/retry-clock.js";
 import { tempDir } from "../helpers/tmp.js";
 
 let work: Awaited<ReturnType<typeof tempDir>>;
@@ -98,7 +99,7 @@ describe("a dropped connection goes on where the registry got to", () => {
       host: proxy.host,
       chunkThreshold: 100_000,
       chunkSize: 64_000,
-      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+      retry: { clock: instantClock() },
     });
     try {
       const repository = new RepositoryClient(client, "resume/flaky");
@@ -125,7 +126,7 @@ describe("a dropped connection goes on where the registry got to", () => {
       host: proxy.host,
       chunkThreshold: 100_000,
       chunkSize: 64_000,
-      retry: { baseDelayMs: 5 },
+      retry: { clock: instantClock() },
     });
     try {
       await new RepositoryClient(client, "resume/range").uploadBlob(blob, () => Readable.from([bytes]));
@@ -152,7 +153,7 @@ describe("a session the registry has lost is started again", () => {
       host: proxy.host,
       chunkThreshold: 100_000,
       chunkSize: 1_000_000,
-      retry: { baseDelayMs: 5 },
+      retry: { clock: instantClock() },
     });
     try {
       await new RepositoryClient(client, "resume/lost").uploadBlob(blob, () => Readable.from([bytes]));
@@ -192,7 +193,7 @@ describe("a session the registry has lost is started again", () => {
       host: proxy.host,
       chunkThreshold: 100_000,
       chunkSize: 64_000,
-      retry: { baseDelayMs: 5 },
+      retry: { clock: instantClock() },
     });
     try {
       await new RepositoryClient(client, "resume/liar").uploadBlob(blob, () => Readable.from([bytes]));

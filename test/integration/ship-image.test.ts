@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
+import { MANIFEST_MEDIA_TYPES } from "../../lib/reference/media-types.js";
 import { runPipeline } from "../helpers/drone-runner.js";
 import { examplesDir, type StandIns, writeStandIns } from "../helpers/example-runner.js";
 import { sampleContext } from "../helpers/images.js";

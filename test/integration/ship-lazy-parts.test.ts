@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
+import { freePort } from "../helpers/free-port.js";
 import { buildTarball, sampleContext } from "../helpers/images.js";
-import { freePort } from "../helpers/registry.js";
 import { singleExecutable } from "../helpers/shipped.js";
 import { tempDir } from "../helpers/tmp.js";
 

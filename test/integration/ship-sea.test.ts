@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { MANIFEST_MEDIA_TYPES } from "../../lib/registry/repository.js";
+import { MANIFEST_MEDIA_TYPES } from "../../lib/reference/media-types.js";
 import { runPipeline } from "../helpers/drone-runner.js";
 import { examplesDir, runStepCommands, type StandIns, writeStandIns } from "../helpers/example-runner.js";
 import { sampleContext } from "../helpers/images.js";

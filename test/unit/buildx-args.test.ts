@@ -2,7 +2,7 @@
 // once) and for each mode's output; builder create/bootstrap/remove for each driver.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type BuildPlan, buildxBuildArgs, secretArgs } from "../../lib/buildx/build-args.js";
+import { type BuildPlan, buildxBuildArgs } from "../../lib/buildx/build-args.js";
 import { builderName } from "../../lib/buildx/builder.js";
 import {
   builderBootstrapArgs,
@@ -11,6 +11,7 @@ import {
   createdDriver,
 } from "../../lib/buildx/builder-args.js";
 import { csvFields } from "../../lib/buildx/csv.js";
+import { secretArgs } from "../../lib/config/build-secrets.js";
 import type { Settings } from "../../lib/config/settings.js";
 import { UsageError } from "../../lib/errors.js";
 import { testSettings } from "../helpers/settings.js";

@@ -1,6 +1,7 @@
 // What a build run decides from the settings alone: the mode's output, names, Dockerfile, refusals.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { resolveSettings } from "../../lib/config/resolve.js";
 import { UsageError } from "../../lib/errors.js";
 import { planBuild } from "../../lib/modes/build-plan.js";
 import { testResolved } from "../helpers/settings.js";
@@ -151,5 +152,20 @@ test("bad builder settings are refused before anything runs", () => {
   refuses(
     () => planBuild(testResolved({ repo: "app", secretsFromFile: ["nofile"] }), plugin),
     "PLUGIN_SECRETS_FROM_FILE",
+  );
+});
+
+test("a tar path without a dry run is warned about once: by the plan, not by the resolver too", async () => {
+  const resolved = await resolveSettings({
+    env: { PLUGIN_REPO: "registry.example.com/app", PLUGIN_TAR_PATH: "/nowhere/image.tar" },
+    flags: [],
+    cwd: "/",
+  });
+  const plan = planBuild(resolved, plugin);
+  const tarWarnings = [...resolved.warnings, ...plan.warnings].filter((w) => /TAR_PATH/.test(w));
+  assert.equal(tarWarnings.length, 1, tarWarnings.join("\n"));
+  assert.match(
+    tarWarnings[0] ?? "",
+    /^PLUGIN_TAR_PATH is set but PLUGIN_DRY_RUN is not true: the image is pushed/,
   );
 });

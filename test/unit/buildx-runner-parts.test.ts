@@ -5,13 +5,14 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type CleanupScope, withCleanup } from "../../lib/buildx/cleanup.js";
-import { imageStoreOf, plainEngineTarget } from "../../lib/buildx/engine-store.js";
 import { isExporterUnsupported, saveWritesOciLayout } from "../../lib/buildx/exporter-support.js";
 import { LineTail, lastErrorLine, stripAnsi } from "../../lib/buildx/last-error.js";
 import { manifestDigest } from "../../lib/buildx/metadata.js";
 import { progressMode } from "../../lib/buildx/progress.js";
 import { prepareTarball, temporaryTarPath } from "../../lib/buildx/tar-output.js";
 import { transientFailure } from "../../lib/buildx/transient-failure.js";
+import { engineAddressFromEnv } from "../../lib/engine/address.js";
+import { imageStoreOf, plainHttpTarget } from "../../lib/engine/info.js";
 import { UsageError } from "../../lib/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -200,7 +201,13 @@ test("the image store from /info's DriverStatus, as the two engines here report 
   assert.equal(imageStoreOf({}), "classic");
 });
 
-test("plain engine addresses are read here; TLS, ssh and other forms go to lib/daemon", () => {
+test("/info is written by hand to a socket or plain TCP; TLS and ssh go through dockerode", () => {
+  // One reading of DOCKER_HOST (lib/engine/address.ts) for both ways.
+  const plainEngineTarget = (env: NodeJS.ProcessEnv) => {
+    const address = engineAddressFromEnv(env);
+    const target = plainHttpTarget(address);
+    return target && { ...target, display: address.display };
+  };
   assert.deepEqual(plainEngineTarget({}), {
     socketPath: "/var/run/docker.sock",
     display: "unix:///var/run/docker.sock",
@@ -216,7 +223,12 @@ test("plain engine addresses are read here; TLS, ssh and other forms go to lib/d
   });
   assert.equal(plainEngineTarget({ DOCKER_HOST: "tcp://10.0.0.5:2376", DOCKER_TLS_VERIFY: "1" }), undefined);
   assert.equal(plainEngineTarget({ DOCKER_HOST: "ssh://me@host" }), undefined);
-  assert.equal(plainEngineTarget({ DOCKER_HOST: "host:2375" }), undefined);
+  // The CLI's bare `host:port` is plain tcp (it went to dockerode before the one reading of DOCKER_HOST).
+  assert.deepEqual(plainEngineTarget({ DOCKER_HOST: "host:2375" }), {
+    host: "host",
+    port: 2375,
+    display: "tcp://host:2375",
+  });
 });
 
 test("failures another run gets past: a naming race, a registry's 5xx to the engine's push", () => {

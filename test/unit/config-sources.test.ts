@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { FlagValue } from "../../lib/cli/flags.js";
+import type { FlagValue } from "../../lib/config/layers.js";
 import { type ResolveInput, resolveSettings } from "../../lib/config/resolve.js";
 import type { ResolvedSettings, SettingSource, Settings } from "../../lib/config/settings.js";
 import { UsageError } from "../../lib/errors.js";

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { splitNameTag } from "../../lib/daemon/image-names.js";
-import { imageStoreOf } from "../../lib/daemon/image-store.js";
 import type { JsonMessage } from "../../lib/daemon/json-messages.js";
 import { LoadProgress } from "../../lib/daemon/load.js";
 import { EngineProgress, pushedDigestOf, sizesByShortId } from "../../lib/daemon/progress.js";
 import { engineAuthConfig, registryAuthHeader } from "../../lib/daemon/registry-auth.js";
 import { endsLikeTar } from "../../lib/daemon/save.js";
+import { imageStoreOf } from "../../lib/engine/info.js";
 import { pushHint } from "../../lib/modes/setting-hints.js";
 
 const containerdDigest = "sha256:5a76a9c2e73711703bdf46e3d1933fcd5a59c47b88bf897b6ab999c69f8fd519";
@@ -126,11 +125,6 @@ test("the registry's refusal gets a hint that names the setting to check", () =>
     /asks for a login.*PLUGIN_REGISTRY=r:5000/,
   );
   assert.equal(pushHint("blob upload unknown", "r"), undefined);
-});
-
-test("repo:tag splits at the tag, not at a registry port", () => {
-  assert.deepEqual(splitNameTag("127.0.0.1:5000/app:v1"), { repo: "127.0.0.1:5000/app", tag: "v1" });
-  assert.deepEqual(splitNameTag("127.0.0.1:5000/app"), { repo: "127.0.0.1:5000/app", tag: "latest" });
 });
 
 test("a saved tarball must end with the tar end-of-archive marker", () => {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { progressMode } from "../../lib/buildx/progress.js";
+import { isCi } from "../../lib/progress/ci.js";
 import { formatBytes } from "../../lib/progress/format.js";
 import { createLineRenderer } from "../../lib/progress/lines.js";
 import { renderModeFor } from "../../lib/progress/renderer.js";
-import { splitReference } from "../../lib/progress/tag-lines.js";
 
 test("bars on a terminal, lines in CI or a pipe, nothing when quiet", () => {
   assert.equal(renderModeFor({ quiet: false, isTTY: true, env: {} }), "bars");
@@ -11,6 +12,15 @@ test("bars on a terminal, lines in CI or a pipe, nothing when quiet", () => {
   assert.equal(renderModeFor({ quiet: false, isTTY: true, env: { CI: "false" } }), "bars");
   assert.equal(renderModeFor({ quiet: false, isTTY: false, env: {} }), "lines");
   assert.equal(renderModeFor({ quiet: true, isTTY: true, env: {} }), "none");
+});
+
+test("CI has one reading, which both progress displays follow", () => {
+  for (const value of ["true", "1", "TRUE", "woodpecker"]) assert.equal(isCi({ CI: value }), true, value);
+  for (const value of [undefined, "", "false", "FALSE", "0"]) assert.equal(isCi({ CI: value }), false, value);
+  for (const value of ["yes", "0", "False"]) {
+    const watched = renderModeFor({ quiet: false, isTTY: true, env: { CI: value } }) === "bars";
+    assert.equal(progressMode({ CI: value }, true) === "auto", watched, value);
+  }
 });
 
 test("sizes in decimal units, as docker prints them", () => {
@@ -86,15 +96,4 @@ test("tags: the first with its digest, the rest of the same digest on one line, 
     "r/other:a: digest sha256:1",
     "r/other:b: digest sha256:2",
   ]);
-});
-
-test("splitReference: the tag after the last colon that follows the last slash", () => {
-  assert.deepEqual(splitReference("127.0.0.1:5000/team/app:v1"), {
-    repository: "127.0.0.1:5000/team/app",
-    tag: "v1",
-  });
-  assert.deepEqual(splitReference("127.0.0.1:5000/team/app"), {
-    repository: "127.0.0.1:5000/team/app",
-    tag: "",
-  });
 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { publishedSoFar } from "../../lib/modes/push-only.js";
+import { parseRepository } from "../../lib/reference/name.js";
 import { PartialPushError } from "../../lib/registry/push.js";
-import { parseRepository } from "../../lib/registry/reference.js";
 
 test("a stopped push says what was published: nothing, or the tags written before it stopped", () => {
   const target = parseRepository("registry.example.com/team/app");

@@ -58,7 +58,7 @@ test("what is retried: 5xx, 429, broken connections; not 4xx nor bad bytes", () 
   assert.ok(!isRetryable(new RegistryHttpError("x", 404, [])));
   assert.ok(!isRetryable(new RegistryHttpError("x", 401, [])));
   assert.ok(isRetryable(new RegistryHttpError("x", 401, [], { retryable: true })));
-  assert.ok(isRetryable(Object.assign(new Error("socket"), { code: "UND_ERR_SOCKET" })));
+  assert.ok(isRetryable(Object.assign(new Error("write EPIPE"), { code: "EPIPE" })));
   assert.ok(
     isRetryable(new Error("fetch failed", { cause: Object.assign(new Error("x"), { code: "ECONNRESET" }) })),
   );

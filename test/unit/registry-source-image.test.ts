@@ -5,7 +5,7 @@ import type { ArchiveImage } from "../../lib/archive/types.js";
 import { UsageError } from "../../lib/errors.js";
 import { pickImage } from "../../lib/modes/push-input.js";
 import { mountSourcesFor } from "../../lib/modes/push-only.js";
-import { parseRepository } from "../../lib/registry/reference.js";
+import { parseRepository } from "../../lib/reference/name.js";
 
 const image = (names: string[], hex: string, platforms = ["linux/amd64"]): ArchiveImage => ({
   names,

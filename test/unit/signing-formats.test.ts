@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
-import { parseRepository } from "../../lib/registry/reference.js";
+import { parseRepository } from "../../lib/reference/name.js";
 import {
   cosignAttestationLayer,
   isSameAttestation,

@@ -1,31 +1,11 @@
 /**
- * The connection to the Docker engine: a dockerode client for the address the environment names, and
- * the translation of its failures into errors a user can act on.
+ * The engine's failures in words a user can act on: a connection that did not happen (with the address and
+ * what to do), or the engine's own message. For dockerode's errors and the hand-spoken `/info` (info.ts)
+ * alike; no dockerode here.
  */
-import Dockerode from "dockerode";
 import { StepFailure, UsageError } from "../errors.js";
 import { ProtocolError } from "../protocol-error.js";
-import { type EngineAddress, engineAddressFromEnv, modemOptions } from "./engine-address.js";
-
-export interface Engine {
-  docker: Dockerode;
-  address: EngineAddress;
-}
-
-/** A dockerode client for the engine that `DOCKER_HOST` (or the default socket) names. Connects lazily. */
-export function connectEngine(env: NodeJS.ProcessEnv = process.env): Engine {
-  const address = engineAddressFromEnv(env);
-  const options = modemOptions(address, env);
-  try {
-    return { docker: new Dockerode(options as Dockerode.DockerOptions), address };
-  } catch (error) {
-    // docker-modem reads the environment itself before our options override it (e.g. DOCKER_CERT_PATH files).
-    throw new ProtocolError(
-      "invalid-address",
-      `cannot use the Docker engine at ${address.display}: ${(error as Error).message}`,
-    );
-  }
-}
+import type { EngineAddress } from "./address.js";
 
 /** What docker-modem rejects with: a socket error (`code`), or an HTTP error (`statusCode`, `json`). */
 interface ModemError extends Error {
@@ -91,19 +71,7 @@ export function httpStatusOf(error: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-/**
- * Runs one request to the engine; a connection failure becomes {@link engineUnreachable}, an engine error
- * an `engine-refused` failure that starts with `what` and ends with the engine's message.
- */
-export async function engineRequest<T>(engine: Engine, what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    throw asEngineFailure(engine, what, error);
-  }
-}
-
-export function asEngineFailure(engine: Engine, what: string, error: unknown): Error {
+export function asEngineFailure(engine: { address: EngineAddress }, what: string, error: unknown): Error {
   if (error instanceof StepFailure || error instanceof UsageError || error instanceof ProtocolError)
     return error;
   if (isConnectionError(error)) return engineUnreachable(engine.address, error);

@@ -1,6 +1,8 @@
 /**
  * What every registry-facing part asks of the credentials layer: "what credentials for registry host H".
  * The registry client, the daemon path and the build's temporary docker config all use this one shape.
+ * It lives beside the registry client, which asks the question; auth/ answers it (resolve.ts), so the
+ * registry layer needs nothing from the credentials layer above it.
  */
 export interface Credential {
   username?: string;

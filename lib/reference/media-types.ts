@@ -1,5 +1,5 @@
 /**
- * Media types an image tarball holds, OCI and Docker:
+ * Media types of images, OCI and Docker, as archives hold them and registries serve them:
  * https://github.com/opencontainers/image-spec/blob/main/media-types.md and
  * https://distribution.github.io/distribution/spec/manifest-v2-2/
  */
@@ -8,6 +8,14 @@ export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 export const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+/** The manifest media types the registry client asks for (and so can compare digests of). */
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [
+  OCI_INDEX,
+  OCI_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  DOCKER_MANIFEST,
+];
 /** An uncompressed layer, as the classic store's `docker save` holds them. */
 export const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
 
