@@ -13,7 +13,7 @@ import fs, {
 } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
-import type { UsageError } from "../errors.js";
+import type { ProtocolError } from "../protocol-error.js";
 import { BLOB_DIGEST, digestOf } from "../reference/digest.js";
 import { ambiguousArchive, archiveError } from "./errors.js";
 import { caseFoldedKeys } from "./json-keys.js";
@@ -241,7 +241,7 @@ export class EntryReader {
    * while a push reads it (another step of the stage writing to the workspace), and a FIFO put there
    * would hang the push, a link or another file would send other bytes than the ones indexed.
    */
-  #changed(entry: TarEntry, stats: Stats, identity: FileIdentity | undefined): UsageError | undefined {
+  #changed(entry: TarEntry, stats: Stats, identity: FileIdentity | undefined): ProtocolError | undefined {
     if (stats.isFile() && (!identity || (stats.dev === identity.dev && stats.ino === identity.ino)))
       return undefined;
     return this.#changedError(
@@ -257,7 +257,7 @@ export class EntryReader {
       : error;
   }
 
-  #changedError(entry: TarEntry, what: string): UsageError {
+  #changedError(entry: TarEntry, what: string): ProtocolError {
     return archiveError(
       this.path,
       `${entry.file ? entry.name : "the tarball"} changed while it was read: it is now ${what}, not the file that was indexed; nothing more is read from it`,

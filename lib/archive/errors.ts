@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.js";
+import { ProtocolError, type ProtocolErrorKind } from "../protocol-error.js";
 
 /** What a user can do about a tarball that cannot be read as an image: write it again. */
 export const REWRITE_ADVICE =
@@ -29,25 +29,34 @@ export const AMBIGUOUS_ADVICE =
   "the file is not damaged, it was written this way; rebuild it with docker save, docker buildx build --output type=docker|oci,dest=FILE, or skopeo copy, then scan and push that new file";
 
 /**
- * A tarball that cannot be used as an image: bad input, so exit code 2, naming the file and what is wrong.
- * Raised while indexing and reading, before anything is pushed.
+ * A tarball that cannot be used as an image: bad input (every archive kind is), naming the file and what
+ * is wrong. Raised while indexing and reading, before anything is pushed.
  */
-export function archiveError(path: string, problem: string, advice?: string): UsageError {
+export function archiveError(
+  path: string,
+  problem: string,
+  advice?: string,
+  kind: ProtocolErrorKind = "corrupt-archive",
+): ProtocolError {
   const given = advice ?? (path === "standard input" ? STDIN_ADVICE : REWRITE_ADVICE);
   const what = FOLDERS.has(path)
     ? "OCI layout folder"
     : path === "standard input"
       ? "image tarball on"
       : "image tarball";
-  return new UsageError(`${what} ${path}: ${problem}; ${given}`, [path]);
+  return new ProtocolError(kind, `${what} ${path}: ${problem}; ${given}`);
 }
 
 /**
  * A tarball in which different readers would see different files (a scanner one image, the push
- * another): refused whatever this reader would have made of it. Exit code 2. `level` says where the
+ * another): refused whatever this reader would have made of it. `level` says where the
  * readers part: in the tar itself, or in the image documents (index.json, manifest.json, manifests).
  */
-export function ambiguousArchive(path: string, problem: string, level: "tar" | "image" = "tar"): UsageError {
+export function ambiguousArchive(
+  path: string,
+  problem: string,
+  level: "tar" | "image" = "tar",
+): ProtocolError {
   const readers =
     level === "tar"
       ? "different tar readers would see different files in it"
@@ -56,5 +65,6 @@ export function ambiguousArchive(path: string, problem: string, level: "tar" | "
     path,
     `is AMBIGUOUS (${readers}, so what a scanner checked need not be what is pushed): ${problem}`,
     AMBIGUOUS_ADVICE,
+    "ambiguous-archive",
   );
 }

@@ -81,7 +81,7 @@ async function peek(stream: Readable): Promise<{ head: Buffer; whole: Readable }
   return { head, whole };
 }
 
-/** Opens what `given` names. A path that is neither a file nor a folder is a UsageError naming it. */
+/** Opens what `given` names. A path that is neither a file nor a folder is refused, naming it. */
 export async function openInput(given: string, options: InputOptions = {}): Promise<ArchiveInput> {
   if (given === STDIN) {
     const stdin = options.stdin ?? process.stdin;
@@ -123,8 +123,7 @@ export async function openInput(given: string, options: InputOptions = {}): Prom
     info = await stat(given);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw archiveError(given, "no such file", "check the path (PLUGIN_SOURCE_TAR_PATH or the argument)");
+    if (code === "ENOENT") throw archiveError(given, "no such file", "check the path", "no-such-file");
     throw archiveError(
       given,
       `cannot be read (${code ?? String(error)})`,

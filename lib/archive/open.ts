@@ -37,8 +37,8 @@ interface IndexJson {
 
 /**
  * Opens the image archive `given` names: a tarball (plain or compressed), `-` for standard input, or an
- * OCI layout folder (see input.ts). Anything that is not a usable image archive is a UsageError naming
- * it. The caller closes the archive when done: that removes the temporary tar of a compressed or piped one.
+ * OCI layout folder (see input.ts). Anything that is not a usable image archive is refused, naming it.
+ * The caller closes the archive when done: that removes the temporary tar of a compressed or piped one.
  */
 export async function openArchive(given: string, options: InputOptions = {}): Promise<OpenedArchive> {
   const input = await openInput(given, options);
@@ -70,6 +70,7 @@ async function readArchive(tar: TarIndex, input: ArchiveInput): Promise<OpenedAr
         ? "is an empty tar (it holds no files), not an image"
         : `is a plain tar of files (${sample}${names.length > 5 ? `, ... ${names.length} in all` : ""}), not an image: it has neither index.json (OCI layout) nor manifest.json (docker-archive). buildx --output type=tar and tar -c write such a file system tar`,
       NOT_AN_IMAGE_ADVICE,
+      "not-an-archive",
     );
   }
   const dockerEntries = manifestJson ? parseDockerManifest(reader, manifestJson.value) : [];

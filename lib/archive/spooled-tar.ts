@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { UsageError } from "../errors.js";
 import { formatBytes } from "../progress/format.js";
+import { ProtocolError } from "../protocol-error.js";
 import { COMPRESSION_LABELS, type Compression, decompressor } from "./compression.js";
 import { archiveError } from "./errors.js";
 import { createTemporaryFile, type TemporaryFile } from "./temporary-file.js";
@@ -68,7 +68,7 @@ async function freeBytes(folder: string): Promise<number> {
 /**
  * Writes `source` (compressed with `compression`, or plain) as a plain tar to a new temporary file.
  * `name` is how the input is named in messages. A decoder failure, a limit, or a read that fails is a
- * UsageError (exit 2) naming the input; the temporary file is then already removed.
+ * refusal of the input naming it; the temporary file is then already removed.
  */
 export async function spoolTar(
   source: Readable,
@@ -128,7 +128,7 @@ export async function spoolTar(
             roomAdvice,
           );
     }
-    if (error instanceof UsageError) throw error;
+    if (error instanceof ProtocolError) throw error;
     if (compression && !isReadError(error)) {
       throw archiveError(
         name,

@@ -18,6 +18,7 @@
  */
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
+import { ProtocolError } from "../protocol-error.js";
 import { normalizeEntryName, resolveLinkTarget, UnsafeEntryName } from "./entry-name.js";
 import { ambiguousArchive, archiveError, NOT_AN_IMAGE_ADVICE } from "./errors.js";
 import { describeFileKind } from "./file-kind.js";
@@ -31,7 +32,7 @@ import {
   readString,
 } from "./tar-header.js";
 import { EntryNames } from "./tar-names.js";
-import { ambiguous, corrupt, TarProblem } from "./tar-problem.js";
+import { ambiguous, corrupt } from "./tar-problem.js";
 
 /** Headers are read in chunks of this size, so that runs of small entries cost one read, not one each. */
 const CHUNK = 64 * 1024;
@@ -115,9 +116,9 @@ const LABELS: Record<TarEntryType, string> = {
 };
 
 /** The problem of a file that is not a tar at all, naming what it is when its first bytes tell. */
-function notATar(head: Buffer, why: string): TarProblem {
+function notATar(head: Buffer, why: string): ProtocolError {
   const kind = describeFileKind(Buffer.from(head));
-  return new TarProblem("not-a-tar", `is not a tar file (${kind ? `it is ${kind}; ` : ""}${why})`);
+  return new ProtocolError("not-an-archive", `is not a tar file (${kind ? `it is ${kind}; ` : ""}${why})`);
 }
 
 function padded(size: number): number {
@@ -155,7 +156,7 @@ class HeaderReader {
 
 /**
  * Indexes the tar file at `file`, named `path` in messages (a temporary copy of a compressed or piped
- * tarball is named as the user gave it). Refused with a UsageError naming the file: not a tar (a header whose
+ * tarball is named as the user gave it). Refused, naming the file: not a tar (a header whose
  * checksum is wrong), truncated (an entry's data runs past the end of the file, or the file ends where
  * a header should be), an entry whose name leaves the archive, or an ambiguous tar (see the file's
  * comment).
@@ -166,8 +167,7 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
     handle = await open(file, READ_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw archiveError(path, "no such file", "check the path (PLUGIN_SOURCE_TAR_PATH or the argument)");
+    if (code === "ENOENT") throw archiveError(path, "no such file", "check the path", "no-such-file");
     if (code === "EISDIR")
       throw archiveError(path, "is a folder, not a tarball", "give the path of the tar file");
     throw archiveError(
@@ -181,7 +181,9 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
     if (stat.isDirectory())
       throw archiveError(path, "is a folder, not a tarball", "give the path of the tar file");
     if (!stat.isFile()) throw archiveError(path, "is not a regular file", "give the path of the tar file");
-    const entries = await readEntries(handle, stat.size);
+    const entries = await readEntries(handle, stat.size).catch((error: unknown) => {
+      throw inTarball(path, error);
+    });
     return {
       path,
       dataPath: file,
@@ -199,24 +201,25 @@ export async function indexTar(file: string, path: string = file): Promise<TarIn
         return entry?.type === "file" ? entry : undefined;
       },
     };
-  } catch (error) {
-    if (error instanceof TarProblem) {
-      if (error.kind === "ambiguous") throw ambiguousArchive(path, error.message);
-      // Not a damaged copy of an image tarball, so "copy it again" would not help.
-      if (error.kind === "not-a-tar") throw archiveError(path, error.message, NOT_AN_IMAGE_ADVICE);
-      throw archiveError(path, error.message);
-    }
-    if (error instanceof UnsafeEntryName) {
-      throw archiveError(
-        path,
-        error.message,
-        "refusing to read it: rebuild the tarball with docker or buildx",
-      );
-    }
-    throw error;
   } finally {
     await handle.close();
   }
+}
+
+/** A problem the tar reader found, as the failure that names the tarball. */
+function inTarball(path: string, error: unknown): unknown {
+  if (error instanceof UnsafeEntryName)
+    return archiveError(
+      path,
+      error.message,
+      "refusing to read it: rebuild the tarball with docker or buildx",
+    );
+  if (!(error instanceof ProtocolError)) return error;
+  if (error.kind === "ambiguous-archive") return ambiguousArchive(path, error.message);
+  // Not a damaged copy of an image tarball, so "copy it again" would not help.
+  if (error.kind === "not-an-archive")
+    return archiveError(path, error.message, NOT_AN_IMAGE_ADVICE, error.kind);
+  return archiveError(path, error.message);
 }
 
 /** Headers read but not yet applied: they describe the next entry. */

@@ -38,7 +38,7 @@ async function proofFor(
   const { clientAssertion, parseClientCertificate } = await import("./client-assertion.js");
   const parsed = parseClientCertificate(login.clientCertificate ?? "");
   // Checked with the other settings before the run (checkCloudLogin): this only fails if called around it.
-  if (!parsed.ok) throw new UsageError(`CLIENT_CERTIFICATE ${parsed.reason}`, ["CLIENT_CERTIFICATE"]);
+  if (!parsed.ok) throw new UsageError(`CLIENT_CERTIFICATE ${parsed.reason}`);
   const assertion = clientAssertion(parsed.value, { clientId: login.clientId, audience: endpoint.href });
   addSecret(assertion);
   return { assertion };

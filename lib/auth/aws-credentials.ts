@@ -31,23 +31,18 @@ export function awsCredentialMode(settings: AwsSettings): AwsCredentialMode {
   if (hasKey !== hasSecret) {
     throw new UsageError(
       `${hasKey ? "PLUGIN_ACCESS_KEY is set without PLUGIN_SECRET_KEY" : "PLUGIN_SECRET_KEY is set without PLUGIN_ACCESS_KEY"}: set both, or neither to use the default AWS credentials`,
-      ["accessKey", "secretKey"],
     );
   }
   if (settings.oidcTokenId) {
     if (!settings.assumeRole) {
       throw new UsageError(
         "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE: the OIDC token is exchanged for that role's credentials (AssumeRoleWithWebIdentity)",
-        ["oidcTokenId", "assumeRole"],
       );
     }
     return "web-identity";
   }
   if (settings.externalId && !settings.assumeRole) {
-    throw new UsageError("PLUGIN_EXTERNAL_ID is only used with PLUGIN_ASSUME_ROLE: set the role to assume", [
-      "externalId",
-      "assumeRole",
-    ]);
+    throw new UsageError("PLUGIN_EXTERNAL_ID is only used with PLUGIN_ASSUME_ROLE: set the role to assume");
   }
   if (settings.assumeRole) return "assume-role";
   if (hasKey) return "static";

@@ -92,7 +92,6 @@ function googleLogin(
     if (!key.ok) {
       throw new UsageError(
         `${name("jsonKey")} ${key.reason}: give the service account key file's JSON, or that JSON in standard base64 (base64 -w0 key.json)`,
-        [primaryEnvName("jsonKey")],
       );
     }
     if (settings.accessToken) {
@@ -132,13 +131,11 @@ function authorityBase(value: string, name: SettingNamer): string {
   } catch {
     throw new UsageError(
       `${name("azureAuthorityHost")} "${value}" is not a URL: give the Azure AD endpoint, e.g. https://login.microsoftonline.com`,
-      [primaryEnvName("azureAuthorityHost")],
     );
   }
   if (url.protocol !== "https:" || url.search || url.hash || url.username || url.password) {
     throw new UsageError(
       `${name("azureAuthorityHost")} "${value}" must be a plain https URL (client secrets are never sent in clear): e.g. https://login.microsoftonline.com`,
-      [primaryEnvName("azureAuthorityHost")],
     );
   }
   return url.href.replace(/\/+$/, "");
@@ -153,7 +150,6 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
       const missing = user ? "servicePrincipalClientSecret" : "servicePrincipalClientId";
       throw new UsageError(
         `${name(user ? "servicePrincipalClientId" : "servicePrincipalClientSecret")} is set but ${name(missing)} is not: the ACR login takes both (a user and its password), or neither`,
-        [primaryEnvName(missing)],
       );
     }
     return {
@@ -188,14 +184,12 @@ function acrLogin(settings: CloudSettings, registry: CloudRegistry, name: Settin
   if (missing.length > 0) {
     throw new UsageError(
       `${given} is set, so the ACR login gets an Azure AD token for the service principal, which needs ${missing.map(name).join(" and ")}: set ${missing.length > 1 ? "them" : "it"} (the plugin fails the same way: "${missing[0] === "tenantId" ? "tenantId" : "clientId"} cannot be empty for AAD authentication")`,
-      missing.map(primaryEnvName),
     );
   }
   const tenantId = settings.tenantId?.trim() ?? "";
   if (!TENANT_ID.test(tenantId)) {
     throw new UsageError(
       `${name("tenantId")} "${tenantId}" is not a tenant id: give the tenant's GUID or its domain (letters, digits, "-" and ".")`,
-      [primaryEnvName("tenantId")],
     );
   }
   const unused: SettingKey[] = federated
@@ -259,8 +253,6 @@ export async function checkCloudLogin(
   const { parseClientCertificate } = await import("./client-assertion.js");
   const parsed = parseClientCertificate(login.clientCertificate);
   if (!parsed.ok) {
-    throw new UsageError(`${name("clientCertificate")} ${parsed.reason}`, [
-      primaryEnvName("clientCertificate"),
-    ]);
+    throw new UsageError(`${name("clientCertificate")} ${parsed.reason}`);
   }
 }

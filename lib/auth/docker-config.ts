@@ -35,14 +35,12 @@ export interface LoadedDockerConfig {
   origin: string;
   /** The folder of the config file (DOCKER_CONFIG), when it is a file. */
   dir?: string;
-  /** The setting to name in errors about its content. */
-  setting: "PLUGIN_CONFIG" | "DOCKER_CONFIG";
 }
 
 /**
  * Parses config JSON. Pure. Errors name `origin` and never quote the text: it holds passwords.
  */
-export function parseDockerConfig(text: string, origin: string, subject = origin): DockerConfigFile {
+export function parseDockerConfig(text: string, origin: string): DockerConfigFile {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -51,23 +49,22 @@ export function parseDockerConfig(text: string, origin: string, subject = origin
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
     throw new UsageError(
       `${origin} is not valid JSON${position ? ` (at character ${position})` : ""}: it must be a docker config like {"auths": {"registry.example.com": {"auth": "..."}}}`,
-      [subject],
     );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(`${origin} must be a JSON object (a docker config.json)`, [subject]);
+    throw new UsageError(`${origin} must be a JSON object (a docker config.json)`);
   }
   const config = value as DockerConfigFile;
   const checkMap = (key: "auths" | "credHelpers") => {
     const map = config[key];
     if (map !== undefined && (typeof map !== "object" || map === null || Array.isArray(map))) {
-      throw new UsageError(`${origin}: "${key}" must be an object keyed by registry`, [subject]);
+      throw new UsageError(`${origin}: "${key}" must be an object keyed by registry`);
     }
   };
   checkMap("auths");
   checkMap("credHelpers");
   if (config.credsStore !== undefined && typeof config.credsStore !== "string") {
-    throw new UsageError(`${origin}: "credsStore" must be a helper name`, [subject]);
+    throw new UsageError(`${origin}: "credsStore" must be a helper name`);
   }
   return config;
 }
@@ -84,9 +81,8 @@ export async function loadPluginConfig(
   const trimmed = value.trim();
   if (trimmed.startsWith("{")) {
     return {
-      config: parseDockerConfig(trimmed, "PLUGIN_CONFIG", "PLUGIN_CONFIG"),
+      config: parseDockerConfig(trimmed, "PLUGIN_CONFIG"),
       origin: "PLUGIN_CONFIG",
-      setting: "PLUGIN_CONFIG",
     };
   }
   const path = isAbsolute(trimmed) ? trimmed : resolve(cwd, trimmed);
@@ -96,13 +92,11 @@ export async function loadPluginConfig(
   } catch (error) {
     throw new UsageError(
       `PLUGIN_CONFIG: cannot read docker config file ${path} (${(error as NodeJS.ErrnoException).code ?? "error"}): give the config JSON itself or the path of a readable file`,
-      ["PLUGIN_CONFIG"],
     );
   }
   return {
-    config: parseDockerConfig(text, `PLUGIN_CONFIG file ${path}`, "PLUGIN_CONFIG"),
+    config: parseDockerConfig(text, `PLUGIN_CONFIG file ${path}`),
     origin: path,
-    setting: "PLUGIN_CONFIG",
   };
 }
 
@@ -123,15 +117,13 @@ export async function loadUserDockerConfig(env: NodeJS.ProcessEnv): Promise<Load
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new UsageError(
       `cannot read the docker config ${path} (${(error as NodeJS.ErrnoException).code ?? "error"}); fix its permissions or set DOCKER_CONFIG to another folder`,
-      ["DOCKER_CONFIG"],
     );
   }
-  if (text.trim() === "") return { config: {}, origin: path, dir, setting: "DOCKER_CONFIG" };
+  if (text.trim() === "") return { config: {}, origin: path, dir };
   return {
-    config: parseDockerConfig(text, `docker config ${path}`, "DOCKER_CONFIG"),
+    config: parseDockerConfig(text, `docker config ${path}`),
     origin: path,
     dir,
-    setting: "DOCKER_CONFIG",
   };
 }
 
@@ -154,7 +146,6 @@ export function lookupByRegistry<T>(map: Record<string, T> | undefined, registry
 export function credentialFromAuthEntry(
   entry: DockerAuthEntry | undefined,
   origin: string,
-  subject = "PLUGIN_CONFIG",
 ): Credential | undefined {
   if (!entry || typeof entry !== "object") return undefined;
   const credential: Credential = {};
@@ -162,7 +153,7 @@ export function credentialFromAuthEntry(
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon < 0) {
-      throw new UsageError(`${origin}: an "auth" value is not base64 of "user:password"`, [subject]);
+      throw new UsageError(`${origin}: an "auth" value is not base64 of "user:password"`);
     }
     credential.username = decoded.slice(0, colon);
     credential.password = decoded.slice(colon + 1);

@@ -43,7 +43,7 @@ type PlanSettings = Pick<
 export function ecrRepositoryName(repo: string | undefined, registryHost: string): string {
   const name = (repo ?? "").trim();
   if (name === "") {
-    throw new UsageError("PLUGIN_REPO is empty: ECR needs the repository to push to", ["repo"]);
+    throw new UsageError("PLUGIN_REPO is empty: ECR needs the repository to push to");
   }
   const named = name.toLowerCase().startsWith(`${registryHost.toLowerCase()}/`)
     ? registryHost
@@ -52,13 +52,12 @@ export function ecrRepositoryName(repo: string | undefined, registryHost: string
   if (!ECR_REPOSITORY_NAME.test(path)) {
     throw new UsageError(
       `PLUGIN_REPO "${name}": "${path}" is not a valid ECR repository name (2-256 lower-case letters, digits, . _ - and / between parts)`,
-      ["repo"],
     );
   }
   return path;
 }
 
-async function readPolicy(path: string, setting: string, subject: string, cwd: string): Promise<string> {
+async function readPolicy(path: string, setting: string, cwd: string): Promise<string> {
   const full = isAbsolute(path) ? path : resolve(cwd, path);
   let text: string;
   try {
@@ -66,15 +65,12 @@ async function readPolicy(path: string, setting: string, subject: string, cwd: s
   } catch (error) {
     throw new UsageError(
       `${setting}: cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? "error"}): give the path of a JSON policy file`,
-      [subject],
     );
   }
   try {
     JSON.parse(text);
   } catch {
-    throw new UsageError(`${setting}: ${full} is not valid JSON: ECR takes the policy as a JSON document`, [
-      subject,
-    ]);
+    throw new UsageError(`${setting}: ${full} is not valid JSON: ECR takes the policy as a JSON document`);
   }
   return text;
 }
@@ -95,20 +91,10 @@ export async function ecrRepositoryPlan(
     scanOnPush: settings.scanOnPush,
   };
   if (settings.lifecyclePolicy) {
-    plan.lifecyclePolicyText = await readPolicy(
-      settings.lifecyclePolicy,
-      "PLUGIN_LIFECYCLE_POLICY",
-      "lifecyclePolicy",
-      cwd,
-    );
+    plan.lifecyclePolicyText = await readPolicy(settings.lifecyclePolicy, "PLUGIN_LIFECYCLE_POLICY", cwd);
   }
   if (settings.repositoryPolicy) {
-    plan.repositoryPolicyText = await readPolicy(
-      settings.repositoryPolicy,
-      "PLUGIN_REPOSITORY_POLICY",
-      "repositoryPolicy",
-      cwd,
-    );
+    plan.repositoryPolicyText = await readPolicy(settings.repositoryPolicy, "PLUGIN_REPOSITORY_POLICY", cwd);
   }
   return plan;
 }

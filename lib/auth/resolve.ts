@@ -84,7 +84,7 @@ async function fromDockerConfig(
 ): Promise<Credential | undefined> {
   const { config, origin } = loaded;
   const helper = helperFor(config, host);
-  const stored = credentialFromAuthEntry(lookupByRegistry(config.auths, host), origin, loaded.setting);
+  const stored = credentialFromAuthEntry(lookupByRegistry(config.auths, host), origin);
   if (helper) {
     try {
       const answer = await getFromCredentialHelper(helper, dockerConfigKey(host), {

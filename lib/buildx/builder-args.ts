@@ -19,7 +19,6 @@ export function createdDriver(settings: Pick<Settings, "builderDriver">): Create
   if ((CREATED_DRIVERS as readonly string[]).includes(driver)) return driver as CreatedDriver;
   throw new UsageError(
     `PLUGIN_BUILDER_DRIVER="${driver}" is not a buildx driver: use docker (the default), docker-container, remote or kubernetes`,
-    ["PLUGIN_BUILDER_DRIVER"],
   );
 }
 
@@ -49,7 +48,6 @@ export function builderCreateArgs(
     if (endpoint === "") {
       throw new UsageError(
         "PLUGIN_BUILDER_DRIVER=remote needs PLUGIN_BUILDER_REMOTE_CONN: the BuildKit endpoint, e.g. tcp://buildkitd:1234",
-        ["PLUGIN_BUILDER_DRIVER", "PLUGIN_BUILDER_REMOTE_CONN"],
       );
     }
     args.push(endpoint);

@@ -35,7 +35,6 @@ export function builderName(
   if (!BUILDER_NAME.test(name)) {
     throw new UsageError(
       `PLUGIN_BUILDER_NAME="${name}" is not a builder name: start with a letter, then letters, digits, _ . -`,
-      ["PLUGIN_BUILDER_NAME"],
     );
   }
   return name;

@@ -32,16 +32,13 @@ export async function prepareTarball(path: string, cwd: string): Promise<Pending
   const dest = resolve(cwd, path);
   const existing = await stat(dest).catch(() => undefined);
   if (existing?.isDirectory()) {
-    throw new UsageError(`PLUGIN_TAR_PATH ${dest} is a folder: give the path of the tarball file to write`, [
-      "PLUGIN_TAR_PATH",
-    ]);
+    throw new UsageError(`PLUGIN_TAR_PATH ${dest} is a folder: give the path of the tarball file to write`);
   }
   try {
     await mkdir(dirname(dest), { recursive: true });
   } catch (error) {
     throw new UsageError(
       `PLUGIN_TAR_PATH: cannot create the folder ${dirname(dest)} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-      ["PLUGIN_TAR_PATH"],
     );
   }
   const temp = temporaryTarPath(dest);

@@ -182,7 +182,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, run: Runner):
     logger.error(messageOf(error));
     // With --json a script reads stdout: the failure is one JSON object there too, masked like the log line.
     if (invocation.json) process.stdout.write(`${JSON.stringify(failureJson(error, secrets))}\n`);
-    if (!(error instanceof UsageError) && debug && error instanceof Error && error.stack) {
+    if (exitCodeOf(error) !== 2 && debug && error instanceof Error && error.stack) {
       logger.debug(error.stack);
     }
     return exitCodeOf(error);

@@ -43,7 +43,6 @@ export function defaultTags(ref: string): string[] {
     throw new UsageError(
       `PLUGIN_AUTO_TAG: the git tag "${ref.slice(TAG_PREFIX.length)}" (DRONE_COMMIT_REF ${ref}) is not a semantic version X.Y.Z: ` +
         "tag the commit like v1.2.3, or set tags with PLUGIN_TAGS instead of PLUGIN_AUTO_TAG",
-      ["PLUGIN_AUTO_TAG", "DRONE_COMMIT_REF"],
     );
   }
   const [major, minor, patch] = parts as [string, string, string];

@@ -13,7 +13,7 @@ function idAndValue(item: string, setting: string, example: string): [string, st
   const id = at < 0 ? "" : item.slice(0, at).trim();
   const value = at < 0 ? "" : item.slice(at + 1).trim();
   if (id === "" || value === "") {
-    throw new UsageError(`${setting}: "${item}" is not of the form ${example}`, [setting]);
+    throw new UsageError(`${setting}: "${item}" is not of the form ${example}`);
   }
   return [id, value];
 }

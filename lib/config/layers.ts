@@ -41,7 +41,7 @@ export function parseValue(spec: SettingSpec, form: ListForm | undefined, value:
   const { raw, origin } = value;
   if (Array.isArray(raw)) {
     if (spec.kind !== "list")
-      throw new UsageError(`${origin} is given as a list (key[] = ...), but it takes one value`, [origin]);
+      throw new UsageError(`${origin} is given as a list (key[] = ...), but it takes one value`);
     return raw.map((item) => item.trim()).filter((item) => item !== "");
   }
   if (spec.kind === "bool") return parseBool(raw, origin);
@@ -120,7 +120,7 @@ export function flagLayer(flags: FlagValue[]): Layer {
     const source: SettingSource = { kind: "flag", name: flag.flag };
     let value: SettingValue;
     if (typeof flag.value === "boolean") {
-      if (spec.kind !== "bool") throw new UsageError(`${flag.flag} needs a value`, [flag.flag]);
+      if (spec.kind !== "bool") throw new UsageError(`${flag.flag} needs a value`);
       value = flag.value;
     } else if (Array.isArray(flag.value) && spec.kind !== "list") {
       value = parseValue(spec, undefined, { raw: flag.value.at(-1) ?? "", origin: flag.flag, source });

@@ -30,7 +30,6 @@ export function parseBool(value: string, origin: string): boolean {
   if (FALSE.has(normalized)) return false;
   throw new UsageError(
     `${origin} is ${JSON.stringify(value)}, which is not a boolean: use true or false (also accepted: 1/0, t/f, any case)`,
-    [origin],
   );
 }
 
@@ -55,7 +54,6 @@ function scalar(item: unknown, origin: string): string {
   if (typeof item === "number" || typeof item === "boolean") return String(item);
   throw new UsageError(
     `${origin}: the JSON list may hold only strings, numbers and booleans, not ${JSON.stringify(item)}`,
-    [origin],
   );
 }
 

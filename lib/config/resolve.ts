@@ -47,7 +47,7 @@ async function withEnvFile(env: NodeJS.ProcessEnv, cwd: string): Promise<NodeJS.
     text = await readFile(resolve(cwd, file), "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error);
-    throw new UsageError(`PLUGIN_ENV_FILE ${file} cannot be read: ${reason}`, ["PLUGIN_ENV_FILE"]);
+    throw new UsageError(`PLUGIN_ENV_FILE ${file} cannot be read: ${reason}`);
   }
   return { ...dotenv.parse(text), ...env };
 }

@@ -54,7 +54,6 @@ function refuseInlineComments(text: string, path: string): void {
       throw new UsageError(
         `${path} line ${index + 1}: the value of ${key} contains ";" or "#", which INI reads as the start of a comment: ` +
           `quote the value (${key} = "${value}") or write one \`${key.replace(/\[\]$/, "")}[] = ITEM\` line per item`,
-        [path],
       );
     }
   });
@@ -82,18 +81,16 @@ function sectionLayer(entries: Record<string, unknown>, path: string, section: s
     if (ENVIRONMENT_ONLY.has(key))
       throw new UsageError(
         `${origin}: ${key} can only be set in the environment (PLUGIN_${key.toUpperCase()})`,
-        [path],
       );
     const variable = VARIABLE_OF_KEY.get(key);
     if (!variable) {
       const closest = closestName(key, VARIABLE_OF_KEY.keys());
       throw new UsageError(
         `${origin} is not a setting${closest ? ` (did you mean ${closest}?)` : ""}: keys are the plugin's setting names without PLUGIN_, in lower case (e.g. dry_run, tar_path, tags)`,
-        [path],
       );
     }
     if (typeof value === "object" && value !== null && !Array.isArray(value))
-      throw new UsageError(`${origin}: unexpected nested section`, [path]);
+      throw new UsageError(`${origin}: unexpected nested section`);
     const source: SettingSource = { kind: "file", path, section };
     // `ini` turns true/false into booleans and "null" into null: back to the text the user wrote.
     const text = (item: unknown) => (item === null ? "null" : String(item));
@@ -113,7 +110,7 @@ export async function readSettingsFile(
     text = await readFile(path, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error);
-    throw new UsageError(`settings file ${path} (from ${origin}) cannot be read: ${reason}`, [origin, path]);
+    throw new UsageError(`settings file ${path} (from ${origin}) cannot be read: ${reason}`);
   }
   refuseInlineComments(text, path);
   for (const line of text.split(/\r?\n/)) {
@@ -121,7 +118,6 @@ export async function readSettingsFile(
     if (header && !STEP_HEADER.test(line)) {
       throw new UsageError(
         `${path}: section [${header[1]}] is not one this file can have: use the top section for the whole stage and [step "NAME"] for one step`,
-        [path],
       );
     }
   }

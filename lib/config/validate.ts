@@ -13,7 +13,7 @@ import { isRegistryHost, normalizeRegistryHost } from "../reference/host.js";
 import { PREDICATE_TYPE_NAMES, predicateType } from "../signing/predicate-types.js";
 import { type ParsedSettings, parseSettings } from "./parsed.js";
 import { settingName, userSettingNames } from "./provenance.js";
-import { isPemContent, primaryEnvName, type SettingKey, SPEC_BY_KEY } from "./schema.js";
+import { isPemContent, type SettingKey, SPEC_BY_KEY } from "./schema.js";
 import type { ResolvedSettings } from "./settings.js";
 
 /** `os/arch[/variant]` as the OCI image index spells a platform (lower-case words, digits, `_`). */
@@ -21,7 +21,6 @@ const PLATFORM_PATTERN = /^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/;
 
 interface Problem {
   message: string;
-  subjects: string[];
   /** The first setting involved, as the user set it (for `--json`'s `setting`). */
   setting?: string;
 }
@@ -79,11 +78,7 @@ async function check(
   const name = (key: SettingKey) => settingName(key, sources);
   const userName = userSettingNames(sources);
   const add = (message: string, ...keys: SettingKey[]) =>
-    problems.push({
-      message,
-      subjects: keys.map(primaryEnvName),
-      ...(keys[0] ? { setting: userName(keys[0]) } : {}),
-    });
+    problems.push({ message, ...(keys[0] ? { setting: userName(keys[0]) } : {}) });
 
   // -- the mode
   if (settings.pushOnly && settings.sourceTarPath && settings.sourceTarPath !== "-") {
@@ -280,7 +275,7 @@ async function check(
     await checkCloudLogin(settings, name);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    problems.push({ message: error.message, subjects: [...error.subjects] });
+    problems.push({ message: error.message });
   }
   return { problems, parsed };
 }
@@ -292,12 +287,10 @@ async function check(
 export async function validateSettings(resolved: ResolvedSettings, cwd: string): Promise<ParsedSettings> {
   const { problems, parsed } = await check(resolved, cwd);
   if (problems.length === 0) return parsed;
-  const subjects = [...new Set(problems.flatMap((p) => p.subjects))];
   const first = problems[0] as Problem;
-  if (problems.length === 1) throw new UsageError(first.message, subjects, first.setting);
+  if (problems.length === 1) throw new UsageError(first.message, first.setting);
   throw new UsageError(
     `${problems.length} settings are invalid:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
-    subjects,
     first.setting,
   );
 }

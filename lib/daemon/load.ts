@@ -7,9 +7,9 @@
 import { createReadStream } from "node:fs";
 import type { Engine } from "../engine/engine.js";
 import { asEngineFailure } from "../engine/failure.js";
-import { StepFailure } from "../errors.js";
 import type { ProgressEvent, ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
+import { ProtocolError } from "../protocol-error.js";
 import { SHA256_DIGEST_TEXT } from "../reference/digest.js";
 import { EngineStreamError, type JsonMessage, readJsonMessages } from "./json-messages.js";
 
@@ -54,7 +54,7 @@ export class LoadProgress {
 
 /**
  * Loads the tarball at `file` (named `path` in messages) into the engine. A tarball the engine refuses is
- * a StepFailure with its words.
+ * an `engine-refused` failure with its words.
  */
 export async function loadTarball(
   engine: Engine,
@@ -67,7 +67,10 @@ export async function loadTarball(
   const loaded: LoadedImages = { names: [], ids: [] };
   const events = new LoadProgress();
   const refused = (detail: string) =>
-    new StepFailure(`the engine at ${engine.address.display} did not load ${path}: ${detail}`);
+    new ProtocolError(
+      "engine-refused",
+      `the engine at ${engine.address.display} did not load ${path}: ${detail}`,
+    );
   // 1 MiB reads: a quarter fewer syscalls and socket writes than the 64 KiB default on a big
   // tarball; memory stays a few chunks whatever the tarball's size (the request applies backpressure).
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
@@ -87,7 +90,7 @@ export async function loadTarball(
     if (signal?.aborted) throw signal.reason;
     if (error instanceof EngineStreamError) throw refused(error.message);
     const failure = asEngineFailure(engine, `loading ${path}`, error);
-    if (failure instanceof StepFailure && failure.message.startsWith("loading ")) {
+    if (failure instanceof ProtocolError && failure.message.startsWith("loading ")) {
       throw refused(failure.message.replace(/^.*? answered: /, ""));
     }
     throw failure;

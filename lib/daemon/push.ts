@@ -7,40 +7,37 @@
 import type Dockerode from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { asEngineFailure } from "../engine/failure.js";
-import { StepFailure } from "../errors.js";
 import type { ProgressSink } from "../progress/events.js";
+import { ProtocolError, type ProtocolErrorKind } from "../protocol-error.js";
 import { EngineStreamError, readJsonMessages } from "./json-messages.js";
 import { EngineProgress, pushedDigestOf } from "./progress.js";
 
-/** The registry (through the engine) refused the push; `registryMessage` is its words as the engine relays them. */
-export class PushRefused extends StepFailure {
-  readonly reference: string;
-  readonly registryMessage: string;
-  constructor(reference: string, registryMessage: string, hint?: string) {
-    super(`pushing ${reference} failed: ${registryMessage}${hint ? `: ${hint}` : ""}`);
-    this.name = "PushRefused";
-    this.reference = reference;
-    this.registryMessage = registryMessage;
-  }
-}
-
-/** Pure: a hint for what the registry's message most likely means. */
-export function pushHint(registryMessage: string, registryHost: string): string | undefined {
-  if (
-    /\b401\b|unauthori[sz]ed|authentication required|incorrect username or password/i.test(registryMessage)
+/**
+ * The registry (through the engine) refused the push; `registryMessage` is its words as the engine relays
+ * them, and the kind what they most likely mean.
+ */
+export class PushRefused extends ProtocolError {
+  constructor(
+    reference: string,
+    readonly registryMessage: string,
+    readonly registryHost: string,
   ) {
-    return `the registry ${registryHost} did not accept the credentials: check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${registryHost}`;
+    super(PushRefused.kindOf(registryMessage), `pushing ${reference} failed: ${registryMessage}`);
+    this.name = "PushRefused";
   }
-  if (/no basic auth credentials/i.test(registryMessage)) {
-    return `the registry ${registryHost} asks for a login: set PLUGIN_USERNAME and PLUGIN_PASSWORD (with PLUGIN_REGISTRY=${registryHost}) or give a docker config that has it`;
+
+  /** Pure: what the registry's words most likely mean. */
+  static kindOf(registryMessage: string): ProtocolErrorKind {
+    if (
+      /\b401\b|unauthori[sz]ed|authentication required|incorrect username or password/i.test(registryMessage)
+    )
+      return "unauthorized";
+    if (/no basic auth credentials/i.test(registryMessage)) return "login-required";
+    if (/\b403\b|denied|forbidden/i.test(registryMessage)) return "denied";
+    if (/http: server gave HTTP response to HTTPS client|certificate|x509|tls/i.test(registryMessage))
+      return "untrusted-certificate";
+    return "engine-refused";
   }
-  if (/\b403\b|denied|forbidden/i.test(registryMessage)) {
-    return `the credentials for ${registryHost} may not push to this repository`;
-  }
-  if (/http: server gave HTTP response to HTTPS client|certificate|x509|tls/i.test(registryMessage)) {
-    return `the engine's TLS settings for ${registryHost} are its own (daemon.json insecure-registries, /etc/docker/certs.d): PLUGIN_INSECURE does not reach it`;
-  }
-  return undefined;
 }
 
 /**
@@ -78,12 +75,13 @@ export async function pushTag(
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     if (error instanceof EngineStreamError) {
-      throw new PushRefused(reference, error.message, pushHint(error.message, options.registryHost));
+      throw new PushRefused(reference, error.message, options.registryHost);
     }
     throw asEngineFailure(engine, `pushing ${reference}`, error);
   }
   if (!digest) {
-    throw new StepFailure(
+    throw new ProtocolError(
+      "bad-response",
       `pushing ${reference}: the engine at ${engine.address.display} ended the push without reporting a manifest digest`,
     );
   }

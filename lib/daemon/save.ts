@@ -19,7 +19,7 @@ import { pipeline } from "node:stream/promises";
 import type Dockerode from "dockerode";
 import type { Engine } from "../engine/engine.js";
 import { asEngineFailure } from "../engine/failure.js";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 const BLOCK = 512;
 
@@ -51,7 +51,7 @@ async function readTail(path: string): Promise<{ size: number; tail: Buffer }> {
  * Fails with the engine's message (a missing name, a full disk) and leaves no partial file.
  */
 export async function saveImages(engine: Engine, names: string[], dest: string): Promise<void> {
-  if (names.length === 0) throw new StepFailure("saving images: no image name given");
+  if (names.length === 0) throw new ProtocolError("bad-request", "saving images: no image name given");
   await mkdir(dirname(dest), { recursive: true });
   const temp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString("hex")}.partial`);
   const what = `saving ${names.join(", ")} to ${dest}`;
@@ -69,7 +69,8 @@ export async function saveImages(engine: Engine, names: string[], dest: string):
     try {
       await pipeline(response, createWriteStream(temp));
     } catch (error) {
-      throw new StepFailure(
+      throw new ProtocolError(
+        "engine-refused",
         `${what}: the engine at ${engine.address.display} stopped sending the tarball (${(error as Error).message}); see the engine's log for the cause`,
         { cause: error },
       );
@@ -78,7 +79,8 @@ export async function saveImages(engine: Engine, names: string[], dest: string):
     if (!endsLikeTar(size, tail)) {
       const text = tail.toString("utf8");
       const reported = /\{"errorDetail":\{"message":"((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
-      throw new StepFailure(
+      throw new ProtocolError(
+        "bad-response",
         `${what}: the engine at ${engine.address.display} did not send a whole tarball${reported ? `: ${JSON.parse(`"${reported}"`)}` : ""}`,
       );
     }

@@ -13,7 +13,7 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
@@ -34,7 +34,7 @@ export interface EngineAddress {
   username?: string;
 }
 
-/** Parses the engine's address from the environment. Pure; throws UsageError for an address it cannot use. */
+/** Parses the engine's address from the environment. Pure; throws `invalid-address` for an address it cannot use. */
 export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
   const raw = (env.DOCKER_HOST ?? "").trim() || DEFAULT_DOCKER_HOST;
   const verify = Boolean(env.DOCKER_TLS_VERIFY);
@@ -46,9 +46,10 @@ export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
     return { display: `unix://${socketPath}`, kind: "unix", socketPath, tls: false, verify: false };
   }
   if (raw.startsWith("npipe://")) {
-    throw new UsageError(`DOCKER_HOST=${raw}: named pipes exist only on Windows; give unix:// or tcp://`, [
-      "DOCKER_HOST",
-    ]);
+    throw new ProtocolError(
+      "invalid-address",
+      `DOCKER_HOST=${raw}: named pipes exist only on Windows; give unix:// or tcp://`,
+    );
   }
   // The CLI reads a bare `host:port` as tcp (opts.ParseHost).
   const withScheme = raw.includes("://") ? raw : `tcp://${raw}`;
@@ -56,14 +57,14 @@ export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UsageError(
+    throw new ProtocolError(
+      "invalid-address",
       `DOCKER_HOST=${raw} is not an engine address: use unix:///path/to/docker.sock or tcp://host:port`,
-      ["DOCKER_HOST"],
     );
   }
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
   if (url.protocol === "ssh:") {
-    if (!hostname) throw new UsageError(`DOCKER_HOST=${raw} names no host`, ["DOCKER_HOST"]);
+    if (!hostname) throw new ProtocolError("invalid-address", `DOCKER_HOST=${raw} names no host`);
     return {
       display: raw,
       kind: "ssh",
@@ -75,12 +76,12 @@ export function engineAddressFromEnv(env: NodeJS.ProcessEnv): EngineAddress {
     };
   }
   if (url.protocol !== "tcp:" && url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(
+    throw new ProtocolError(
+      "invalid-address",
       `DOCKER_HOST=${raw}: the scheme ${url.protocol}// is not one the engine answers on`,
-      ["DOCKER_HOST"],
     );
   }
-  if (!hostname) throw new UsageError(`DOCKER_HOST=${raw} names no host`, ["DOCKER_HOST"]);
+  if (!hostname) throw new ProtocolError("invalid-address", `DOCKER_HOST=${raw} names no host`);
   // The CLI's default ports: 2376 with TLS, 2375 without.
   const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
   return {

@@ -4,7 +4,7 @@
  * it before a request needs it: the image store a build asks for goes without it (info.ts).
  */
 import type Dockerode from "dockerode";
-import { UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { type EngineAddress, engineAddressFromEnv } from "./address.js";
 
 export class Engine {
@@ -24,9 +24,9 @@ export class Engine {
           return new Dockerode(options as Dockerode.DockerOptions);
         } catch (error) {
           // docker-modem reads the environment itself before our options override it (e.g. DOCKER_CERT_PATH files).
-          throw new UsageError(
+          throw new ProtocolError(
+            "invalid-address",
             `cannot use the Docker engine at ${this.address.display}: ${(error as Error).message}`,
-            ["DOCKER_HOST"],
           );
         }
       },
@@ -35,7 +35,7 @@ export class Engine {
   }
 }
 
-/** The engine that `DOCKER_HOST` (or the default socket) names. Throws UsageError for a bad address. */
+/** The engine that `DOCKER_HOST` (or the default socket) names. Throws `invalid-address` for a bad address. */
 export function connectEngine(env: NodeJS.ProcessEnv = process.env): Engine {
   return new Engine(env);
 }

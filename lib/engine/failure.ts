@@ -4,6 +4,7 @@
  * alike; no dockerode here.
  */
 import { StepFailure, UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import type { EngineAddress } from "./address.js";
 
 /** What docker-modem rejects with: a socket error (`code`), or an HTTP error (`statusCode`, `json`). */
@@ -38,7 +39,7 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** The failure for an engine that does not answer: names the address and how to get one. */
-export function engineUnreachable(address: EngineAddress, error: unknown): StepFailure {
+export function engineUnreachable(address: EngineAddress, error: unknown): ProtocolError {
   const code = (error as ModemError).code ?? "";
   const tls = TLS_CODES.test(code);
   // `connect ENOENT`, as the socket error reads; a TLS or reset error happens after the connect.
@@ -49,7 +50,8 @@ export function engineUnreachable(address: EngineAddress, error: unknown): StepF
   } else if (tls) {
     hint = `check DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem${address.certPath ? ` in ${address.certPath}` : ""}) against the engine's TLS setup`;
   }
-  return new StepFailure(
+  return new ProtocolError(
+    "unreachable",
     `cannot reach the Docker engine at ${address.display} (${verb}${code || (error as Error).message}): ${hint}`,
     { cause: error },
   );
@@ -70,9 +72,11 @@ export function httpStatusOf(error: unknown): number | undefined {
 }
 
 export function asEngineFailure(engine: { address: EngineAddress }, what: string, error: unknown): Error {
-  if (error instanceof StepFailure || error instanceof UsageError) return error;
+  if (error instanceof StepFailure || error instanceof UsageError || error instanceof ProtocolError)
+    return error;
   if (isConnectionError(error)) return engineUnreachable(engine.address, error);
-  return new StepFailure(
+  return new ProtocolError(
+    "engine-refused",
     `${what}: the engine at ${engine.address.display} answered: ${engineMessage(error)}`,
     {
       cause: error,

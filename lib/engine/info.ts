@@ -8,7 +8,7 @@
  * without loading dockerode and its ssh2 (~0.4 s of CPU) or node's HTTP client (~25 ms).
  */
 import { connect } from "node:net";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import type { EngineAddress } from "./address.js";
 import type { Engine } from "./engine.js";
 import { asEngineFailure, engineUnreachable } from "./failure.js";
@@ -75,7 +75,7 @@ function getInfo(address: EngineAddress, target: { socketPath: string } | { host
       const body = split < 0 ? "" : text.slice(split + 4);
       if (status !== "200") {
         const said = `${status ?? "no HTTP"} to /info: ${body.trim()}`;
-        reject(new StepFailure(`the engine at ${address.display} answered ${said}`));
+        reject(new ProtocolError("engine-refused", `the engine at ${address.display} answered ${said}`));
         return;
       }
       try {
@@ -83,7 +83,9 @@ function getInfo(address: EngineAddress, target: { socketPath: string } | { host
         if (typeof info !== "object" || info === null) throw new Error("not an object");
         resolve(info as EngineInfo);
       } catch {
-        reject(new StepFailure(`the engine at ${address.display} answered /info with no JSON`));
+        reject(
+          new ProtocolError("bad-response", `the engine at ${address.display} answered /info with no JSON`),
+        );
       }
     });
   });

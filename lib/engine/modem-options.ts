@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import type { EngineAddress } from "./address.js";
 
 /** What `new Dockerode(...)` is given: every connection key, set or explicitly undefined. */
@@ -30,9 +30,9 @@ function readTlsFile(certPath: string, name: string, required: boolean): Buffer 
     return readFileSync(file);
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new UsageError(
+    throw new ProtocolError(
+      "unreadable-file",
       `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error}): DOCKER_TLS_VERIFY needs the engine's CA as ca.pem in DOCKER_CERT_PATH (default ~/.docker)`,
-      ["DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"],
     );
   }
 }

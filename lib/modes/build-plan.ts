@@ -84,7 +84,6 @@ export function planBuild(resolved: ValidatedSettings, options: PlanOptions): Bu
     if (repo === "") {
       throw new UsageError(
         "PLUGIN_REPO is not set: name the image to push (e.g. registry.example.com/team/app), or set PLUGIN_DRY_RUN=true to build without pushing",
-        ["PLUGIN_REPO", "PLUGIN_DRY_RUN"],
       );
     }
     // Warned here only: bake warns of its own (bake files define their outputs), push-only has no tarball.
@@ -108,7 +107,6 @@ export function planBuild(resolved: ValidatedSettings, options: PlanOptions): Bu
       } else if (format === "docker") {
         throw new UsageError(
           `PLUGIN_BUILDX_OUTPUT_FORMAT=docker cannot hold an image for several platforms (PLUGIN_PLATFORM=${settings.platforms.join(",")}): use PLUGIN_BUILDX_OUTPUT_FORMAT=oci, or build one platform`,
-          ["PLUGIN_BUILDX_OUTPUT_FORMAT", "PLUGIN_PLATFORM"],
         );
       }
     }

@@ -74,7 +74,6 @@ async function checkBuildInputs(
     if ((await kindOf(context)) !== "folder") {
       throw new UsageError(
         `PLUGIN_CONTEXT: the build context ${context} is not a folder: set PLUGIN_CONTEXT to the folder to build`,
-        ["PLUGIN_CONTEXT"],
       );
     }
     const dockerfileSet =
@@ -92,16 +91,13 @@ async function checkBuildInputs(
     if ((await kindOf(dockerfile)) !== "file") {
       throw new UsageError(
         `PLUGIN_DOCKERFILE: no Dockerfile at ${dockerfile} (a relative PLUGIN_DOCKERFILE is read from the working folder ${cwd}, not from the context): set PLUGIN_DOCKERFILE to the Dockerfile's path`,
-        ["PLUGIN_DOCKERFILE", "PLUGIN_CONTEXT"],
       );
     }
   }
   for (const item of settings.secretsFromFile) {
     const path = resolve(cwd, item.slice(item.indexOf("=") + 1).trim());
     if ((await kindOf(path)) !== "file") {
-      throw new UsageError(`PLUGIN_SECRETS_FROM_FILE: "${item}": no file at ${path}`, [
-        "PLUGIN_SECRETS_FROM_FILE",
-      ]);
+      throw new UsageError(`PLUGIN_SECRETS_FROM_FILE: "${item}": no file at ${path}`);
     }
   }
 }
@@ -399,13 +395,11 @@ function checkClassicFallback(settings: Settings, format: "docker" | "oci", engi
   if (settings.platforms.length > 1) {
     throw new UsageError(
       `PLUGIN_PLATFORM=${settings.platforms.join(",")}: this engine uses the classic image store, which holds one platform per image, so it cannot write a multi-platform tarball. Turn on the containerd image store, or set PLUGIN_BUILDER_DRIVER=docker-container`,
-      ["PLUGIN_PLATFORM", "PLUGIN_BUILDER_DRIVER"],
     );
   }
   if (format === "oci" && !saveWritesOciLayout(engineVersion)) {
     throw new UsageError(
       `PLUGIN_BUILDX_OUTPUT_FORMAT=oci: this engine (${engineVersion}) uses the classic image store and saves docker archives only: use PLUGIN_BUILDX_OUTPUT_FORMAT=docker, or an engine 25 or later`,
-      ["PLUGIN_BUILDX_OUTPUT_FORMAT"],
     );
   }
 }

@@ -27,6 +27,7 @@ import { messageOf, StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MovedTag, StepResult } from "../outputs/result.js";
 import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
+import { ProtocolError } from "../protocol-error.js";
 import { normalizeRegistryHost } from "../reference/host.js";
 import { fullTaggedName, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
@@ -73,7 +74,6 @@ async function planPush(
       // The engine loads and pushes whole images: engine 26 has no way to push one manifest of an index.
       throw new UsageError(
         `${names("sourcePlatform")} pushes one platform's manifest, which the engine cannot do (it pushes whole images): push with the default ${names("pushVia")}=registry; nothing was pushed`,
-        ["sourcePlatform", "pushVia"],
         names("sourcePlatform"),
       );
     }
@@ -87,7 +87,6 @@ async function planPush(
       await tarball.archive.close();
       throw new UsageError(
         `${tarball.archive.path} is an OCI layout folder, and the engine loads only tarballs: push it with the default ${names("pushVia")}=registry, or make a tarball of it first (tar -cf image.tar -C ${tarball.archive.path} .); nothing was pushed`,
-        ["sourceTarPath", "pushVia"],
         names("pushVia"),
       );
     }
@@ -119,13 +118,12 @@ async function engineSourceImage(
       source.setting === "sourceImage"
         ? `PLUGIN_SOURCE_IMAGE "${source.names[0]}" is not an image in the engine at ${engine.address.display}: load or build it there first, or set PLUGIN_SOURCE_TAR_PATH to its tarball`
         : `push-only without PLUGIN_SOURCE_TAR_PATH pushes the image the engine at ${engine.address.display} holds as ${source.names.join(" or ")}, and there is none: build it first in a dry run (PLUGIN_DRY_RUN=true leaves the image in the engine), or set PLUGIN_SOURCE_TAR_PATH to its tarball, or PLUGIN_SOURCE_IMAGE to the image to push`;
-    throw new UsageError(`${what}; nothing was pushed`, [source.setting, "sourceTarPath"]);
+    throw new UsageError(`${what}; nothing was pushed`);
   }
   const others = found.filter((f) => f.id !== first.id);
   if (others.length > 0) {
     throw new UsageError(
       `${found.map((f) => `${f.name} is ${f.id}`).join(", ")} in the engine at ${engine.address.display}: the tags name different images, so which one to push is unclear. Set PLUGIN_SOURCE_IMAGE to the one to push; nothing was pushed`,
-      ["sourceImage", "tags"],
     );
   }
   return first;
@@ -143,21 +141,18 @@ async function checkAgainstEngine(
     // moby's classic tarexport reads manifest.json (or the legacy `repositories` + json files) only.
     throw new UsageError(
       `${plan.source.archive.path} is an OCI layout without manifest.json, which the classic image store of the engine at ${engine.address.display} cannot load: build it with PLUGIN_BUILDX_OUTPUT_FORMAT=docker, or push it with the default PLUGIN_PUSH_VIA=registry; nothing was pushed`,
-      ["sourceTarPath", "pushVia"],
     );
   }
   if (!plan.expectedDigest) return engineImage;
   if (facts.store === "classic") {
     throw new UsageError(
       `PLUGIN_EXPECTED_DIGEST is set, but the engine at ${engine.address.display} keeps images in the classic image store (${facts.driver}), which compresses the layers again when it pushes: the registry would serve another digest than ${plan.expectedDigest}. Push with the default PLUGIN_PUSH_VIA=registry, which publishes the tarball's bytes as they are, or use an engine with the containerd image store; nothing was pushed`,
-      ["expectedDigest", "pushVia"],
     );
   }
   // The containerd store's image ID is the manifest (or index) digest it will push.
   if (engineImage && engineImage.id !== plan.expectedDigest) {
     throw new UsageError(
       `PLUGIN_EXPECTED_DIGEST is ${plan.expectedDigest}, but "${engineImage.name}" in the engine is ${engineImage.id}; nothing was pushed`,
-      ["expectedDigest", "sourceImage"],
     );
   }
   return engineImage;
@@ -262,7 +257,6 @@ async function pushThroughEngine(
     // The report is about the image that was scanned; the classic store publishes another digest.
     throw new UsageError(
       `PLUGIN_ATTEST_PREDICATE attests ${signing.attestation.file} about the pushed digest, but the engine at ${engine.address.display} keeps images in the classic image store, which compresses the layers again when it pushes: the registry would serve another digest than the tarball's, which was scanned. Push with the default PLUGIN_PUSH_VIA=registry, or use an engine with the containerd image store; nothing was pushed`,
-      ["attestPredicate", "pushVia"],
     );
   }
   // ECR: create the repository and apply its policies (policy files are checked before any AWS call).
@@ -331,7 +325,7 @@ async function pushThroughEngine(
           signal,
         });
       } catch (error) {
-        if (published.length > 0 && error instanceof StepFailure) {
+        if (published.length > 0 && (error instanceof StepFailure || error instanceof ProtocolError)) {
           throw new StepFailure(
             `${error.message} (already published before this failure: ${published.map((t) => `${target.full}:${t}`).join(", ")})`,
             { cause: error },

@@ -25,7 +25,6 @@ export function pushTarget({ repository, tags }: Pick<ParsedSettings, "repositor
   if (!repository) {
     throw new UsageError(
       "push-only needs PLUGIN_REPO: the repository to push to, e.g. registry.example.com/team/app",
-      ["repo"],
     );
   }
   return { target: repository, tags };
@@ -65,7 +64,6 @@ export async function tarballSource(
     if (expected && expected !== digest) {
       throw new UsageError(
         `${names("expectedDigest")} is ${expected}, but the image in ${archive.path}${platform ? ` for ${platform}` : ""} has digest ${digest}: this is not the image that was built (or scanned); nothing was pushed`,
-        ["expectedDigest", "sourceTarPath"],
         names("expectedDigest"),
       );
     }
@@ -102,7 +100,6 @@ function wholeImage(archive: OpenedArchive, image: OpenedImage, names: SettingNa
         ? `Push the platform that is there, at its own digest, with ${names("sourcePlatform")} ${present.join(" or ")} (e.g. ${names("sourcePlatform").startsWith("--") ? `${names("sourcePlatform")} ${first}` : `${names("sourcePlatform")}=${first}`})`
         : "No platform of it is in the file"
     }; or copy every platform from the registry into an archive (skopeo copy --all docker://IMAGE oci-archive:FILE) and push that; nothing was pushed`,
-    ["sourceTarPath", "sourcePlatform"],
     names("sourcePlatform"),
   );
 }
@@ -131,11 +128,7 @@ function pickPlatform(
       : inMissing
         ? `is listed by the index of ${image.names[0] ?? image.descriptor.digest} in ${archive.path}, but the file does not hold it (the image was saved for another platform): ${listing}`
         : `is not a platform of ${image.names[0] ?? image.descriptor.digest} in ${archive.path}: ${listing}`;
-  throw new UsageError(
-    `${setting} "${platform}" ${problem}; nothing was pushed`,
-    ["sourcePlatform"],
-    setting,
-  );
+  throw new UsageError(`${setting} "${platform}" ${problem}; nothing was pushed`, setting);
 }
 
 /** One line per image of a tarball, for errors that ask the user to pick one. */
@@ -174,14 +167,12 @@ export function pickImage<T extends ArchiveImage>(
     if (matches.length === 1 && matches[0]) return matches[0];
     throw new UsageError(
       `${setting} "${sourceImage}" ${matches.length ? "matches several images" : "is not an image"} of ${archive.path}; its images are:\n${describeImages(images)}\nset ${setting} to one of these names, or to a digest`,
-      ["sourceImage"],
       setting,
     );
   }
   if (images.length === 1 && images[0]) return images[0];
   throw new UsageError(
     `${archive.path} holds ${images.length} images; set ${setting} to the one to push (a name or a digest):\n${describeImages(images)}`,
-    ["sourceImage", "sourceTarPath"],
     setting,
   );
 }

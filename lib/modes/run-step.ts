@@ -14,8 +14,18 @@ export interface StepContext {
 /**
  * Runs the one mode the settings ask for and returns the exit code. Each mode is imported when chosen:
  * a push must not pay for loading the build's and the engine's libraries (dockerode, gRPC) at start.
+ * A protocol failure leaves with the hint that names the setting to change, as the user named it.
  */
 export async function runStep(resolved: ValidatedSettings, context: StepContext): Promise<number> {
+  try {
+    return await runMode(resolved, context);
+  } catch (error) {
+    const { withSettingHints } = await import("./setting-hints.js");
+    throw withSettingHints(error, context.names);
+  }
+}
+
+async function runMode(resolved: ValidatedSettings, context: StepContext): Promise<number> {
   const { settings } = resolved;
   // `push` sets PLUGIN_PUSH_ONLY and `build` clears it (as flags, above every other source).
   if (settings.pushOnly) {

@@ -35,15 +35,11 @@ export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export function parseRepository(name: string, setting = "PLUGIN_REPO"): RepositoryName {
   const trimmed = name.trim();
   if (trimmed === "")
-    throw new UsageError(
-      `${setting} is empty: set it to the image name, e.g. registry.example.com/team/app`,
-      [setting],
-    );
+    throw new UsageError(`${setting} is empty: set it to the image name, e.g. registry.example.com/team/app`);
   // A colon in the last component is a tag (a port can only be in the first of several).
   if (trimmed.includes("@") || (trimmed.split("/").pop() ?? "").includes(":")) {
     throw new UsageError(
       `${setting} "${trimmed}" has a tag or digest: give the repository only and put tags in PLUGIN_TAGS`,
-      [setting],
     );
   }
   const parts = trimmed.split("/");
@@ -53,7 +49,6 @@ export function parseRepository(name: string, setting = "PLUGIN_REPO"): Reposito
     if (!isRegistryHost(host)) {
       throw new UsageError(
         `${setting} "${trimmed}" does not start with a registry host: "${host}" must be letters, digits, - and . (or an [IPv6] address), with an optional :port`,
-        [setting],
       );
     }
   }
@@ -62,13 +57,12 @@ export function parseRepository(name: string, setting = "PLUGIN_REPO"): Reposito
     if (!PATH_COMPONENT.test(part)) {
       throw new UsageError(
         `${setting} "${trimmed}" is not a valid repository name: "${part}" must be lower-case letters, digits and single . _ - separators`,
-        [setting],
       );
     }
   }
   const path = parts.join("/");
   if (host.length + 1 + path.length > 255) {
-    throw new UsageError(`${setting} "${trimmed}" is longer than 255 characters`, [setting]);
+    throw new UsageError(`${setting} "${trimmed}" is longer than 255 characters`);
   }
   return { host, endpoint: registryEndpoint(host), path, full: `${host}/${path}` };
 }

@@ -11,7 +11,7 @@
  * server answering 503 got the square of the attempts (25 requests for one blob check).
  */
 
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { type Challenge, parseChallenge } from "./challenge.js";
 import type { Credential } from "./credential.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
@@ -140,7 +140,10 @@ export class Authorizer {
     try {
       url = new URL(challenge.realm);
     } catch {
-      throw new StepFailure(`the registry ${host} names a token realm that is not a URL; refused`);
+      throw new ProtocolError(
+        "bad-response",
+        `the registry ${host} names a token realm that is not a URL; refused`,
+      );
     }
     const withCredentials =
       credential?.identityToken !== undefined ||
@@ -188,7 +191,8 @@ export class Authorizer {
         ? `the credentials of user "${credential.username}"`
         : "anonymous access";
       throw new RegistryHttpError(operation, response.statusCode, parseErrorBody(text), {
-        hint: `the token server refused ${who}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config) for ${host}`,
+        hint: `the token server refused ${who}`,
+        login: host,
       });
     }
     if (response.statusCode !== 200) {
@@ -200,10 +204,11 @@ export class Authorizer {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new StepFailure(`${operation}: the token server's answer is not JSON`);
+      throw new ProtocolError("bad-response", `${operation}: the token server's answer is not JSON`);
     }
     const token = parsed.token ?? parsed.access_token;
-    if (!token) throw new StepFailure(`${operation}: the token server's answer has no token`);
+    if (!token)
+      throw new ProtocolError("bad-response", `${operation}: the token server's answer has no token`);
     this.#options.onSecret?.(token);
     const lifetime = typeof parsed.expires_in === "number" ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
     return { token, expiresAt: Date.now() + lifetime * 1000 };

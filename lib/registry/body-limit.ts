@@ -4,7 +4,7 @@
  * Over its limit a body is not read further: the request is aborted and the push fails naming the limit.
  */
 import type { Readable } from "node:stream";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -44,15 +44,12 @@ export function formatLimit(bytes: number): string {
   return bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${Math.round(bytes / KiB)} KiB`;
 }
 
-export class BodyTooLargeError extends StepFailure {
-  readonly kind: BodyKind;
-  constructor(what: string, kind: BodyKind) {
-    super(
-      `${what}: the answer is larger than ${formatLimit(BODY_LIMITS[kind])}, the limit for ${DESCRIPTIONS[kind]}; the request was aborted and the rest of the answer not read (a broken or hostile server, or a proxy answering in its place)`,
-    );
-    this.name = "BodyTooLargeError";
-    this.kind = kind;
-  }
+/** An answer over the limit for its kind (`too-large`). */
+export function bodyTooLarge(what: string, kind: BodyKind): ProtocolError {
+  return new ProtocolError(
+    "too-large",
+    `${what}: the answer is larger than ${formatLimit(BODY_LIMITS[kind])}, the limit for ${DESCRIPTIONS[kind]}; the request was aborted and the rest of the answer not read (a broken or hostile server, or a proxy answering in its place)`,
+  );
 }
 
 /**

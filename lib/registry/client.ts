@@ -10,7 +10,7 @@
  * Repository operations (blobs, manifests) are in repository.ts.
  */
 import type { Readable } from "node:stream";
-import { UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { isRegistryHost, registryEndpoint } from "../reference/host.js";
 import { Authorizer } from "./authorizer.js";
 import type { BodyKind } from "./body-limit.js";
@@ -140,7 +140,8 @@ export class RegistryClient {
     const endpoint = registryEndpoint(options.host);
     // The credentials were chosen by this name: it must be the host the requests go to.
     if (!isRegistryHost(endpoint)) {
-      throw new UsageError(
+      throw new ProtocolError(
+        "invalid-address",
         `"${options.host}" is not a registry host (letters, digits, - and . or an [IPv6] address, with an optional :port): nothing was sent`,
       );
     }
@@ -202,7 +203,8 @@ export class RegistryClient {
     }
     if (response.statusCode === 401) {
       throw new RegistryHttpError(request.operation, 401, parseErrorBody(text), {
-        hint: `the registry refused the credentials for ${this.host}; check PLUGIN_USERNAME and PLUGIN_PASSWORD (or the docker config)`,
+        hint: "the registry refused the credentials",
+        login: this.host,
         // A stream cannot be sent again here: the caller restarts the whole step with the new token.
         retryable: renewable,
       });

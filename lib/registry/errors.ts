@@ -1,10 +1,10 @@
 /**
- * Errors of the registry client. A registry's refusal is a {@link StepFailure} (exit 1) showing the
- * registry's own words (the `errors[]` of its JSON body, distribution spec "Error Codes"); a blob whose
- * bytes do not match its digest is bad input (exit 2): the source is corrupted, retrying cannot help.
+ * Errors of the registry client. A registry's refusal shows the registry's own words (the `errors[]` of
+ * its JSON body, distribution spec "Error Codes"), its kind from the status; a blob whose bytes do not
+ * match its digest is a `digest-mismatch`: the source is corrupted, retrying cannot help.
  */
-import { StepFailure, UsageError } from "../errors.js";
 import { printableValue } from "../printable.js";
+import { ProtocolError, type ProtocolErrorKind } from "../protocol-error.js";
 
 export interface RegistryErrorDetail {
   code?: string;
@@ -26,24 +26,36 @@ export function parseErrorBody(text: string): RegistryErrorDetail[] {
   }
 }
 
-export class RegistryHttpError extends StepFailure {
+/** The kind of a refusal with this status. */
+function kindOfStatus(status: number): ProtocolErrorKind {
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "denied";
+  if (status === 404) return "not-found";
+  if (status === 413) return "too-large";
+  return "rejected";
+}
+
+export class RegistryHttpError extends ProtocolError {
   readonly status: number;
   readonly details: RegistryErrorDetail[];
   /** A 429's or 503's Retry-After, in milliseconds. */
   readonly retryAfterMs?: number;
   /** Set when trying again may help although the status alone says otherwise (a 401 after a token refresh). */
   readonly retryable?: boolean;
+  /** The registry whose login was refused, when the refusal was of the login: the modes add a hint. */
+  readonly login?: string;
   constructor(
     operation: string,
     status: number,
     details: RegistryErrorDetail[],
-    options: { retryAfterMs?: number; hint?: string; retryable?: boolean } = {},
+    options: { retryAfterMs?: number; hint?: string; retryable?: boolean; login?: string } = {},
   ) {
     const said = details
       .map((d) => [d.code, d.message].filter(Boolean).join(": "))
       .filter(Boolean)
       .join("; ");
     super(
+      options.login ? "unauthorized" : kindOfStatus(status),
       `${operation}: the registry answered HTTP ${status}${said ? ` (${said})` : ""}${options.hint ? `: ${options.hint}` : ""}`,
     );
     this.name = "RegistryHttpError";
@@ -51,14 +63,18 @@ export class RegistryHttpError extends StepFailure {
     this.details = details;
     this.retryAfterMs = options.retryAfterMs;
     this.retryable = options.retryable;
+    if (options.login !== undefined) this.login = options.login;
   }
 }
 
 /** The bytes read for a blob do not hash to its digest, or are not as many as its size. */
-export class BlobVerificationError extends UsageError {
+export class BlobVerificationError extends ProtocolError {
   readonly digest: string;
   constructor(digest: string, problem: string) {
-    super(`blob ${digest}: ${problem}; the image source is corrupted: rebuild the tarball`);
+    super(
+      "digest-mismatch",
+      `blob ${digest}: ${problem}; the image source is corrupted: rebuild the tarball`,
+    );
     this.name = "BlobVerificationError";
     this.digest = digest;
   }

@@ -5,7 +5,7 @@
  * started on https never continues on plain http. Docker and go-containerregistry attach credentials by
  * host the same way (go-containerregistry's transport: `matchesHost` before setting Authorization).
  */
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 /** Same scheme, host and port; `new URL` lower-cases hosts and drops default ports, so `origin` compares. */
 export function sameOrigin(a: URL, b: URL): boolean {
@@ -21,24 +21,16 @@ export function describeUrl(url: URL): string {
   return isHttp(url) ? `${url.origin}${url.pathname}` : `${url.protocol}…`;
 }
 
-/** The registry sent a request on to a URL it may not go: plain http after https, or not http at all. */
-export class UnsafeUrlError extends StepFailure {
-  constructor(operation: string, from: URL, to: URL, how: string) {
-    super(
-      isHttp(to)
-        ? `${operation}: ${how} from ${from.origin} to ${describeUrl(to)}, which is plain HTTP: a request that started on https never continues on http (credentials and image data would travel unencrypted), so it was refused; the registry (or the proxy in front of it) must give https URLs, e.g. set its external URL or forward X-Forwarded-Proto`
-        : `${operation}: ${how} from ${from.origin} to a ${to.protocol} URL, which is not HTTP; refused`,
-    );
-    this.name = "UnsafeUrlError";
-  }
-}
-
 /**
- * Throws unless a request may go from `from` (where it, or the registry, was) to `to`: http(s) only, and
- * never from https down to http.
+ * Throws (`unsafe-url`) unless a request may go from `from` (where it, or the registry, was) to `to`:
+ * http(s) only, and never from https down to http.
  */
 export function checkNextUrl(operation: string, from: URL, to: URL, how: string): void {
-  if (!isHttp(to) || (from.protocol === "https:" && to.protocol !== "https:")) {
-    throw new UnsafeUrlError(operation, from, to, how);
-  }
+  if (isHttp(to) && (from.protocol !== "https:" || to.protocol === "https:")) return;
+  throw new ProtocolError(
+    "unsafe-url",
+    isHttp(to)
+      ? `${operation}: ${how} from ${from.origin} to ${describeUrl(to)}, which is plain HTTP: a request that started on https never continues on http (credentials and image data would travel unencrypted), so it was refused; the registry (or the proxy in front of it) must give https URLs, e.g. set its external URL or forward X-Forwarded-Proto`
+      : `${operation}: ${how} from ${from.origin} to a ${to.protocol} URL, which is not HTTP; refused`,
+  );
 }

@@ -4,7 +4,8 @@
  * policy; the one that answers 200 or 401 is the origin the credentials belong to, and a 401's
  * `WWW-Authenticate` is the challenge the auth layer answers (distribution spec, "Determining support").
  */
-import { messageOf, StepFailure } from "../errors.js";
+import { messageOf } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { type Challenge, parseChallenge } from "./challenge.js";
 import type { RegistryClientOptions } from "./client.js";
 import { parseErrorBody, RegistryHttpError } from "./errors.js";
@@ -12,16 +13,17 @@ import { parseRetryAfter, type RetryPolicy, withRetry } from "./retry.js";
 import { isRequestTimeout } from "./timeouts.js";
 import { candidateBaseUrls, type HttpTransport } from "./transport.js";
 
-/** TLS errors that mean "the certificate is not trusted": the user can fix them with a setting. */
+/** TLS errors that mean "the certificate is not trusted": the modes name the settings that fix them. */
 const CERTIFICATE_ERRORS =
   /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH/;
 
+function connectionErrorCode(error: unknown): string | undefined {
+  return (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+}
+
 function describeConnectionError(error: unknown): string {
-  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const code = connectionErrorCode(error);
   const message = messageOf(error);
-  if (code && CERTIFICATE_ERRORS.test(code)) {
-    return `${message} (${code}): set PLUGIN_REGISTRY_CA to the PEM file of the CA that signed the registry's certificate, or PLUGIN_INSECURE=true to skip verification`;
-  }
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
@@ -37,6 +39,7 @@ export async function pingRegistry(
   const { policy, signal } = options;
   const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
   const failures: string[] = [];
+  let untrusted = false;
   for (const [index, base] of candidates.entries()) {
     const last = index === candidates.length - 1;
     try {
@@ -54,6 +57,7 @@ export async function pingRegistry(
       // at once, not left it unanswered, so trying plain HTTP on the same port cannot help.
       if (isRequestTimeout(error)) throw error.during(`connecting to the registry ${options.host}`);
       if ((error instanceof RegistryHttpError && failures.length === 0) || signal?.aborted) throw error;
+      untrusted ||= CERTIFICATE_ERRORS.test(connectionErrorCode(error) ?? "");
       const proxy = transport.proxyFor(base);
       const through = proxy ? ` (through the proxy ${proxy.display} from ${proxy.variable})` : "";
       failures.push(
@@ -61,7 +65,10 @@ export async function pingRegistry(
       );
     }
   }
-  throw new StepFailure(`cannot reach the registry ${options.host}: ${failures.join("; ")}`);
+  throw new ProtocolError(
+    untrusted ? "untrusted-certificate" : "unreachable",
+    `cannot reach the registry ${options.host}: ${failures.join("; ")}`,
+  );
 }
 
 /** One `GET /v2/`: the challenge of a 401 (none for a 200), or the registry's refusal. */

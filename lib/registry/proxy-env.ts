@@ -16,7 +16,7 @@
  * `example.com` exactly rather than with its subdomains, and knows no CIDR ranges.
  */
 import { BlockList, isIP } from "node:net";
-import { UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { urlCredentialSecrets } from "../url-credentials.js";
 
 /** The proxy variables, each with the names read for it in order. */
@@ -82,12 +82,15 @@ function parseProxy(name: string, value: string): ProxyServer {
   }
   // The value may hold a password: messages never repeat it.
   if (!url?.hostname) {
-    throw new UsageError(`${name} is not a proxy URL: give http://[user:password@]host:port`, [name]);
+    throw new ProtocolError(
+      "invalid-address",
+      `${name} is not a proxy URL: give http://[user:password@]host:port`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(
+    throw new ProtocolError(
+      "invalid-address",
       `${name} names a ${url.protocol.slice(0, -1)} proxy; the registry client supports http:// and https:// proxies`,
-      [name],
     );
   }
   return { url, variable: name, display: url.origin };

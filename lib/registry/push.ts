@@ -8,9 +8,10 @@
  */
 import type { Readable } from "node:stream";
 import type { Descriptor, PushPlan } from "../archive/types.js";
-import { messageOf, StepFailure } from "../errors.js";
+import { messageOf } from "../errors.js";
 import { ignoreProgress, type ProgressSink } from "../progress/events.js";
 import { formatBytes } from "../progress/format.js";
+import { ProtocolError } from "../protocol-error.js";
 import { type ManifestWriteContext, writeManifest } from "./manifest-write.js";
 import type { RepositoryClient, StagedUpload } from "./repository.js";
 import { verifyBlob } from "./verify.js";
@@ -46,10 +47,10 @@ export interface PushImageResult {
 }
 
 /** Some tags were written before a failure: says which, since those now point at the new image. */
-export class PartialPushError extends StepFailure {
+export class PartialPushError extends ProtocolError {
   readonly tagsWritten: string[];
   constructor(message: string, tagsWritten: string[], cause: unknown) {
-    super(message, { cause });
+    super("partial-push", message, { cause });
     this.name = "PartialPushError";
     this.tagsWritten = tagsWritten;
   }
@@ -98,8 +99,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
   const { repository, plan } = options;
   const progress = options.progress ?? ignoreProgress;
   const top = plan.manifests[plan.manifests.length - 1];
-  if (!top) throw new StepFailure("the image has no manifest to push");
-  if (options.tags.length === 0) throw new StepFailure("no tag to push");
+  if (!top) throw new ProtocolError("bad-request", "the image has no manifest to push");
+  if (options.tags.length === 0) throw new ProtocolError("bad-request", "no tag to push");
   const result: PushImageResult = {
     digest: top.descriptor.digest,
     tags: [],

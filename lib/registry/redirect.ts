@@ -6,7 +6,7 @@
  * upload Location: never from https to http, and credentials only on their own origin (the caller's
  * `headersFor`).
  */
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { checkNextUrl, describeUrl } from "./origin.js";
 import type { HttpMethod, HttpRequest, HttpResponse, HttpTransport } from "./transport.js";
 
@@ -49,7 +49,8 @@ export async function sendFollowingRedirects(
     }
     await response.dump();
     if (hops >= MAX_REDIRECTS) {
-      throw new StepFailure(
+      throw new ProtocolError(
+        "bad-response",
         `${request.operation}: more than ${MAX_REDIRECTS} redirects (the last to ${describeUrl(url)}); a redirect loop in the registry or its storage`,
       );
     }
@@ -57,7 +58,8 @@ export async function sendFollowingRedirects(
     try {
       next = new URL(location, url);
     } catch {
-      throw new StepFailure(
+      throw new ProtocolError(
+        "bad-response",
         `${request.operation}: ${describeUrl(url)} redirected to something that is not a URL`,
       );
     }

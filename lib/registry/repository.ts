@@ -8,7 +8,7 @@
  * session left open) and committed later, see push.ts.
  */
 import type { Readable } from "node:stream";
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { digestOf } from "../reference/digest.js";
 import { MANIFEST_MEDIA_TYPES, OCI_INDEX } from "../reference/media-types.js";
 import { type StageOptions, stageChunked } from "./chunked-upload.js";
@@ -312,7 +312,11 @@ export class RepositoryClient {
       signal,
     });
     const location = headerValue(response.headers, "location");
-    if (!location) throw new StepFailure(`${operation}: the registry started an upload without a Location`);
+    if (!location)
+      throw new ProtocolError(
+        "bad-response",
+        `${operation}: the registry started an upload without a Location`,
+      );
     // Absolute from here on: a relative Location means the origin that answered, which later requests
     // to another origin's Location must not change.
     return new URL(location, response.url).toString();
@@ -362,7 +366,8 @@ export class RepositoryClient {
     });
     const stored = headerValue(response.headers, "docker-content-digest");
     if (stored && stored !== digest) {
-      throw new StepFailure(
+      throw new ProtocolError(
+        "bad-response",
         `${operation}: the registry stored it as ${stored}, not at the digest of its bytes`,
       );
     }

@@ -9,7 +9,7 @@
  *   is sent, while its answer is awaited and while its body is read. Long enough for a registry that
  *   finishes a multi-gigabyte blob (object storage copies it) before it answers the final PUT.
  */
-import { StepFailure } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 
 export interface Timeouts {
   connectMs: number;
@@ -19,11 +19,11 @@ export interface Timeouts {
 export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 30_000, noProgressMs: 120_000 };
 
 /** A per-request deadline fired. `code` is ETIMEDOUT, as Node's own, so retries treat it as a broken connection. */
-export class RequestTimeoutError extends StepFailure {
+export class RequestTimeoutError extends ProtocolError {
   readonly code = "ETIMEDOUT";
   readonly which: "connect" | "no-progress";
   constructor(which: "connect" | "no-progress", message: string) {
-    super(message);
+    super("timed-out", message);
     this.name = "RequestTimeoutError";
     this.which = which;
   }

@@ -18,9 +18,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { rootCertificates, type TLSSocket } from "node:tls";
-import { StepFailure, UsageError } from "../errors.js";
+import { ProtocolError } from "../protocol-error.js";
 import { isLoopbackHost } from "../reference/host.js";
-import { BODY_LIMITS, type BodyKind, BodyTooLargeError, readWithin } from "./body-limit.js";
+import { BODY_LIMITS, type BodyKind, bodyTooLarge, readWithin } from "./body-limit.js";
 import type { ProxyAgents } from "./proxy-agents.js";
 import {
   type ProxyConfig,
@@ -49,13 +49,13 @@ export function candidateBaseUrls(endpoint: string, insecure: boolean): URL[] {
   return urls;
 }
 
-function readPem(file: string, setting: string): string {
+function readPem(file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new UsageError(
-      `${setting}: cannot read the CA file ${file} (${(error as NodeJS.ErrnoException).code ?? error}): give the path of a PEM file`,
-      [setting],
+    throw new ProtocolError(
+      "unreadable-ca",
+      `cannot read the CA file ${file} (${(error as NodeJS.ErrnoException).code ?? error}): give the path of a PEM file`,
     );
   }
 }
@@ -75,7 +75,7 @@ export function trustedCas(options: TransportOptions): string[] | undefined {
       // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we, by ignoring it.
     }
   }
-  cas.push(readPem(options.caFile, "PLUGIN_REGISTRY_CA"));
+  cas.push(readPem(options.caFile));
   return cas;
 }
 
@@ -104,7 +104,7 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   /**
    * The body as text, read up to the limit for its kind; over it the request is aborted and a
-   * {@link BodyTooLargeError} names `what` and the limit.
+   * {@link bodyTooLarge} names `what` and the limit.
    */
   text(kind: BodyKind, what: string): Promise<string>;
   /** Reads and drops the body (up to the error limit), so the connection can be reused. */
@@ -123,7 +123,7 @@ function wrapResponse(response: IncomingMessage): HttpResponse {
     headers: response.headers,
     text: async (kind, what) => {
       const bytes = await within(kind);
-      if (!bytes) throw new BodyTooLargeError(what, kind);
+      if (!bytes) throw bodyTooLarge(what, kind);
       return bytes.toString("utf8");
     },
     dump: async () => {
@@ -133,13 +133,14 @@ function wrapResponse(response: IncomingMessage): HttpResponse {
 }
 
 /** The proxy refused to carry a request: its own answer, named as the proxy's (never with its credentials). */
-function proxyRefused(proxy: ProxyServer, url: URL, status: number): StepFailure {
+function proxyRefused(proxy: ProxyServer, url: URL, status: number): ProtocolError {
   // 407 is the standard answer (RFC 9110 §15.5.8); some proxies (tinyproxy) answer a tunnel with 401.
   const hint =
     status === 407 || status === 401
       ? `it asks for credentials: give them in ${proxy.variable} as http://user:password@host:port`
       : `check ${proxy.variable}, and NO_PROXY if ${url.hostname} should be reached directly`;
-  return new StepFailure(
+  return new ProtocolError(
+    "rejected",
     `the proxy ${proxy.display} (${proxy.variable}) refused the request to ${url.host} with HTTP ${status}: ${hint}`,
   );
 }

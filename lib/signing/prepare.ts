@@ -50,7 +50,7 @@ async function readBounded(
 
 function unreadable(setting: string, path: string, error: unknown): UsageError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new UsageError(`${setting}: cannot read ${path} (${code}); nothing was pushed`, [setting], setting);
+  return new UsageError(`${setting}: cannot read ${path} (${code}); nothing was pushed`, setting);
 }
 
 const KEY_HINTS: Record<SigningKeyError["problem"], (names: SettingNames) => string> = {
@@ -84,7 +84,6 @@ async function loadKey(
     if (!read)
       throw new UsageError(
         `${setting}: ${value} is larger than a key file (${MAX_KEY_BYTES / 1024} KiB): give the path of cosign.key; nothing was pushed`,
-        ["signKey"],
         setting,
       );
     text = read.bytes.toString("utf8");
@@ -97,7 +96,6 @@ async function loadKey(
     if (!(error instanceof SigningKeyError)) throw error;
     throw new UsageError(
       `${setting}: ${source} cannot sign: ${error.message}; ${KEY_HINTS[error.problem](names)}; nothing was pushed`,
-      error.problem.startsWith("password") ? ["signKey", "signPassword"] : ["signKey"],
       error.problem.startsWith("password") ? names("signPassword") : setting,
     );
   }
@@ -113,9 +111,7 @@ async function loadPredicate(
   const setting = names("attestPredicate");
   const type = predicateType(settings.attestType);
   if (!type) {
-    throw new UsageError(`${names("attestType")} is "${settings.attestType}": not a predicate type`, [
-      "attestType",
-    ]);
+    throw new UsageError(`${names("attestType")} is "${settings.attestType}": not a predicate type`);
   }
   let read: Awaited<ReturnType<typeof readBounded>>;
   try {
@@ -126,7 +122,6 @@ async function loadPredicate(
   if (!read) {
     throw new UsageError(
       `${setting}: ${file} is larger than ${MAX_PREDICATE_BYTES / 1024 / 1024} MiB, the most this tool attests; nothing was pushed`,
-      ["attestPredicate"],
       setting,
     );
   }
@@ -137,7 +132,6 @@ async function loadPredicate(
     if (!(error instanceof PredicateError)) throw error;
     throw new UsageError(
       `${setting}: ${file} cannot be attested as ${names("attestType")}=${type.name}: ${error.message}; nothing was pushed`,
-      ["attestPredicate", "attestType"],
       setting,
     );
   }

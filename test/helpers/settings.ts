@@ -28,8 +28,8 @@ export function testResolved(
   const parsed = parseSettings(
     settings,
     (key) => settingName(key, sources),
-    (message, key) => {
-      throw new UsageError(message, [key]);
+    (message) => {
+      throw new UsageError(message);
     },
   );
   return { settings, sources, warnings: [], parsed };

@@ -11,7 +11,8 @@ import { after, before, describe, test } from "node:test";
 import { createServer as createTlsServer } from "node:tls";
 import { connectEngine } from "../../lib/engine/engine.js";
 import { engineFacts } from "../../lib/engine/info.js";
-import { StepFailure } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { classicEngineHost } from "../helpers/engine.js";
 import { makeCertificates } from "../helpers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -62,7 +63,8 @@ describe("engine connection", () => {
     await assert.rejects(
       engineFacts(connectEngine({ DOCKER_HOST: `127.0.0.1:${closed}` })),
       (error: unknown) =>
-        error instanceof StepFailure &&
+        error instanceof ProtocolError &&
+        exitCodeOf(error) === 1 &&
         error.message.startsWith(
           `cannot reach the Docker engine at tcp://127.0.0.1:${closed} (connect ECONNREFUSED)`,
         ),
@@ -105,7 +107,8 @@ describe("engine connection", () => {
       await assert.rejects(
         engineFacts(connectEngine({ ...env, DOCKER_CERT_PATH: wrong })),
         (error: unknown) =>
-          error instanceof StepFailure &&
+          error instanceof ProtocolError &&
+          exitCodeOf(error) === 1 &&
           error.message.startsWith(`cannot reach the Docker engine at tcp://127.0.0.1:${tlsPort} (`) &&
           error.message.includes(`DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem in ${wrong})`),
       );

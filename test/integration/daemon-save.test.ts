@@ -12,7 +12,8 @@ import { promisify } from "node:util";
 import { openArchive } from "../../lib/archive/open.js";
 import { saveImages } from "../../lib/daemon/save.js";
 import { connectEngine } from "../../lib/engine/engine.js";
-import { StepFailure } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { classicEngineHost } from "../helpers/engine.js";
 import { buildTarball, sampleContext } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -73,7 +74,8 @@ describe("saveImages", () => {
     await assert.rejects(
       saveImages(connectEngine({}), ["buildx-step-test/no-such-image:nope"], out),
       (error: unknown) =>
-        error instanceof StepFailure &&
+        error instanceof ProtocolError &&
+        exitCodeOf(error) === 1 &&
         /no-such-image/.test(error.message) &&
         /unix:\/\/\/var\/run\/docker\.sock/.test(error.message),
     );
@@ -86,7 +88,8 @@ describe("saveImages", () => {
     await assert.rejects(
       saveImages(connectEngine({ DOCKER_HOST: `unix://${socket}` }), ["x:1"], join(dir.path, "never.tar")),
       (error: unknown) =>
-        error instanceof StepFailure &&
+        error instanceof ProtocolError &&
+        exitCodeOf(error) === 1 &&
         error.message.startsWith(`cannot reach the Docker engine at unix://${socket} (connect ENOENT)`),
     );
   });

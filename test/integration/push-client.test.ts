@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { withSettingHints } from "../../lib/modes/setting-hints.js";
 import type { ProgressEvent } from "../../lib/progress/events.js";
 import { RegistryClient } from "../../lib/registry/client.js";
 import { BlobVerificationError } from "../../lib/registry/errors.js";
@@ -120,7 +121,7 @@ describe("plain registry, anonymous", () => {
         },
       }).catch((e: unknown) => e);
       assert.ok(error instanceof BlobVerificationError, String(error));
-      assert.ok(error instanceof UsageError);
+      assert.equal(exitCodeOf(error), 2);
       assert.match(error.message, new RegExp(layer.digest));
       for (const blob of image.plan.blobs) assert.equal(await repository.blobExists(blob.digest), false);
       assert.deepEqual(await registryTags(registry.url, `unit/corrupt-${kind}`), []);
@@ -193,7 +194,8 @@ describe("htpasswd + TLS registry", () => {
       tags: ["v1"],
       plan: image.plan,
       openBlob: image.openBlob,
-    }).catch((e: unknown) => e);
+      // The client says whose login was refused; the run names the settings (lib/modes/setting-hints.ts).
+    }).catch((e: unknown) => withSettingHints(e));
     assert.ok(error instanceof Error);
     assert.match(error.message, /HTTP 401/);
     assert.match(error.message, /PLUGIN_USERNAME/);
@@ -211,10 +213,13 @@ describe("htpasswd + TLS registry", () => {
   });
 
   test("a certificate from an unknown CA is refused with a hint", async () => {
+    // The client says what failed; the run names the setting (lib/modes/setting-hints.ts).
     await assert.rejects(
       RegistryClient.connect({
         host: `localhost:${registry.host.split(":")[1]}`,
         caFile: "/etc/ssl/certs/ca-certificates.crt",
+      }).catch((error: unknown) => {
+        throw withSettingHints(error);
       }),
       /PLUGIN_REGISTRY_CA/,
     );

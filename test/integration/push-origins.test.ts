@@ -10,7 +10,8 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { StepFailure } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { RegistryClient } from "../../lib/registry/client.js";
 import { pushImage } from "../../lib/registry/push.js";
 import { RepositoryClient } from "../../lib/registry/repository.js";
@@ -141,8 +142,8 @@ describe("uploads and blob reads sent to another origin", () => {
           () => undefined,
           (e: unknown) => e,
         );
-      assert.ok(error instanceof StepFailure, String(error));
-      assert.equal(error.exitCode, 1);
+      assert.ok(error instanceof ProtocolError, String(error));
+      assert.equal(exitCodeOf(error), 1);
       assert.match(
         error.message,
         /a redirect from https:\/\/127\.0\.0\.1:\d+ to http:\/\/127\.0\.0\.1:\d+\/v2\//,
@@ -226,8 +227,8 @@ describe("token realms (issue 11.6)", () => {
             () => undefined,
             (e: unknown) => e,
           );
-        assert.ok(error instanceof StepFailure, String(error));
-        assert.equal(error.exitCode, 1);
+        assert.ok(error instanceof ProtocolError, String(error));
+        assert.equal(exitCodeOf(error), 1);
         assert.ok(error.message.includes(realmUrl), error.message);
         assert.match(error.message, /the password would travel unencrypted/);
         assert.ok(!error.message.includes(login.password));

@@ -11,9 +11,10 @@ import { after, before, describe, test } from "node:test";
 import { detectCompression } from "../../lib/archive/compression.js";
 import { openArchive } from "../../lib/archive/open.js";
 import { normalizePlatform, platformMatches } from "../../lib/archive/platform.js";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf, UsageError } from "../../lib/errors.js";
 import { inspectJson, inspectText } from "../../lib/modes/inspect.js";
 import { tarballSource } from "../../lib/modes/push-input.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import {
   blob,
   imageBlobs,
@@ -66,13 +67,17 @@ async function assertSpoolEmpty(): Promise<void> {
   assert.deepEqual(await readdir(spool), [], "no temporary file is left behind");
 }
 
-async function refusal(promise: Promise<unknown>, pattern: RegExp): Promise<UsageError> {
+/** Asserts a refusal of the input (exit 2): the archive's own, or the push's (which names a setting). */
+async function refusal(promise: Promise<unknown>, pattern: RegExp): Promise<ProtocolError | UsageError> {
   let caught: unknown;
   await promise.catch((error: unknown) => {
     caught = error;
   });
-  assert.ok(caught instanceof UsageError, `expected a UsageError, got ${String(caught)}`);
-  assert.equal(caught.exitCode, 2);
+  assert.ok(
+    caught instanceof ProtocolError || caught instanceof UsageError,
+    `expected a refusal of the input, got ${String(caught)}`,
+  );
+  assert.equal(exitCodeOf(caught), 2);
   assert.match(caught.message, pattern);
   return caught;
 }
@@ -283,7 +288,7 @@ describe("OCI layout folders", () => {
         read(archive.openBlob(layer.digest)),
         new Promise((resolve) => setTimeout(() => resolve("hung"), 1000).unref()),
       ]);
-      assert.ok(error instanceof UsageError, `${name}: ${String(error)}`);
+      assert.ok(error instanceof ProtocolError && exitCodeOf(error) === 2, `${name}: ${String(error)}`);
       assert.match(
         error.message,
         new RegExp(
@@ -308,7 +313,7 @@ describe("OCI layout folders", () => {
       })().catch((error: unknown) => error),
       new Promise((resolve) => setTimeout(() => resolve("hung"), 1000).unref()),
     ]);
-    assert.ok(outcome instanceof UsageError, String(outcome));
+    assert.ok(outcome instanceof ProtocolError && exitCodeOf(outcome) === 2, String(outcome));
     assert.match(outcome.message, /the tarball changed while it was read: it is now a FIFO/);
   });
 
@@ -431,11 +436,13 @@ describe("partial multi-platform images", () => {
     assert.match(error.message, /lists the platform linux\/arm64, which the file does not hold/);
     assert.match(error.message, /PLUGIN_SOURCE_PLATFORM=linux\/amd64/);
     assert.doesNotMatch(error.message, /check that the copy is complete/);
+    assert.ok(error instanceof UsageError);
     assert.equal(error.setting, "PLUGIN_SOURCE_PLATFORM");
     const cli = await refusal(
       tarballSource(partial, {}, (key) => (key === "sourcePlatform" ? "--platform" : key)),
       /--platform linux\/amd64/,
     );
+    assert.ok(cli instanceof UsageError);
     assert.equal(cli.setting, "--platform");
   });
 

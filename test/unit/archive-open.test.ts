@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { after, before, test } from "node:test";
 import { openArchive } from "../../lib/archive/open.js";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
 import { inspectJson, inspectText } from "../../lib/modes/inspect.js";
 import { foreignLayersLine } from "../../lib/modes/push-only.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import {
   blob,
   blobName,
@@ -38,8 +39,8 @@ function tarPath(): string {
 
 async function refused(path: string, pattern: RegExp): Promise<void> {
   await assert.rejects(openArchive(path), (error: unknown) => {
-    assert.ok(error instanceof UsageError, `expected a UsageError, got ${String(error)}`);
-    assert.equal(error.exitCode, 2);
+    assert.ok(error instanceof ProtocolError, `expected a refusal of the input, got ${String(error)}`);
+    assert.equal(exitCodeOf(error), 2);
     assert.ok(error.message.includes(path), `the message names the tarball: ${error.message}`);
     assert.match(error.message, pattern);
     return true;

@@ -7,7 +7,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { indexTar } from "../../lib/archive/tar-index.js";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import {
   type TarWriter,
   type TreeItem,
@@ -135,8 +136,8 @@ for (const sparse of ["gnu", "0.0", "0.1", "1.0"] as const) {
     if (sparse === "gnu") assert.equal(typeflagOf(bytes, "index.json"), "S");
     else assert.ok(bytes.toString("latin1").includes("GNU.sparse"), "stored sparse");
     await assert.rejects(indexTar(path), (error: unknown) => {
-      assert.ok(error instanceof UsageError, String(error));
-      assert.equal(error.exitCode, 2);
+      assert.ok(error instanceof ProtocolError, String(error));
+      assert.equal(exitCodeOf(error), 2);
       assert.ok(error.message.includes(path), error.message);
       assert.match(error.message, /sparse/);
       assert.match(error.message, /AMBIGUOUS/);

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { normalizeEntryName, resolveLinkTarget } from "../../lib/archive/entry-name.js";
 import { indexTar } from "../../lib/archive/tar-index.js";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { writeTar } from "../helpers/archive-fixtures.js";
 import {
   fileMember,
@@ -28,11 +29,11 @@ after(async () => {
   await work?.remove();
 });
 
-/** Asserts a UsageError (exit 2) whose message names the tarball and matches `pattern`. */
+/** Asserts a refusal of the input (exit 2) whose message names the tarball and matches `pattern`. */
 async function refused(promise: Promise<unknown>, path: string, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof UsageError, `expected a UsageError, got ${String(error)}`);
-    assert.equal(error.exitCode, 2);
+    assert.ok(error instanceof ProtocolError, `expected a refusal of the input, got ${String(error)}`);
+    assert.equal(exitCodeOf(error), 2);
     assert.ok(error.message.includes(path), `message names the tarball: ${error.message}`);
     assert.match(error.message, pattern);
     return true;

@@ -3,7 +3,7 @@
 // - whatever names and sizes a folder holds, the tar that GNU tar, Python's tarfile or BusyBox writes of it
 //   indexes to those names and sizes, and each entry's offset points at its bytes;
 // - random byte changes to a valid tar either leave its index as it was or are refused with the
-//   archive's error (a UsageError naming the file), never another error and never a hang; with the
+//   archive's error (exit 2, naming the file), never another error and never a hang; with the
 //   header's checksum fixed after the change (so the header is read), an index that is returned stays
 //   inside the file and inside the archive.
 import assert from "node:assert/strict";
@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { indexTar, type TarEntry } from "../../lib/archive/tar-index.js";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { type TarWriter, type TreeItem, writeTarWith, writeTree } from "../helpers/tar-writers.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -52,10 +53,10 @@ async function indexWithin(path: string): Promise<{ entries: Map<string, TarEntr
 
 function assertArchiveRefusal(error: unknown, path: string): void {
   assert.ok(
-    error instanceof UsageError,
+    error instanceof ProtocolError,
     `the archive's error, not ${String((error as Error)?.stack ?? error)}`,
   );
-  assert.equal(error.exitCode, 2);
+  assert.equal(exitCodeOf(error), 2);
   assert.ok(error.message.includes(path), `the message names the tarball: ${error.message}`);
 }
 

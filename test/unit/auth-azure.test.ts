@@ -10,17 +10,19 @@ import {
 import { cloudLoginOf } from "../../lib/auth/cloud-login.js";
 import type { Settings } from "../../lib/config/settings.js";
 import { UsageError } from "../../lib/errors.js";
+import { namesSetting } from "../helpers/setting-names.js";
 import { testSettings } from "../helpers/settings.js";
 
 const ACR = { registry: "myregistry.azurecr.io", repo: "myregistry.azurecr.io/test-image" };
 const SP = { clientId: "app-id", tenantId: "tenant-id", clientSecret: "s3cret" };
 const acr = (overrides: Partial<Settings>) => cloudLoginOf(testSettings({ ...ACR, ...overrides }));
 
-function assertUsage(fn: () => unknown, message: RegExp, subjects: string[]) {
+/** Asserts a UsageError matching `message` that names each of `settings`. */
+function assertUsage(fn: () => unknown, message: RegExp, settings: string[]) {
   assert.throws(fn, (error: unknown) => {
     assert.ok(error instanceof UsageError, String(error));
     assert.match(error.message, message);
-    assert.deepEqual([...error.subjects].sort(), [...subjects].sort());
+    for (const setting of settings) assert.ok(namesSetting(error, setting), `${setting}: ${error.message}`);
     return true;
   });
 }

@@ -5,6 +5,7 @@ import { clientAssertion, parseClientCertificate } from "../../lib/auth/client-a
 import { checkCloudLogin } from "../../lib/auth/cloud-login.js";
 import { UsageError } from "../../lib/errors.js";
 import { type ClientCertificateFiles, makeClientCertificate } from "../helpers/client-certificate.js";
+import { namesSetting } from "../helpers/setting-names.js";
 import { testSettings } from "../helpers/settings.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -126,7 +127,7 @@ test("settings with a certificate that cannot sign are bad input before the run,
     (error: unknown) =>
       error instanceof UsageError &&
       /^PLUGIN_CLIENT_CERTIFICATE holds an EC key/.test(error.message) &&
-      error.subjects.includes("CLIENT_CERTIFICATE"),
+      namesSetting(error, "CLIENT_CERTIFICATE"),
   );
   // With a secret too, the secret is used (as in the plugin) and the certificate is neither read nor refused.
   await checkCloudLogin(testSettings({ ...acr, clientSecret: "s3cret", clientCertificate: "not one" }));

@@ -4,6 +4,7 @@ import { cloudLoginOf } from "../../lib/auth/cloud-login.js";
 import { cloudRegistryOf } from "../../lib/auth/cloud-registry.js";
 import { decodeJsonKey } from "../../lib/auth/google-json-key.js";
 import { UsageError } from "../../lib/errors.js";
+import { namesSetting } from "../helpers/setting-names.js";
 import { testSettings } from "../helpers/settings.js";
 
 // A service account key file as Google writes it: pretty-printed, its private key with escaped line breaks.
@@ -135,6 +136,6 @@ test("a bad key is a UsageError naming the variable that gave it, never the key"
       error instanceof UsageError &&
       /^GOOGLE_CREDENTIALS is neither/.test(error.message) &&
       !error.message.includes(secret) &&
-      error.subjects.includes("PLUGIN_JSON_KEY"),
+      namesSetting(error, "PLUGIN_JSON_KEY"),
   );
 });

@@ -89,8 +89,18 @@ test("a failure in the run maps to its exit code", async () => {
   assert.equal(await main(["config"], {}, async () => Promise.reject(new StepFailure("broken"))), 1);
 });
 
-test("the final error line is masked with the run's secrets and the environment's secret settings", async () => {
-  const { StepFailure } = await import("../../lib/errors.js");
+test("a protocol failure's kind maps to its exit code: 2 for a fault of the input, else 1", async () => {
+  const { ProtocolError } = await import("../../lib/protocol-error.js");
+  const exit = (kind: "digest-mismatch" | "corrupt-archive" | "unauthorized" | "timed-out") =>
+    main(["config"], {}, async () => Promise.reject(new ProtocolError(kind, "failed")));
+  assert.equal(await exit("digest-mismatch"), 2);
+  assert.equal(await exit("corrupt-archive"), 2);
+  assert.equal(await exit("unauthorized"), 1);
+  assert.equal(await exit("timed-out"), 1);
+});
+
+/** What `run` writes to stderr, write by write. */
+async function stderrOf(run: () => Promise<unknown>): Promise<string[]> {
   const written: string[] = [];
   const original = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array) => {
@@ -98,17 +108,38 @@ test("the final error line is masked with the run's secrets and the environment'
     return true;
   }) as typeof process.stderr.write;
   try {
+    await run();
+  } finally {
+    process.stderr.write = original;
+  }
+  return written;
+}
+
+test("BUILDX_STEP_DEBUG prints the stack of a failure, never of bad input", async () => {
+  const { StepFailure } = await import("../../lib/errors.js");
+  const { ProtocolError } = await import("../../lib/protocol-error.js");
+  const failing = (error: Error) =>
+    stderrOf(() => main(["config"], { BUILDX_STEP_DEBUG: "true" }, async () => Promise.reject(error))).then(
+      (written) => written.join(""),
+    );
+  assert.match(await failing(new StepFailure("broken")), /debug: StepFailure: broken\n\s+at /);
+  assert.match(await failing(new ProtocolError("unreachable", "gone")), /debug: ProtocolError: gone\n\s+at /);
+  assert.doesNotMatch(await failing(new ProtocolError("corrupt-archive", "cut short")), /\n\s+at /);
+});
+
+test("the final error line is masked with the run's secrets and the environment's secret settings", async () => {
+  const { StepFailure } = await import("../../lib/errors.js");
+  let code: number | undefined;
+  const written = await stderrOf(async () => {
     const env = { PLUGIN_PASSWORD: "env-pass-1234" };
     const basic = Buffer.from("ci:env-pass-1234").toString("base64");
-    const code = await main(["config"], env, async (_invocation, _env, secrets) => {
+    code = await main(["config"], env, async (_invocation, _env, secrets) => {
       secrets.add("ci:env-pass-1234");
       secrets.add("run-token-5678");
       throw new StepFailure(`refused env-pass-1234 and run-token-5678 (Basic ${basic})`);
     });
-    assert.equal(code, 1);
-  } finally {
-    process.stderr.write = original;
-  }
+  });
+  assert.equal(code, 1);
   assert.deepEqual(written, ["error: refused *** and *** (Basic ***)\n"]);
 });
 

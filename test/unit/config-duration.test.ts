@@ -29,7 +29,7 @@ test("a PLUGIN_PUSH_TIMEOUT that is not a duration is a problem naming the setti
   );
   assert.equal(problems.length, 1);
   assert.match(problems[0]?.message ?? "", /PLUGIN_PUSH_TIMEOUT is "soon", which is not a duration/);
-  assert.deepEqual(problems[0]?.subjects, ["PLUGIN_PUSH_TIMEOUT"]);
+  assert.equal(problems[0]?.setting, "PLUGIN_PUSH_TIMEOUT");
   assert.deepEqual(
     await findProblems(
       { settings: testSettings({ repo: "registry.example.com/app" }), sources: {}, warnings: [] },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseBool, parseList } from "../../lib/config/parse.js";
 import { UsageError } from "../../lib/errors.js";
+import { namesSetting } from "../helpers/setting-names.js";
 
 test("booleans: what Go's ParseBool accepts, in any case", () => {
   const cases: [string, boolean][] = [
@@ -31,7 +32,7 @@ test("booleans: anything else is an error naming the variable and its value", ()
         error instanceof UsageError &&
         error.message.includes("PLUGIN_DRY_RUN") &&
         error.message.includes(JSON.stringify(input)) &&
-        error.subjects.includes("PLUGIN_DRY_RUN"),
+        namesSetting(error, "PLUGIN_DRY_RUN"),
       input,
     );
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { resolveSettings } from "../../lib/config/resolve.js";
 import { UsageError } from "../../lib/errors.js";
+import { namesSetting } from "../helpers/setting-names.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const REPO = "registry.example.com/team/app";
@@ -92,7 +93,8 @@ const INVALID: [string, NodeJS.ProcessEnv, RegExp[], string[]][] = [
     "an Artifact Registry location that makes such a registry",
     { PLUGIN_LOCATION: "evil.example?" },
     [/PLUGIN_LOCATION names the registry "evil\.example\?-docker\.pkg\.dev"/],
-    ["PLUGIN_REGISTRY"],
+    // The registry comes from PLUGIN_LOCATION here: the setting the refusal names is that one.
+    ["PLUGIN_LOCATION"],
   ],
   [
     "a registry with credentials in it, which the message does not repeat",
@@ -257,7 +259,7 @@ for (const [name, env, patterns, subjects] of INVALID) {
         assert.equal(error.exitCode, 2);
         for (const pattern of patterns) assert.match(error.message, pattern);
         for (const subject of subjects)
-          assert.ok(error.subjects.includes(subject), `${subject} in ${error.subjects}`);
+          assert.ok(namesSetting(error, subject), `${subject} in ${error.message}`);
         return true;
       },
     );

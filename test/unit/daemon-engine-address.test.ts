@@ -5,7 +5,8 @@ import { test } from "node:test";
 import { engineAddressFromEnv } from "../../lib/engine/address.js";
 import { engineUnreachable, isConnectionError } from "../../lib/engine/failure.js";
 import { modemOptions } from "../../lib/engine/modem-options.js";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { tempDir } from "../helpers/tmp.js";
 
 test("no DOCKER_HOST is the CLI's default socket, not dockerode's ~/.docker/run", () => {
@@ -45,7 +46,8 @@ test("an address that cannot name an engine is a usage error naming DOCKER_HOST"
   for (const value of ["npipe:////./pipe/docker_engine", "ftp://x:1", "tcp://"]) {
     assert.throws(
       () => engineAddressFromEnv({ DOCKER_HOST: value }),
-      (error: unknown) => error instanceof UsageError && error.message.includes("DOCKER_HOST"),
+      (error: unknown) =>
+        error instanceof ProtocolError && exitCodeOf(error) === 2 && error.message.includes("DOCKER_HOST"),
       value,
     );
   }
@@ -68,7 +70,8 @@ test("modem options set every connection key, so dockerode's own reading of the 
   assert.throws(
     () => modemOptions(engineAddressFromEnv(env), env),
     (error: unknown) =>
-      error instanceof UsageError &&
+      error instanceof ProtocolError &&
+      exitCodeOf(error) === 2 &&
       error.message.includes(join(certs, "ca.pem")) &&
       error.message.includes("DOCKER_CERT_PATH"),
   );

@@ -3,10 +3,10 @@ import { test } from "node:test";
 import type { JsonMessage } from "../../lib/daemon/json-messages.js";
 import { LoadProgress } from "../../lib/daemon/load.js";
 import { EngineProgress, pushedDigestOf, sizesByShortId } from "../../lib/daemon/progress.js";
-import { pushHint } from "../../lib/daemon/push.js";
 import { engineAuthConfig, registryAuthHeader } from "../../lib/daemon/registry-auth.js";
 import { endsLikeTar } from "../../lib/daemon/save.js";
 import { imageStoreOf } from "../../lib/engine/info.js";
+import { pushHint } from "../../lib/modes/setting-hints.js";
 
 const containerdDigest = "sha256:5a76a9c2e73711703bdf46e3d1933fcd5a59c47b88bf897b6ab999c69f8fd519";
 const classicDigest = "sha256:cb6a9c7bdbdc33df12bb3146c01d0f1cf6faf734b7f777a1c5268991e92212e3";

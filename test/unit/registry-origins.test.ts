@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { StepFailure, UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import { RegistryClient } from "../../lib/registry/client.js";
 import { checkNextUrl, describeUrl, sameOrigin } from "../../lib/registry/origin.js";
 import { checkRealm } from "../../lib/registry/realm.js";
@@ -23,12 +24,12 @@ test("a request never goes from https to http, nor off http(s)", () => {
   assert.throws(
     () => checkNextUrl("op", url("https://a"), url("http://b/upload?signature=s3cr3t"), "a redirect"),
     (error: unknown) =>
-      error instanceof StepFailure &&
-      error.exitCode === 1 &&
+      error instanceof ProtocolError &&
+      exitCodeOf(error) === 1 &&
       error.message.includes("http://b/upload") &&
       !error.message.includes("s3cr3t"),
   );
-  assert.throws(() => checkNextUrl("op", url("http://a"), url("ftp://b/x"), "a redirect"), StepFailure);
+  assert.throws(() => checkNextUrl("op", url("http://a"), url("ftp://b/x"), "a redirect"), ProtocolError);
   assert.equal(
     describeUrl(url("https://s3.example.com/bucket/blob?X-Amz-Signature=abc")),
     "https://s3.example.com/bucket/blob",
@@ -70,7 +71,7 @@ test("the client connects only to a registry host it can name: never to the host
     await assert.rejects(
       RegistryClient.connect({ host, credentials, retry: { attempts: 1 } }),
       (error: unknown) =>
-        error instanceof UsageError && /is not a registry host .*: nothing was sent/.test(error.message),
+        exitCodeOf(error) === 2 && /is not a registry host .*: nothing was sent/.test(String(error)),
       host,
     );
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { ProtocolError } from "../../lib/protocol-error.js";
 import {
   proxyConfigFrom,
   proxyCredentials,
@@ -86,7 +87,8 @@ test("a malformed or unsupported proxy is bad input naming the variable, never i
   assert.throws(
     () => proxyConfigFrom({ HTTPS_PROXY: "http://user:pa ss@" }),
     (error: unknown) =>
-      error instanceof UsageError &&
+      error instanceof ProtocolError &&
+      exitCodeOf(error) === 2 &&
       /HTTPS_PROXY is not a proxy URL/.test(error.message) &&
       !error.message.includes("pa ss"),
   );

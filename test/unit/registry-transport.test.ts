@@ -3,7 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { rootCertificates } from "node:tls";
-import { UsageError } from "../../lib/errors.js";
+import { exitCodeOf } from "../../lib/errors.js";
+import { withSettingHints } from "../../lib/modes/setting-hints.js";
 import { candidateBaseUrls, trustedCas, verifiesCertificate } from "../../lib/registry/transport.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -43,9 +44,16 @@ test("a given CA is trusted beside the public roots and NODE_EXTRA_CA_CERTS", as
     assert.equal(cas.length, rootCertificates.length + 2);
     assert.ok(cas.some((c) => c.includes("REGISTRY")));
     assert.ok(cas.some((c) => c.includes("EXTRA")));
+    // The transport says which file; the run names the setting (lib/modes/setting-hints.ts).
     assert.throws(
-      () => trustedCas({ caFile: join(dir.path, "missing.pem") }),
-      (error: unknown) => error instanceof UsageError && /PLUGIN_REGISTRY_CA/.test(error.message),
+      () => {
+        try {
+          trustedCas({ caFile: join(dir.path, "missing.pem") });
+        } catch (error) {
+          throw withSettingHints(error);
+        }
+      },
+      (error: unknown) => exitCodeOf(error) === 2 && /PLUGIN_REGISTRY_CA/.test(String(error)),
     );
   } finally {
     await dir.remove();
