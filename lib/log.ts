@@ -20,7 +20,7 @@ export interface Logger {
   readonly quiet: boolean;
 }
 
-export interface LoggerOptions {
+interface LoggerOptions {
   quiet?: boolean;
   debug?: boolean;
   write?: (line: string) => void;

@@ -25,7 +25,7 @@ function base64Core(secret: Buffer, shift: number, urlSafe: boolean): string {
 }
 
 /** Every spelling of `secret` worth masking, the secret itself first. Pure. */
-export function secretSpellings(secret: string): string[] {
+function secretSpellings(secret: string): string[] {
   const spellings = new Set<string>([secret]);
   spellings.add(encodeURIComponent(secret));
   spellings.add(new URLSearchParams({ s: secret }).toString().slice(2));

@@ -48,7 +48,7 @@ export function parseDockerManifest(reader: EntryReader, value: unknown): Docker
 }
 
 /** The config digest a manifest.json entry names: from `blobs/sha256/<hex>` or a legacy `<hex>.json`. */
-export function configDigestOf(configPath: string): string | undefined {
+function configDigestOf(configPath: string): string | undefined {
   const fromBlob = digestOfBlobPath(configPath);
   if (fromBlob) return fromBlob;
   const legacy = /^([a-f0-9]{64})\.json$/.exec(configPath);

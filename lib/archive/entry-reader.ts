@@ -27,7 +27,7 @@ import type { Descriptor } from "./types.js";
 export const MAX_JSON_SIZE = 4 * 1024 * 1024;
 
 /** `blobs/<alg>/<encoded>`: where the OCI image layout keeps the blob with this digest (image-layout.md). */
-export function blobPath(digest: string): string {
+function blobPath(digest: string): string {
   const [algorithm, encoded] = digest.split(":");
   return `blobs/${algorithm}/${encoded}`;
 }

@@ -1,7 +1,7 @@
 import { ProtocolError, type ProtocolErrorKind } from "../protocol-error.js";
 
 /** What a user can do about a tarball that cannot be read as an image: write it again. */
-export const REWRITE_ADVICE =
+const REWRITE_ADVICE =
   "write it again (docker buildx build --output type=docker|oci,dest=FILE, or docker save -o FILE) and check that the copy is complete";
 
 /** What a user can do about a file that is not an image archive at all: give the image, written by a tool that writes one. */
@@ -25,7 +25,7 @@ export function markFolder(path: string): void {
  * one): it was written so that two readers see two images, so it is rebuilt by a known writer, then
  * scanned and pushed as that one file.
  */
-export const AMBIGUOUS_ADVICE =
+const AMBIGUOUS_ADVICE =
   "the file is not damaged, it was written this way; rebuild it with docker save, docker buildx build --output type=docker|oci,dest=FILE, or skopeo copy, then scan and push that new file";
 
 /**

@@ -15,10 +15,10 @@ import { archiveError } from "./errors.js";
 import { type SpoolOptions, spoolTar } from "./spooled-tar.js";
 
 /** The argument that means standard input, as for tar, docker load and skopeo. */
-export const STDIN = "-";
+const STDIN = "-";
 
 /** How standard input is named in messages. */
-export const STDIN_NAME = "standard input";
+const STDIN_NAME = "standard input";
 
 export interface ArchiveInput {
   /** How the input is named in messages: the path as given, or "standard input". */

@@ -25,7 +25,7 @@ import type { TarEntry } from "./tar-index.js";
 import type { ArchiveManifest } from "./types.js";
 
 /** An image of index.json and the names found for it so far. */
-export interface IndexedImage {
+interface IndexedImage {
   tree: ImageTree;
   names: NameSet;
 }

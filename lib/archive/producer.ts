@@ -13,7 +13,7 @@
  */
 import type { ArchiveFormat } from "./types.js";
 
-export interface LayoutFacts {
+interface LayoutFacts {
   format: ArchiveFormat;
   hasIndexJson: boolean;
   /** manifest.json's layer paths, all entries. */

@@ -25,7 +25,7 @@ import { archiveError } from "./errors.js";
 import { createTemporaryFile, type TemporaryFile } from "./temporary-file.js";
 
 /** No image tarball is this large; a file that decompresses to more is refused as a bomb. */
-export const MAX_TAR_BYTES = 64 * 1024 ** 3;
+const MAX_TAR_BYTES = 64 * 1024 ** 3;
 
 /** Left free on the temporary folder's file system, for everything else on the machine. */
 const FREE_SPACE_RESERVE = 256 * 1024 ** 2;
@@ -52,7 +52,7 @@ function decodeProblem(compression: Compression, error: unknown): string {
 }
 
 /** The command that writes such a file again, for messages. */
-export function rewriteCommand(compression: Compression | undefined): string {
+function rewriteCommand(compression: Compression | undefined): string {
   const compress = { gzip: "gzip", zstd: "zstd", xz: "xz", bzip2: "bzip2" };
   return compression
     ? `docker save IMAGE | ${compress[compression]} > FILE`

@@ -22,7 +22,7 @@ export interface HeaderBlock {
  * A numeric field: octal text, or GNU base-256 when the top bit of the first byte is set. NaN when it is
  * neither, negative, or too large to be exact (a size past 2^53 bytes is no image's).
  */
-export function readNumber(block: Buffer, start: number, length: number, base256 = true): number {
+function readNumber(block: Buffer, start: number, length: number, base256 = true): number {
   const first = block[start] ?? 0;
   if (first & 0x80) {
     // Base-256, big-endian, two's complement: a set second bit is a negative number, never a size.

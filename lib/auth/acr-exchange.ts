@@ -37,7 +37,7 @@ function acrErrorSummary(answer: FormPostAnswer): string {
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
 
-export interface AcrExchangeRequest {
+interface AcrExchangeRequest {
   registryHost: string;
   tenantId: string;
   aadAccessToken: string;

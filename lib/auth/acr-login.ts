@@ -12,9 +12,9 @@ import { exchangeForAcrRefreshToken } from "./acr-exchange.js";
 import { aadTokenEndpoint, type ClientProof, requestAadToken } from "./azure-ad-token.js";
 import { ACR_REFRESH_TOKEN_USER, type CloudLogin } from "./cloud-login.js";
 
-export type AzureAdLogin = Extract<CloudLogin, { kind: "azure-ad" }>;
+type AzureAdLogin = Extract<CloudLogin, { kind: "azure-ad" }>;
 
-export interface AcrLoginContext {
+interface AcrLoginContext {
   addSecret: (value: string | undefined) => void;
   mask: (text: string) => string;
   info: (message: string) => void;

@@ -14,10 +14,10 @@ import {
 import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 
-export type AwsCredentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
+type AwsCredentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
 export type AwsCredentialProvider = () => Promise<AwsCredentials>;
 
-export type AwsCredentialMode = "web-identity" | "assume-role" | "static" | "profile" | "default-chain";
+type AwsCredentialMode = "web-identity" | "assume-role" | "static" | "profile" | "default-chain";
 
 type AwsSettings = Pick<
   Settings,
@@ -88,7 +88,7 @@ export function roleSessionName(settings: Pick<Settings, "run">): string {
   return `buildx-step${build ? `-${build}` : ""}`.slice(0, 64);
 }
 
-export interface AwsCredentialOptions {
+interface AwsCredentialOptions {
   /**
    * The run's environment. When the keys came from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (the
    * settings accept them as aliases), `AWS_SESSION_TOKEN` belongs to them and is sent too.

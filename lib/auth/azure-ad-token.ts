@@ -11,7 +11,7 @@ import { type FormPostAnswer, jsonObjectOf, postForm } from "./form-post.js";
 /** The scope drone-buildx-acr requests (Azure Resource Manager). */
 export const AZURE_MANAGEMENT_SCOPE = "https://management.azure.com/.default";
 /** RFC 7523's assertion type for a JWT that authenticates the client. */
-export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /** How the service principal proves itself: its secret, or a JWT signed with its certificate's key. */
 export type ClientProof = { secret: string } | { assertion: string };
@@ -46,7 +46,7 @@ export function oauthErrorSummary(answer: FormPostAnswer): string {
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
 
-export interface AadTokenRequest {
+interface AadTokenRequest {
   endpoint: URL;
   clientId: string;
   proof: ClientProof;

@@ -12,14 +12,14 @@
  */
 import { createHash, createPrivateKey, type KeyObject, randomUUID, sign, X509Certificate } from "node:crypto";
 
-export interface ClientCertificate {
+interface ClientCertificate {
   certificate: X509Certificate;
   privateKey: KeyObject;
   /** The base64url SHA-1 thumbprint of the certificate's DER encoding: the assertion's `x5t`. */
   x5t: string;
 }
 
-export type ParsedClientCertificate =
+type ParsedClientCertificate =
   | { ok: true; value: ClientCertificate }
   | { ok: false /** Why the value is no usable certificate, quoting none of it. */; reason: string };
 
@@ -107,7 +107,7 @@ export function parseClientCertificate(value: string): ParsedClientCertificate {
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
 
-export interface AssertionClaims {
+interface AssertionClaims {
   clientId: string;
   /** The token endpoint the assertion is for. */
   audience: string;

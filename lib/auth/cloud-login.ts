@@ -25,14 +25,14 @@ import { decodeJsonKey } from "./google-json-key.js";
 import { credentialHost } from "./hosts.js";
 
 /** The user name GCR and Artifact Registry take with a service account key. */
-export const GOOGLE_JSON_KEY_USER = "_json_key";
+const GOOGLE_JSON_KEY_USER = "_json_key";
 /** The user name GCR and Artifact Registry take with an OAuth access token. */
-export const GOOGLE_ACCESS_TOKEN_USER = "oauth2accesstoken";
+const GOOGLE_ACCESS_TOKEN_USER = "oauth2accesstoken";
 /** The user name that tells ACR the password is one of its refresh tokens (Azure/acr docs/AAD-OAuth.md). */
 export const ACR_REFRESH_TOKEN_USER = "00000000-0000-0000-0000-000000000000";
 
 /** How a setting is named in messages: as the user set it (see lib/config/provenance.ts). */
-export type SettingNamer = (key: SettingKey) => string;
+type SettingNamer = (key: SettingKey) => string;
 
 export type CloudLogin =
   /** A user and password known from the settings. */
@@ -53,7 +53,7 @@ export type CloudLogin =
       via: string;
     };
 
-export interface CloudLoginDecision {
+interface CloudLoginDecision {
   /** The login for the registry; undefined when the settings give none (other sources are asked). */
   login?: CloudLogin;
   /** Settings given but not used, worth a warning when the login is made. */

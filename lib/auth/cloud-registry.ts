@@ -9,7 +9,7 @@ import type { Settings } from "../config/settings.js";
 import { registryHostOf } from "../reference/host.js";
 import { credentialHost, namedRegistry } from "./hosts.js";
 
-export type CloudKind = "gcr" | "gar" | "acr";
+type CloudKind = "gcr" | "gar" | "acr";
 
 export interface CloudRegistry {
   kind: CloudKind;

@@ -21,7 +21,7 @@ export class CredentialHelperMissing extends Error {
   }
 }
 
-export interface CredentialHelperOptions {
+interface CredentialHelperOptions {
   /** The helper's environment (PATH finds it). */
   env?: NodeJS.ProcessEnv;
   /** Registers the secrets a helper answers with, before anything can print them. */
@@ -30,7 +30,7 @@ export interface CredentialHelperOptions {
 }
 
 /** The program for a `credsStore` / `credHelpers` value. */
-export function credentialHelperProgram(name: string): string {
+function credentialHelperProgram(name: string): string {
   if (!HELPER_NAME.test(name)) {
     throw new StepFailure(
       `credential helper name "${name}" in the docker config is not a valid program suffix`,

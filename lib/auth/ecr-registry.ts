@@ -9,7 +9,7 @@ import { registryHostOf } from "../reference/host.js";
 import { credentialHost, namedRegistry } from "./hosts.js";
 
 const PRIVATE_ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
-export const PUBLIC_ECR_HOST = "public.ecr.aws";
+const PUBLIC_ECR_HOST = "public.ecr.aws";
 /** ECR Public's API is served from this region only. */
 export const PUBLIC_ECR_REGION = "us-east-1";
 

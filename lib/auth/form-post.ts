@@ -11,11 +11,11 @@ import { request } from "node:https";
 import { StepFailure } from "../errors.js";
 
 /** The default deadline of one POST, connection to last byte. */
-export const FORM_POST_TIMEOUT_MS = 30_000;
+const FORM_POST_TIMEOUT_MS = 30_000;
 /** Token answers are a few kilobytes; anything this large is not one. */
-export const FORM_POST_MAX_BYTES = 1024 * 1024;
+const FORM_POST_MAX_BYTES = 1024 * 1024;
 
-export interface FormPostOptions {
+interface FormPostOptions {
   /** What the endpoint is, for messages: `Azure AD`, `the registry's token exchange`. */
   what: string;
   /** Deadline of the whole exchange (default FORM_POST_TIMEOUT_MS). */

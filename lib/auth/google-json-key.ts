@@ -7,9 +7,9 @@
  * A value that is neither is refused rather than sent to the registry as a password it will reject. Pure.
  */
 
-export type JsonKeyForm = "json" | "base64";
+type JsonKeyForm = "json" | "base64";
 
-export type DecodedJsonKey =
+type DecodedJsonKey =
   | { ok: true; form: JsonKeyForm /** The key's JSON text, as the registry wants it. secret */; text: string }
   | { ok: false /** Why the value is no key, without any of its text. */; reason: string };
 

@@ -19,7 +19,7 @@ function tomlString(value: string): string {
   return JSON.stringify(value);
 }
 
-export interface BuildkitdRegistryOptions {
+interface BuildkitdRegistryOptions {
   /** Registries the settings apply to (default: PLUGIN_REGISTRY, else the registry of PLUGIN_REPO). */
   hosts?: string[];
   /** The environment: its NODE_EXTRA_CA_CERTS is trusted too (default: none). */

@@ -9,7 +9,7 @@
  */
 import type { Settings } from "../config/settings.js";
 
-export interface BakePlan {
+interface BakePlan {
   /** A created builder, or one the user named; undefined for the current (default) builder. */
   builder?: string;
   /** Push (`--push`) or, in a dry run, load into the engine (`--load`). */

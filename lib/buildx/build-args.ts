@@ -53,7 +53,7 @@ const OCI_LABEL_PREFIX = "org.opencontainers.image";
  * followed by `PLUGIN_LABEL_SCHEMA` entries under the same prefix. Empty values are left out.
  * https://github.com/opencontainers/image-spec/blob/main/annotations.md
  */
-export function autoLabels(
+function autoLabels(
   run: RunContext,
   repoLink: string | undefined,
   labelSchema: readonly string[],

@@ -9,7 +9,7 @@ import type { Settings } from "../config/settings.js";
 import { UsageError } from "../errors.js";
 
 /** The drivers buildx 0.13 can create a builder with (`docker` is the engine's own, never created). */
-export const CREATED_DRIVERS = ["docker-container", "remote", "kubernetes"] as const;
+const CREATED_DRIVERS = ["docker-container", "remote", "kubernetes"] as const;
 export type CreatedDriver = (typeof CREATED_DRIVERS)[number];
 
 /** The driver a builder is created with, or undefined for the engine's own `docker` driver. */
@@ -23,7 +23,7 @@ export function createdDriver(settings: Pick<Settings, "builderDriver">): Create
 }
 
 /** What one `docker buildx create` of this run's builder is made of, beside the driver. */
-export interface BuilderCreateOptions {
+interface BuilderCreateOptions {
   name: string;
   /** The user's driver options for this attempt: PLUGIN_BUILDER_DRIVER_OPTS_NEW or PLUGIN_BUILDER_DRIVER_OPTS. */
   driverOpts: readonly string[];

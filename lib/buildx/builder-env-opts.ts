@@ -29,7 +29,7 @@ import type { CreatedDriver } from "./builder-args.js";
 import { csvField, csvFields } from "./csv.js";
 import { pluginEnvValue } from "./plugin-env.js";
 
-export interface BuilderEnvOpts {
+interface BuilderEnvOpts {
   /** `--driver-opt` values, after the user's. */
   opts: string[];
   warnings: string[];

@@ -40,7 +40,7 @@ export function builderName(
   return name;
 }
 
-export interface BuilderContext {
+interface BuilderContext {
   /** The run's environment: its proxies and HARNESS_CA_PATH become driver options. */
   env: NodeJS.ProcessEnv;
   runner: DockerRunner;
@@ -53,7 +53,7 @@ export interface BuilderContext {
 }
 
 /** One set of driver options to create the builder with, and the setting it comes from. */
-export interface DriverOptAttempt {
+interface DriverOptAttempt {
   setting: "PLUGIN_BUILDER_DRIVER_OPTS_NEW" | "PLUGIN_BUILDER_DRIVER_OPTS";
   driverOpts: readonly string[];
 }

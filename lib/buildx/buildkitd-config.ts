@@ -83,7 +83,7 @@ export function configuredRegistryHosts(toml: string): Set<string> {
   return hosts;
 }
 
-export interface BuilderTlsConfig {
+interface BuilderTlsConfig {
   /** The buildkitd.toml text to write for the builder; undefined when the user's file (or none) serves as is. */
   text?: string;
   /** Registries whose section this run adds. */

@@ -19,7 +19,7 @@
 import type { Settings } from "../config/settings.js";
 import { csvAttributes, csvField, csvFields } from "./csv.js";
 
-export interface CacheEntries {
+interface CacheEntries {
   cacheFrom: string[];
   cacheTo: string[];
   notes: string[];

@@ -17,7 +17,7 @@ export interface CleanupScope {
 const SIGNAL_GRACE_MS = 15_000;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-export interface ScopeOptions {
+interface ScopeOptions {
   /** Called with an undo action's error (cleanup never hides the run's own outcome). */
   onCleanupError?: (error: unknown) => void;
   /** Install SIGINT/SIGTERM handlers (default true; tests of the library may not want them). */

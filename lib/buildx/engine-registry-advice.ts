@@ -15,7 +15,7 @@ import { engineIsLocal } from "../engine/address.js";
 import { isLoopbackHost } from "../reference/host.js";
 import { buildRegistryHosts } from "./buildkitd-config.js";
 
-export const ENGINE_CERTS_DIR = "/etc/docker/certs.d";
+const ENGINE_CERTS_DIR = "/etc/docker/certs.d";
 
 /** The one line that says what the engine needs for `hosts`; undefined when neither setting is on. Pure. */
 export function engineRegistryAdvice(
@@ -53,7 +53,7 @@ export async function hostsWithoutEngineCa(
   return missing;
 }
 
-export interface AdviceContext {
+interface AdviceContext {
   env: NodeJS.ProcessEnv;
   info: (message: string) => void;
   warn: (message: string) => void;

@@ -8,9 +8,8 @@
 
 /** The proxy variables the plugin forwards, in its order (`addProxyBuildArgs`). */
 export const PROXY_VARIABLES = ["http_proxy", "https_proxy", "no_proxy"] as const;
-export type ProxyVariable = (typeof PROXY_VARIABLES)[number];
 
-export interface PluginEnvValue {
+interface PluginEnvValue {
   value: string;
   /** The variable the value came from (`http_proxy`, `HTTP_PROXY` or `HARNESS_HTTP_PROXY`). */
   from: string;

@@ -7,7 +7,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 
-export interface PendingTarball {
+interface PendingTarball {
   /** The final path. */
   dest: string;
   /** Where the build writes. */

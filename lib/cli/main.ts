@@ -20,7 +20,7 @@ export interface Invocation {
 }
 
 /** Runs an invocation; `secrets` is the run's mask, which the final error line is masked with too. */
-export type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv, secrets: SecretMask) => Promise<number>;
+type Runner = (invocation: Invocation, env: NodeJS.ProcessEnv, secrets: SecretMask) => Promise<number>;
 
 function addFlags(command: Command, specs: FlagSpec[]): void {
   for (const spec of specs) {
@@ -58,7 +58,7 @@ function isDebug(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** The JSON object `--json` prints for a failure: `{"error": {"message", "exitCode", "setting"?}}`. */
-export function failureJson(
+function failureJson(
   error: unknown,
   secrets: SecretMask,
 ): { error: { message: string; exitCode: number; setting?: string } } {

@@ -8,7 +8,7 @@
  */
 import { UsageError } from "../errors.js";
 
-export type AutoTagResult = { tags: string[] } | { skip: string };
+type AutoTagResult = { tags: string[] } | { skip: string };
 
 const TAG_PREFIX = "refs/tags/";
 const HEAD_PREFIX = "refs/heads/";

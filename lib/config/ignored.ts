@@ -5,7 +5,7 @@
  */
 import { environmentVariables, type RawLayer } from "./layers.js";
 
-export interface IgnoredSetting {
+interface IgnoredSetting {
   /** Variables, aliases included (drone-buildx `app.go`). */
   env: readonly string[];
   /** What to do instead; ends the warning. */
@@ -21,7 +21,7 @@ const isFalse = (value: string) => ["false", "0", "f"].includes(value.trim().toL
 const isTrue = (value: string) => ["true", "1", "t"].includes(value.trim().toLowerCase());
 const daemon = "this tool starts no Docker daemon and uses the runner's engine";
 
-export const IGNORED_SETTINGS: readonly IgnoredSetting[] = [
+const IGNORED_SETTINGS: readonly IgnoredSetting[] = [
   {
     env: ["PLUGIN_MIRROR", "DOCKER_PLUGIN_MIRROR"],
     instead: `configure the engine's registry mirror (${daemon})`,

@@ -26,7 +26,7 @@ export interface FlagValue {
 }
 
 /** A value as a source wrote it, before parsing: a string, or a list of items (an INI `key[]` array). */
-export interface RawValue {
+interface RawValue {
   raw: string | string[];
   /** Names the value in errors: `PLUGIN_DRY_RUN`, `dry_run in stage.ini [step "build"]`. */
   origin: string;
@@ -37,7 +37,7 @@ export interface RawValue {
 export type RawLayer = Map<string, RawValue>;
 
 /** The value of one variable, parsed for its setting. */
-export function parseValue(spec: SettingSpec, form: ListForm | undefined, value: RawValue): SettingValue {
+function parseValue(spec: SettingSpec, form: ListForm | undefined, value: RawValue): SettingValue {
   const { raw, origin } = value;
   if (Array.isArray(raw)) {
     if (spec.kind !== "list")

@@ -9,10 +9,10 @@
  */
 import { normalizeRegistryHost, registryHostOf } from "../reference/host.js";
 
-export type RegistryKind = "ecr" | "gcr" | "gar" | "acr";
+type RegistryKind = "ecr" | "gcr" | "gar" | "acr";
 
 /** How the kind was told: by `PLUGIN_REGISTRY_TYPE`, or by the registry's host name. */
-export interface KindOfRegistry {
+interface KindOfRegistry {
   kind: RegistryKind;
   /** For messages: `PLUGIN_REGISTRY_TYPE=gar`, `the ECR host in PLUGIN_REGISTRY`. */
   because: string;
@@ -62,7 +62,7 @@ export function registryKindOf(
   return kind ? { kind, because: `the ${kind.toUpperCase()} host in PLUGIN_REGISTRY` } : undefined;
 }
 
-export type RepoJoin =
+type RepoJoin =
   /** The repo is used as it is (it already starts with the registry, or the kind does not join). */
   | { kind: "as-is" }
   /** The wrapper's join: `registry/repo`. */

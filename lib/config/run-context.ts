@@ -5,7 +5,7 @@
 import type { RunContext, SettingSource } from "./settings.js";
 
 /** Variables of each field, the first one set wins. */
-export const RUN_CONTEXT_ENV: Readonly<Record<keyof RunContext, readonly string[]>> = {
+const RUN_CONTEXT_ENV: Readonly<Record<keyof RunContext, readonly string[]>> = {
   commitSha: ["DRONE_COMMIT_SHA", "DRONE_COMMIT", "CI_COMMIT_SHA"],
   commitRef: ["DRONE_COMMIT_REF", "CI_COMMIT_REF"],
   commitBranch: ["DRONE_COMMIT_BRANCH", "DRONE_BRANCH", "CI_COMMIT_BRANCH"],
@@ -18,7 +18,7 @@ export const RUN_CONTEXT_ENV: Readonly<Record<keyof RunContext, readonly string[
   stepName: ["DRONE_STEP_NAME", "HARNESS_STEP_ID"],
 };
 
-export interface RunContextResult {
+interface RunContextResult {
   run: RunContext;
   sources: Partial<Record<keyof RunContext, SettingSource>>;
 }

@@ -14,7 +14,7 @@ import type { ListForm } from "./parse.js";
 export type SettingValue = string | boolean | string[];
 
 /** One environment variable of a setting. `form` overrides the setting's list form for this variable. */
-export interface EnvName {
+interface EnvName {
   name: string;
   form?: ListForm;
 }

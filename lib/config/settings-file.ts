@@ -12,7 +12,7 @@ import { fileKeyOf } from "./schema.js";
 import type { SettingSource } from "./settings.js";
 import { closestName } from "./unknown-variables.js";
 
-export interface SettingsFileLayers {
+interface SettingsFileLayers {
   /** The top section. */
   stage: RawLayer;
   /** The `[step "NAME"]` section of this step, if the file has one. */

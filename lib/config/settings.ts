@@ -28,7 +28,6 @@ export interface Settings extends SettingValues {
 }
 
 export type OutputFormat = Settings["outputFormat"];
-export type PushVia = Settings["pushVia"];
 
 /** Where a resolved value came from; `buildx-step config` shows it. */
 export type SettingSource = (

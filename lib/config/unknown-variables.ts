@@ -11,12 +11,12 @@ import { KNOWN_ENV_NAMES } from "./layers.js";
 const FILE_VARIABLES = ["PLUGIN_ENV_FILE", "PLUGIN_SETTINGS_FILE"];
 
 /** Every `PLUGIN_*` name this tool reads or knows to ignore. */
-export const KNOWN_PLUGIN_VARIABLES: ReadonlySet<string> = new Set(
+const KNOWN_PLUGIN_VARIABLES: ReadonlySet<string> = new Set(
   [...KNOWN_ENV_NAMES, ...IGNORED_ENV_NAMES, ...FILE_VARIABLES].filter((name) => name.startsWith("PLUGIN_")),
 );
 
 /** Edit distance with adjacent transpositions (optimal string alignment). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
   const d: number[][] = Array.from({ length: rows }, (_, i) =>

@@ -6,7 +6,7 @@
 import type { Credential } from "../registry/credential.js";
 
 /** The AuthConfig fields the engine reads (api/types/registry.AuthConfig). */
-export interface EngineAuthConfig {
+interface EngineAuthConfig {
   username?: string;
   password?: string;
   serveraddress?: string;

@@ -15,7 +15,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ProtocolError } from "../protocol-error.js";
 
-export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
 /** The engine's address as the user would recognise it, and how to reach it. */
 export interface EngineAddress {

@@ -13,7 +13,7 @@ import type { EngineAddress } from "./address.js";
 import type { Engine } from "./engine.js";
 import { asEngineFailure, engineUnreachable } from "./failure.js";
 
-export type ImageStore = "containerd" | "classic";
+type ImageStore = "containerd" | "classic";
 
 /** The fields of `GET /info` this reads. */
 export interface EngineInfo {

@@ -11,7 +11,7 @@ import { ProtocolError } from "../protocol-error.js";
 import type { EngineAddress } from "./address.js";
 
 /** What `new Dockerode(...)` is given: every connection key, set or explicitly undefined. */
-export interface ModemOptions {
+interface ModemOptions {
   socketPath?: string;
   host?: string;
   port?: number;

@@ -39,7 +39,7 @@ export interface Exit {
 const KILL_GRACE_MS = 5_000;
 
 /** `program ...args` as the log shows it: each argument quoted where a shell would need it. */
-export function commandLine(program: string, args: readonly string[]): string {
+function commandLine(program: string, args: readonly string[]): string {
   const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
   return [program, ...args].map(quote).join(" ");
 }

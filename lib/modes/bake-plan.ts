@@ -12,7 +12,7 @@ import type { SettingKey } from "../config/schema.js";
 import type { ResolvedSettings, Settings } from "../config/settings.js";
 import type { ModeName } from "../outputs/result.js";
 
-export interface BakeRunPlan {
+interface BakeRunPlan {
   mode: ModeName;
   push: boolean;
   settings: Settings;

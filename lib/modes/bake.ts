@@ -22,7 +22,7 @@ import { splitTag } from "../reference/name.js";
 import { planBake } from "./bake-plan.js";
 import { artifactRegistry, auth, needsPreparePush, withBuildSession } from "./build-session.js";
 
-export interface BakeDeps {
+interface BakeDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
 }

@@ -13,7 +13,7 @@ import type { OutputFormat, ResolvedSettings, Settings, ValidatedSettings } from
 import { UsageError } from "../errors.js";
 import type { ModeName } from "../outputs/result.js";
 
-export type PlannedOutput =
+type PlannedOutput =
   | { kind: "push" }
   | { kind: "tar"; format: OutputFormat; path: string; alsoLoad: boolean }
   | { kind: "load" }
@@ -35,7 +35,7 @@ export interface BuildRunPlan {
   warnings: string[];
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   /** `build` (the subcommand) or `plugin` (PLUGIN_* only): the Dockerfile default differs, see below. */
   command: "plugin" | "build";
 }

@@ -50,14 +50,14 @@ export function artifactRegistry(resolved: ResolvedSettings): string | undefined
   return registryHostOf(resolved.settings.repo) ?? resolved.settings.registry;
 }
 
-export interface SessionDeps {
+interface SessionDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** Relative paths are read from here, as buildx reads them. */
   cwd: string;
 }
 
-export interface BuildSession {
+interface BuildSession {
   scope: CleanupScope;
   /** The run's temporary folder, removed when the run ends. */
   workDir: string;

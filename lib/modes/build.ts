@@ -41,7 +41,7 @@ const daemon = () =>
     ([engine, save, load]) => ({ ...engine, ...save, ...load }),
   );
 
-export interface BuildDeps {
+interface BuildDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** `build` or plugin mode (see planBuild). */

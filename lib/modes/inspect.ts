@@ -28,7 +28,7 @@ interface JsonDescriptor {
 }
 
 /** The JSON shape of `inspect --json` (issue 5): `format` and `images`, each with a `manifests` detail. */
-export interface InspectJson {
+interface InspectJson {
   format: ArchiveFormat;
   /** Who wrote it, as far as the layout tells. */
   producer: string;

@@ -37,7 +37,7 @@ import type { SigningPlan } from "../signing/prepare.js";
 import { pushTarget, tarballSource } from "./push-input.js";
 import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.js";
 
-export interface PushViaDaemonDeps {
+interface PushViaDaemonDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */

@@ -14,7 +14,7 @@ export class PushDeadlineExceeded extends StepFailure {
   }
 }
 
-export interface PushDeadline {
+interface PushDeadline {
   signal: AbortSignal;
   /** Stops the timer (the push ended). */
   clear(): void;

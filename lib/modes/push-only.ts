@@ -21,7 +21,7 @@ import { PushDeadlineExceeded, startPushDeadline } from "./push-deadline.js";
 import { type PushTarget, pushTarget, type TarballSource, tarballSource } from "./push-input.js";
 import { planSigning, signPushed, withSigning } from "./sign-step.js";
 
-export interface PushOnlyDeps {
+interface PushOnlyDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** How settings are named in messages (the flag in CLI mode). Default: their PLUGIN_* variables. */

@@ -19,14 +19,14 @@ import { RegistryClient } from "../registry/client.js";
 import type { CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 
-export interface PushedTagsDeps {
+interface PushedTagsDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   credentials: CredentialSource;
 }
 
 /** The image was not pushed at all: the registry has neither its digest nor a tag serving it. */
-export class BuildNotPushed extends StepFailure {
+class BuildNotPushed extends StepFailure {
   constructor(repository: string, digest: string, served: string) {
     super(
       `buildx reported pushing ${repository} at ${digest}, but the registry has no such manifest in ${repository} (${served}): the engine pushed another build's image under this build's name; nothing of this build was published`,

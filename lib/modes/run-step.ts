@@ -2,7 +2,7 @@ import type { SettingNames } from "../config/provenance.js";
 import type { ValidatedSettings } from "../config/settings.js";
 import type { Logger } from "../log.js";
 
-export interface StepContext {
+interface StepContext {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** Which command asked: plugin mode picks the mode from the settings; build and push are explicit. */

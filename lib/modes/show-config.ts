@@ -6,9 +6,9 @@ import { describeSource } from "../config/provenance.js";
 import { isSecretValue, primaryEnvName, SETTINGS, type SettingValue } from "../config/schema.js";
 import type { ResolvedSettings, RunContext, SettingSource } from "../config/settings.js";
 
-export const MASK = "***";
+const MASK = "***";
 
-export interface ConfigRow {
+interface ConfigRow {
   /** `dryRun`, or `run.commitRef` for the CI context. */
   setting: string;
   /** The main variable of the setting (`PLUGIN_DRY_RUN`), if it has one. */
@@ -19,7 +19,7 @@ export interface ConfigRow {
   from: string;
 }
 
-export interface ConfigReport {
+interface ConfigReport {
   rows: ConfigRow[];
   warnings: string[];
   skip?: string;

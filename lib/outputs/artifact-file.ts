@@ -5,7 +5,7 @@ import { replaceFile } from "./write-output.js";
  * The plugin's `docker/v1` artifact file, which Harness reads to show the published images:
  * `{"kind": "docker/v1", "data": {"registryType", "registryUrl", "images": [{"image", "digest"}]}}`.
  */
-export interface DockerArtifact {
+interface DockerArtifact {
   kind: "docker/v1";
   data: {
     registryType: string;

@@ -27,7 +27,7 @@ export async function publishResult(
  * The artifact file's `registryType`: `PLUGIN_REGISTRY_TYPE` as given, else what the plugin's wrapper for the
  * registry's kind writes (GCR, GAR, ACR; the ECR wrapper sets none, so Harness shows ECR images as Docker).
  */
-export function artifactRegistryType(settings: Pick<Settings, "registryType" | "registry">): string {
+function artifactRegistryType(settings: Pick<Settings, "registryType" | "registry">): string {
   const kind = registryKindOf(settings.registryType, settings.registry)?.kind;
   if (kind === "gar") return "GAR";
   if (settings.registryType?.trim()) return settings.registryType.trim();

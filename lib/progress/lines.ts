@@ -8,14 +8,14 @@ import { formatBytes, formatRate } from "./format.js";
 import { TagLines } from "./tag-lines.js";
 import { PushTotals } from "./totals.js";
 
-export interface LineRendererOptions {
+interface LineRendererOptions {
   write: (line: string) => void;
   /** Least time between two total lines. */
   intervalMs?: number;
   now?: () => number;
 }
 
-export const DEFAULT_LINE_INTERVAL_MS = 5_000;
+const DEFAULT_LINE_INTERVAL_MS = 5_000;
 
 const HOW: Record<"uploaded" | "exists" | "mounted", string> = {
   uploaded: "pushed",

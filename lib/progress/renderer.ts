@@ -6,9 +6,9 @@ import { isCi } from "./ci.js";
 import { ignoreProgress, type ProgressSink } from "./events.js";
 import { createLineRenderer } from "./lines.js";
 
-export type RenderMode = "bars" | "lines" | "none";
+type RenderMode = "bars" | "lines" | "none";
 
-export interface ProgressRenderer {
+interface ProgressRenderer {
   sink: ProgressSink;
   /** Ends the bars (or prints the last total line); call once when the work is over, also on failure. */
   finish(): void;

@@ -7,7 +7,7 @@
 /** Docker Hub as it appears in image references and in docker config keys. */
 export const DOCKER_HUB = "docker.io";
 /** Docker Hub's registry API endpoint (`docker.io` itself serves no /v2/). */
-export const DOCKER_HUB_ENDPOINT = "registry-1.docker.io";
+const DOCKER_HUB_ENDPOINT = "registry-1.docker.io";
 
 /** The names users and config files give Docker Hub; each is `docker.io` once normalised. */
 const HUB_ALIASES = new Set([DOCKER_HUB, "index.docker.io", DOCKER_HUB_ENDPOINT, "registry.hub.docker.com"]);

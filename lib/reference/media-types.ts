@@ -5,7 +5,7 @@
  */
 export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 export const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
@@ -24,7 +24,7 @@ export const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
  * them from (Windows base layers). docker push and containerd skip uploading them.
  * https://github.com/opencontainers/image-spec/blob/main/layer.md#non-distributable-layers
  */
-export const NON_DISTRIBUTABLE_LAYERS: readonly string[] = [
+const NON_DISTRIBUTABLE_LAYERS: readonly string[] = [
   "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
   "application/vnd.oci.image.layer.nondistributable.v1.tar",
   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",

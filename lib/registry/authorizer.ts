@@ -32,7 +32,7 @@ interface CachedToken {
 const DEFAULT_TOKEN_LIFETIME_S = 60;
 const RENEW_EARLY_MS = 10_000;
 
-export interface AuthorizerOptions {
+interface AuthorizerOptions {
   host: string;
   /** The URL that answered `/v2/`: the origin the credentials and tokens belong to. */
   registry: URL;
@@ -50,7 +50,7 @@ export interface AuthorizerOptions {
   onSecret?: (value: string) => void;
 }
 
-export interface AuthorizedRequest extends Omit<RedirectingRequest, "headersFor"> {
+interface AuthorizedRequest extends Omit<RedirectingRequest, "headersFor"> {
   headers: Record<string, string>;
   scopes: string[];
 }

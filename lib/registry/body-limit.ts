@@ -40,7 +40,7 @@ const DESCRIPTIONS: Record<BodyKind, string> = {
 };
 
 /** Sizes as the limits are written: 64 KiB, 1 MiB. */
-export function formatLimit(bytes: number): string {
+function formatLimit(bytes: number): string {
   return bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${Math.round(bytes / KiB)} KiB`;
 }
 

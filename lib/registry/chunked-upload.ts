@@ -34,7 +34,7 @@ export interface StageOptions extends UploadOptions {
 }
 
 /** How often `abandonIf` is asked: a HEAD per chunk would cost a round trip per chunk on a distant registry. */
-export const ABANDON_CHECK_MS = 2_000;
+const ABANDON_CHECK_MS = 2_000;
 
 /** Lengths of the consecutive chunks of `size` bytes. */
 export function chunkLengths(size: number, chunkSize: number): number[] {

@@ -83,7 +83,7 @@ export interface RegistryResponse {
 }
 
 /** Blobs larger than this are uploaded in chunks; smaller ones in one PUT. */
-export const DEFAULT_CHUNK_THRESHOLD = 8 * 1024 * 1024;
+const DEFAULT_CHUNK_THRESHOLD = 8 * 1024 * 1024;
 
 /** The most bytes one PATCH of a chunked upload carries. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;

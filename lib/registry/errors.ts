@@ -6,7 +6,7 @@
 import { printableValue } from "../printable.js";
 import { ProtocolError, type ProtocolErrorKind } from "../protocol-error.js";
 
-export interface RegistryErrorDetail {
+interface RegistryErrorDetail {
   code?: string;
   message?: string;
 }

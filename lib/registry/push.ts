@@ -22,7 +22,7 @@ type BlobAction =
   | { kind: "mount"; from: string }
   | { kind: "upload" };
 
-export interface PushImageOptions {
+interface PushImageOptions {
   repository: RepositoryClient;
   tags: string[];
   plan: PushPlan;
@@ -34,7 +34,7 @@ export interface PushImageOptions {
   signal?: AbortSignal;
 }
 
-export interface PushImageResult {
+interface PushImageResult {
   /** The digest the registry serves for every tag: the plan's top manifest. */
   digest: string;
   tags: string[];
@@ -56,10 +56,10 @@ export class PartialPushError extends ProtocolError {
   }
 }
 
-export const DEFAULT_CONCURRENCY = 3;
+const DEFAULT_CONCURRENCY = 3;
 
 /** A blob's id in progress lines: the first 12 hex digits, as docker shows layers. */
-export function shortDigest(digest: string): string {
+function shortDigest(digest: string): string {
   return digest.replace(/^[a-z0-9]+:/, "").slice(0, 12);
 }
 

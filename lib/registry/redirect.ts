@@ -10,7 +10,7 @@ import { ProtocolError } from "../protocol-error.js";
 import { checkNextUrl, describeUrl } from "./origin.js";
 import type { HttpMethod, HttpRequest, HttpResponse, HttpTransport } from "./transport.js";
 
-export const MAX_REDIRECTS = 10;
+const MAX_REDIRECTS = 10;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const METHOD_KEEPING = new Set([307, 308]);

@@ -19,7 +19,7 @@ export interface Timeouts {
 export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 30_000, noProgressMs: 120_000 };
 
 /** A per-request deadline fired. `code` is ETIMEDOUT, as Node's own, so retries treat it as a broken connection. */
-export class RequestTimeoutError extends ProtocolError {
+class RequestTimeoutError extends ProtocolError {
   readonly code = "ETIMEDOUT";
   readonly which: "connect" | "no-progress";
   constructor(which: "connect" | "no-progress", message: string) {

@@ -13,7 +13,7 @@ import { BlobVerificationError } from "./errors.js";
 const ALGORITHMS: Record<string, string> = { sha256: "sha256", sha512: "sha512" };
 
 /** A hash for the digest's algorithm; a digest with another algorithm is refused. */
-export function hashFor(digest: string): Hash {
+function hashFor(digest: string): Hash {
   const algorithm = ALGORITHMS[digest.split(":")[0] ?? ""];
   if (!algorithm) throw new BlobVerificationError(digest, "unsupported digest algorithm");
   return createHash(algorithm);
@@ -87,7 +87,7 @@ export class DigestVerifier extends Transform {
 }
 
 /** A blob's bytes flowing through their verifier, and the first error of those bytes. */
-export interface VerifiedBlob {
+interface VerifiedBlob {
   /** The bytes to send: the source's, checked against the digest and size as they pass. */
   body: DigestVerifier;
   /** The first error of the bytes themselves (unreadable source, a mismatch), once there is one. */

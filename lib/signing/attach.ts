@@ -20,7 +20,7 @@ import {
   serializeSignatureImage,
 } from "./signature-image.js";
 
-export interface AttachOptions {
+interface AttachOptions {
   repository: RepositoryClient;
   /** `sha256-<hex>.sig` or `.att`. */
   tag: string;

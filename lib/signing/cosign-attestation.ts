@@ -20,7 +20,7 @@ import {
 } from "./signature-image.js";
 import type { SigningKey } from "./signing-key.js";
 
-export interface AttestationLayer extends SignatureLayer {
+interface AttestationLayer extends SignatureLayer {
   /** The signed statement, to tell a layer that holds the same one. */
   statement: Buffer;
 }

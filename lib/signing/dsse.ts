@@ -12,7 +12,7 @@
 export const DSSE_ENVELOPE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json";
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
-export interface DsseEnvelope {
+interface DsseEnvelope {
   payloadType: string;
   payload: string;
   signatures: { keyid: string; sig: string }[];

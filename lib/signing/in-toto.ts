@@ -5,7 +5,7 @@
  * checks that a subject's digest is the image's (pkg/cosign/verifiers.go IntotoSubjectClaimVerifier). Pure.
  */
 
-export const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
+const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
 
 /** The statement's bytes, fields in cosign's order. */
 export function inTotoStatement(options: {

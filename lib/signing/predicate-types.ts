@@ -7,7 +7,7 @@
  */
 
 /** How the predicate file becomes the statement's `predicate` (cosign's attestation.GenerateStatement). */
-export type PredicateForm =
+type PredicateForm =
   /** cosign's own generic predicate: `{"Data": "<the file as text>", "Timestamp": "<RFC 3339>"}`. */
   | "cosign-custom"
   /** The file as text (SPDX tag-value). */

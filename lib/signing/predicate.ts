@@ -15,7 +15,7 @@ export class PredicateError extends Error {
   }
 }
 
-export interface PredicateInput {
+interface PredicateInput {
   bytes: Buffer;
   /** The file's modification time: the scan's time for a report that gives none. */
   modified: Date;

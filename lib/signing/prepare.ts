@@ -17,7 +17,7 @@ import { loadSigningKey, type SigningKey, SigningKeyError } from "./signing-key.
 /** A key file is a few hundred bytes; more is not a key. */
 const MAX_KEY_BYTES = 64 * 1024;
 /** The largest predicate attested: a scanner's report of a large image is a few MiB. */
-export const MAX_PREDICATE_BYTES = 32 * 1024 * 1024;
+const MAX_PREDICATE_BYTES = 32 * 1024 * 1024;
 
 export interface SigningPlan {
   key: SigningKey;

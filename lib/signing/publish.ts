@@ -28,7 +28,7 @@ export interface SigningResult {
 }
 
 /** The image was published but not (fully) signed: exit 1, naming what is published and what is not. */
-export class UnsignedPublishError extends StepFailure {
+class UnsignedPublishError extends StepFailure {
   constructor(message: string, cause: unknown) {
     super(message, { cause });
     this.name = "UnsignedPublishError";

@@ -18,9 +18,9 @@ import {
   serializeSignatureImage,
 } from "./signature-image.js";
 
-export const COSIGN_SIGNATURE_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
+const COSIGN_SIGNATURE_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
 
-export interface Referrer {
+interface Referrer {
   /** The referrer manifest's digest. */
   digest: string;
   /** False when a referrer with the same signature by the same key was there already. */
@@ -33,7 +33,7 @@ async function putBlob(repository: RepositoryClient, bytes: Buffer, digest: stri
 }
 
 /** The referrer manifest for `layer` about `subject`. Pure. */
-export function referrerManifest(
+function referrerManifest(
   layer: LayerDescriptor,
   subject: { mediaType: string; size: number; digest: string },
 ): { manifest: Buffer; config: Buffer; configDigest: string } {

@@ -29,7 +29,7 @@ export interface LayerDescriptor {
 }
 
 /** A signature image as read from, or to be written to, a registry. */
-export interface SignatureImage {
+interface SignatureImage {
   /** The manifest's media type: OCI, or Docker's when cosign ran with COSIGN_DOCKER_MEDIA_TYPES. */
   mediaType: string;
   configMediaType: string;

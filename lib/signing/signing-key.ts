@@ -11,7 +11,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { decryptKey, MalformedKeyError, WrongPasswordError } from "./encrypted-key.js";
 
-export type SigningKeyProblem =
+type SigningKeyProblem =
   /** No PEM block, or one of a type cosign does not sign with. */
   | "not-a-key"
   /** An encrypted key and no password. */
@@ -44,7 +44,7 @@ const ENCRYPTED_TYPES = ["ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRI
 const PLAIN_TYPES = ["PRIVATE KEY", "EC PRIVATE KEY"];
 
 /** The first PEM block of `text`: its type and its decoded body. */
-export function firstPemBlock(text: string): { type: string; body: Buffer } | undefined {
+function firstPemBlock(text: string): { type: string; body: Buffer } | undefined {
   const match = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)\r?\n?-----END \1-----/.exec(text);
   if (!match?.[1] || match[2] === undefined) return undefined;
   // Headers (`Proc-Type: ...`) are legacy OpenSSL encryption, which cosign does not read either.

@@ -16,7 +16,7 @@
 import type { RepositoryName } from "../reference/name.js";
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
-export const COSIGN_SIGNATURE_TYPE = "cosign container image signature";
+const COSIGN_SIGNATURE_TYPE = "cosign container image signature";
 
 /**
  * The repository as cosign names it (go-containerregistry's `Repository.Name()`): Docker Hub is

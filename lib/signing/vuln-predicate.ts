@@ -10,7 +10,7 @@
  * scanner and time, so the attestation carries the report that was scanned. Pure.
  */
 
-export interface VulnRecord {
+interface VulnRecord {
   invocation: { parameters: null; uri: string; event_id: string; "builder.id": string };
   scanner: { uri: string; version: string; db: { uri: string; version: string }; result: unknown };
   metadata: { scanStartedOn: string; scanFinishedOn: string };
@@ -21,7 +21,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Whether `value` already is a vulnerability scan record (as `trivy --format cosign-vuln` writes). */
-export function isVulnRecord(value: unknown): boolean {
+function isVulnRecord(value: unknown): boolean {
   return isObject(value) && isObject(value.scanner) && "result" in value.scanner;
 }
 
