@@ -5,9 +5,11 @@
  * proxy in front of the real one) lets the engine's requests through and refuses this step's login.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import { runCli } from "../helpers/cli.js";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { buildTarball, sampleContext } from "../helpers/images.js";
@@ -32,6 +34,8 @@ test("a direct read the registry refuses the login for is logged with the settin
   ]);
   t.after(() => proxy.stop());
   const name = `buildx-step-test/direct-read-${randomBytes(4).toString("hex")}:a`;
+  // The engine keeps the name the tarball gave the image it loaded: removed again afterwards.
+  t.after(() => promisify(execFile)("docker", ["rmi", name]).catch(() => {}));
   const tarball = await buildTarball({
     context: await sampleContext(join(dir.path, "ctx")),
     dest: join(dir.path, "image.tar"),
