@@ -55,6 +55,15 @@ function unset(resolved: ResolvedSettings, key: keyof Settings): boolean {
   return source === undefined || source.kind === "default";
 }
 
+/**
+ * The warning for a tar path that a build which pushes (no dry run) does not write; `config` shows it
+ * too. Bake warns of its own (bake files define their outputs), push-only has no tarball.
+ */
+export function unwrittenTarWarning({ settings, sources }: ResolvedSettings): string | undefined {
+  if (!settings.tarPath || settings.dryRun || settings.pushOnly || settings.bakeFile) return undefined;
+  return `${settingName("tarPath", sources)} is set but ${settingName("dryRun", sources)} is not true: the image is pushed and no tarball is written`;
+}
+
 export function planBuild(resolved: ValidatedSettings, options: PlanOptions): BuildRunPlan {
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -86,11 +95,8 @@ export function planBuild(resolved: ValidatedSettings, options: PlanOptions): Bu
         "PLUGIN_REPO is not set: name the image to push (e.g. registry.example.com/team/app), or set PLUGIN_DRY_RUN=true to build without pushing",
       );
     }
-    // Warned here only: bake warns of its own (bake files define their outputs), push-only has no tarball.
-    if (settings.tarPath)
-      warnings.push(
-        `${settingName("tarPath", resolved.sources)} is set but ${settingName("dryRun", resolved.sources)} is not true: the image is pushed and no tarball is written`,
-      );
+    const unwrittenTar = unwrittenTarWarning(resolved);
+    if (unwrittenTar) warnings.push(unwrittenTar);
     if (settings.load)
       warnings.push(
         "PLUGIN_BUILDX_LOAD applies only with PLUGIN_DRY_RUN=true: the image is pushed, not loaded",

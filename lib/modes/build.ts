@@ -132,6 +132,8 @@ interface BuildState {
   progress: ReturnType<typeof progressMode>;
   /** Proxies and PLUGIN_BUILD_ARGS_FROM_ENV: names on the command line, values in buildx's environment. */
   envArgs: EnvBuildArgs;
+  /** How warnings name settings (the flag in CLI mode). */
+  names?: SettingNames;
 }
 
 async function runBuildx(state: BuildState, output: BuildOutput, metadataFile: string): Promise<void> {
@@ -232,6 +234,7 @@ export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Pr
       created: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
       progress: progressMode(env, Boolean(process.stderr.isTTY)),
       envArgs,
+      names: deps.names,
     };
     return build(state, resolved, env, classicStore);
   });
@@ -375,7 +378,12 @@ async function checkPush(state: BuildState, result: StepResult, env: NodeJS.Proc
     import("../auth/resolve.js"),
   ]);
   const credentials = credentialSourceFor(settings, env, logger, { cwd: state.command.cwd });
-  const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, { logger, env, credentials });
+  const moved = await checkPushedTags(plan.imageRefs, result.digest, settings, {
+    logger,
+    env,
+    credentials,
+    names: state.names,
+  });
   if (moved.length > 0) result.movedTags = moved;
   logger.info(`pushed ${refs} at ${result.digest}`);
 }

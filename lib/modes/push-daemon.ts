@@ -35,6 +35,7 @@ import type { Credential, CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
 import { pushTarget, tarballSource } from "./push-input.js";
+import { withSettingHints } from "./setting-hints.js";
 import { planSigning, signPushedWithNewClient, withSigning } from "./sign-step.js";
 
 interface PushViaDaemonDeps {
@@ -393,7 +394,7 @@ async function pushThroughEngine(
     }
   } catch (error) {
     logger.info(
-      `could not read ${target.full}:${tags[0]} from the registry directly (${messageOf(error)}); using the digest the engine reported`,
+      `could not read ${target.full}:${tags[0]} from the registry directly (${messageOf(withSettingHints(error, deps.names))}); using the digest the engine reported`,
     );
   }
 

@@ -10,6 +10,7 @@
  * did push, and buildx reported what.
  */
 
+import type { SettingNames } from "../config/provenance.js";
 import type { Settings } from "../config/settings.js";
 import { messageOf, StepFailure } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -18,11 +19,14 @@ import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
 import type { CredentialSource } from "../registry/credential.js";
 import { RepositoryClient } from "../registry/repository.js";
+import { withSettingHints } from "./setting-hints.js";
 
 interface PushedTagsDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   credentials: CredentialSource;
+  /** How the warnings' hints name settings (the flag in CLI mode). Default: their PLUGIN_* variables. */
+  names?: SettingNames;
 }
 
 /** The image was not pushed at all: the registry has neither its digest nor a tag serving it. */
@@ -66,7 +70,7 @@ export async function checkPushedTags(
     } catch (error) {
       if (error instanceof BuildNotPushed) throw error;
       deps.logger.warn(
-        `could not check what ${repository.full} serves for ${tags.join(", ")}: ${messageOf(error)}; reporting ${digest}, the digest buildx gave this build's image`,
+        `could not check what ${repository.full} serves for ${tags.join(", ")}: ${messageOf(withSettingHints(error, deps.names))}; reporting ${digest}, the digest buildx gave this build's image`,
       );
       continue;
     }

@@ -5,6 +5,7 @@
 import { describeSource } from "../config/provenance.js";
 import { isSecretValue, primaryEnvName, SETTINGS, type SettingValue } from "../config/schema.js";
 import type { ResolvedSettings, RunContext, SettingSource } from "../config/settings.js";
+import { unwrittenTarWarning } from "./build-plan.js";
 
 const MASK = "***";
 
@@ -58,7 +59,10 @@ export function configReport(resolved: ResolvedSettings): ConfigReport {
     if (value === undefined || !source) continue;
     rows.push({ setting: `run.${field}`, value: shown(value, false), source, from: describeSource(source) });
   }
-  const report: ConfigReport = { rows, warnings: resolved.warnings };
+  // The run warns of a tarball it will not write when it plans the build; `config` plans nothing.
+  const unwrittenTar = unwrittenTarWarning(resolved);
+  const warnings = unwrittenTar ? [...resolved.warnings, unwrittenTar] : resolved.warnings;
+  const report: ConfigReport = { rows, warnings };
   if (resolved.skip !== undefined) report.skip = resolved.skip;
   return report;
 }

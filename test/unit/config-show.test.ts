@@ -236,3 +236,26 @@ test("secretValues: a password in a URL of any setting is a secret, as config sh
   const table = formatConfigTable(configReport(resolved));
   assert.doesNotMatch(table, /T0ken|Bu1lderPw/);
 });
+
+test("config warns of a tar path without a dry run, as the run does (once); a bake run's own warning covers it there", async (t) => {
+  const dir = await tempDir("config-show-");
+  t.after(dir.remove);
+  const env = { PLUGIN_REPO: "registry.example.com/app", PLUGIN_TAR_PATH: join(dir.path, "image.tar") };
+  const report = configReport(await resolveSettings({ env, flags: [], cwd: dir.path }));
+  const tarWarnings = report.warnings.filter((w) => /TAR_PATH/.test(w));
+  assert.equal(tarWarnings.length, 1, report.warnings.join("\n"));
+  assert.match(
+    tarWarnings[0] ?? "",
+    /^PLUGIN_TAR_PATH is set but PLUGIN_DRY_RUN is not true: the image is pushed and no tarball is written/,
+  );
+  await writeFile(join(dir.path, "docker-bake.hcl"), 'target "default" {}\n');
+  const bake = await resolveSettings({
+    env: { ...env, PLUGIN_BAKE_FILE: join(dir.path, "docker-bake.hcl") },
+    flags: [],
+    cwd: dir.path,
+  });
+  assert.deepEqual(
+    bake.warnings.filter((w) => /TAR_PATH/.test(w)),
+    [],
+  );
+});
