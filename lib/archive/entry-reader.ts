@@ -15,6 +15,7 @@ import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { ProtocolError } from "../protocol-error.js";
 import { BLOB_DIGEST, digestOf } from "../reference/digest.js";
+import { BufferPool } from "../reusable-buffers.js";
 import { ambiguousArchive, archiveError } from "./errors.js";
 import { caseFoldedKeys } from "./json-keys.js";
 import { type FileIdentity, READ_FLAGS, type TarEntry, type TarIndex } from "./tar-index.js";
@@ -25,6 +26,9 @@ import type { Descriptor } from "./types.js";
  * attestations stays far below this. More is a broken or hostile file, and it is not read into memory.
  */
 export const MAX_JSON_SIZE = 4 * 1024 * 1024;
+
+/** A blob is read 1 MiB at a time (see openEntry). */
+const READ_SIZE = 1024 * 1024;
 
 /** `blobs/<alg>/<encoded>`: where the OCI image layout keeps the blob with this digest (image-layout.md). */
 function blobPath(digest: string): string {
@@ -216,13 +220,30 @@ export class EntryReader {
         });
       });
     };
+    // Reads go to buffers the transport gives back once sent (reusable-buffers.ts), not the one the
+    // stream allocates for each; a read larger than them (none at this highWaterMark) uses the stream's.
+    const pool = new BufferPool(READ_SIZE);
+    const pooledRead = (
+      fd: number,
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      position: number | null,
+      callback: (error: NodeJS.ErrnoException | null, bytesRead: number, buffer: Buffer) => void,
+    ) => {
+      if (length > pool.size) return fs.read(fd, buffer, offset, length, position, callback);
+      const pooled = pool.take();
+      fs.read(fd, pooled, 0, length, position, (error, bytesRead) =>
+        callback(error, bytesRead, pool.filled(pooled, bytesRead)),
+      );
+    };
     return createReadStream(path, {
       // fs.open takes numeric flags (O_NONBLOCK, O_NOFOLLOW have no letters); the typings say string.
       flags: flags as unknown as string,
       start: entry.offset,
       end: entry.offset + entry.size - 1,
-      highWaterMark: 1024 * 1024,
-      fs: { open: checkedOpen, read: fs.read, close: fs.close },
+      highWaterMark: READ_SIZE,
+      fs: { open: checkedOpen, read: pooledRead, close: fs.close },
     });
   }
 

@@ -20,6 +20,7 @@ import { Readable } from "node:stream";
 import { rootCertificates, type TLSSocket } from "node:tls";
 import { ProtocolError } from "../protocol-error.js";
 import { isLoopbackHost } from "../reference/host.js";
+import { written } from "../reusable-buffers.js";
 import { BODY_LIMITS, type BodyKind, bodyTooLarge, readWithin } from "./body-limit.js";
 import type { ProxyAgents } from "./proxy-agents.js";
 import {
@@ -278,7 +279,13 @@ export class HttpTransport {
       const stream = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
       // The body's error (a blob that does not match its digest) aborts the request, never completes it.
       stream.once("error", (error) => outgoing.destroy(error));
-      stream.pipe(outgoing);
+      // As pipe(), but each write gives its read buffer back once the socket has written it.
+      stream.on("data", (chunk: Buffer) => {
+        if (!outgoing.write(chunk, (error) => error || written(chunk))) stream.pause();
+      });
+      outgoing.on("drain", () => stream.resume());
+      outgoing.once("close", () => stream.pause());
+      stream.once("end", () => outgoing.end());
     });
   }
 
