@@ -14,10 +14,10 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
 } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Agent as HttpsAgent } from "node:https";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { rootCertificates, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { ProtocolError } from "../protocol-error.js";
 import { isLoopbackHost } from "../reference/host.js";
 import { written } from "../reusable-buffers.js";
@@ -73,7 +73,7 @@ function readPem(file: string): string {
  */
 export function trustedCas(options: TransportOptions): string[] | undefined {
   if (!options.caFile) return undefined;
-  const cas = [...rootCertificates];
+  const cas = [...process.getBuiltinModule("node:tls").rootCertificates];
   const extra = (options.env ?? process.env).NODE_EXTRA_CA_CERTS;
   if (extra) {
     try {
@@ -169,7 +169,7 @@ interface Proxies {
 
 export class HttpTransport {
   readonly #http = new HttpAgent({ keepAlive: true });
-  readonly #https = new HttpsAgent({ keepAlive: true });
+  #https: HttpsAgent | undefined;
   readonly #endpoint: string;
   readonly #verifiesEndpoint: boolean;
   readonly #ca: string[] | undefined;
@@ -213,15 +213,22 @@ export class HttpTransport {
     return { ...(this.#ca ? { ca: this.#ca } : {}), rejectUnauthorized: verify };
   }
 
+  /** Made at the first HTTPS request, as node:https itself is loaded then (see request). */
+  #httpsAgent(): HttpsAgent {
+    this.#https ??= new (process.getBuiltinModule("node:https").Agent)({ keepAlive: true });
+    return this.#https;
+  }
+
   request(request: HttpRequest): Promise<HttpResponse> {
     const secure = request.url.protocol === "https:";
-    const send = secure ? httpsRequest : httpRequest;
+    // node:https (and tls) load at the first HTTPS request: a plain-HTTP push never pays for them.
+    const send = secure ? process.getBuiltinModule("node:https").request : httpRequest;
     const { connectMs, noProgressMs } = this.#timeouts;
     const proxy = this.proxyFor(request.url);
     const agent = proxy
       ? (this.#proxies as Proxies).agents.agentFor(proxy, secure ? "https:" : "http:")
       : secure
-        ? this.#https
+        ? this.#httpsAgent()
         : this.#http;
     return new Promise((resolve, reject) => {
       let proxyRefusal: number | undefined;
@@ -291,7 +298,7 @@ export class HttpTransport {
 
   close(): void {
     this.#http.destroy();
-    this.#https.destroy();
+    this.#https?.destroy();
     this.#proxies?.agents.destroy();
   }
 }
