@@ -7,7 +7,6 @@
  * Node's https module, as the registry transport uses (lib/registry/transport.ts): fetch would load undici.
  */
 import type { IncomingMessage } from "node:http";
-import { request } from "node:https";
 import { StepFailure } from "../errors.js";
 
 /** The default deadline of one POST, connection to last byte. */
@@ -56,7 +55,7 @@ export function postForm(url: URL, form: URLSearchParams, options: FormPostOptio
       outgoing.destroy();
       reject(new StepFailure(`${options.what} (${endpoint}): ${message}`));
     };
-    const outgoing = request(
+    const outgoing = process.getBuiltinModule("node:https").request(
       url,
       {
         method: "POST",

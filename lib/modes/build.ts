@@ -24,6 +24,7 @@ import { type TransientFailure, transientFailure } from "../buildx/transient-fai
 import type { ParsedSettings } from "../config/parsed.js";
 import type { SettingNames } from "../config/provenance.js";
 import type { ResolvedSettings, Settings, ValidatedSettings } from "../config/settings.js";
+import type { EngineFacts } from "../engine/info.js";
 import { StepFailure, UsageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { publishResult } from "../outputs/publish.js";
@@ -199,12 +200,6 @@ export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Pr
   await checkBuildInputs(plan, resolved, cwd, logger);
   const preparesPush = plan.output.kind === "push" && needsPreparePush(settings);
   if (preparesPush) await (await auth()).checkPreparePush(settings, { logger, cwd });
-  let classicStore = false;
-  if (store && plan.output.kind === "tar") {
-    const facts = await store;
-    classicStore = facts.store === "classic";
-    if (classicStore) checkClassicFallback(settings, plan.output.format, facts.version);
-  }
   // The signing key and its password (issue 15), when the build pushes: refused now, before the build.
   const signStep =
     settings.signKey && plan.output.kind === "push" ? await import("./sign-step.js") : undefined;
@@ -236,7 +231,7 @@ export async function runBuild(resolved: ValidatedSettings, deps: BuildDeps): Pr
       envArgs,
       names: deps.names,
     };
-    return build(state, resolved, env, classicStore);
+    return build(state, resolved, env, store);
   });
 
   const final =
@@ -284,7 +279,7 @@ async function build(
   state: BuildState,
   resolved: ResolvedSettings,
   env: NodeJS.ProcessEnv,
-  classicStore: boolean,
+  store: Promise<EngineFacts> | undefined,
 ): Promise<StepResult> {
   const { plan, settings, logger } = state;
   const metadataFile = join(state.workDir, "metadata.json");
@@ -302,7 +297,11 @@ async function build(
     const { prepareTarball } = await import("../buildx/tar-output.js");
     const tarball = await prepareTarball(out.path, state.command.cwd ?? process.cwd());
     state.scope.add(() => tarball.discard());
-    let classic = classicStore;
+    // The engine's answer is awaited only now, while the session and the temporary file were made
+    // meanwhile (its round trip was the longest wait before buildx); still before anything is built.
+    const facts = await store;
+    let classic = facts?.store === "classic";
+    if (facts?.store === "classic") checkClassicFallback(settings, out.format, facts.version);
     if (!classic) {
       try {
         await runBuildx(state, { kind: "tar", format: out.format, dest: tarball.temp }, metadataFile);

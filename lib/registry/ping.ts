@@ -31,14 +31,15 @@ function describeConnectionError(error: unknown): string {
 export async function pingRegistry(
   transport: HttpTransport,
   endpoint: string,
-  options: Pick<RegistryClientOptions, "host" | "insecure" | "signal" | "onRetry"> & {
+  options: Pick<RegistryClientOptions, "host" | "insecure" | "caFile" | "signal" | "onRetry"> & {
     userAgent: string;
     policy: RetryPolicy;
   },
 ): Promise<{ base: URL; challenge: Challenge }> {
   const { policy, signal } = options;
-  const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure));
-  const failures: string[] = [];
+  const candidates = candidateBaseUrls(endpoint, Boolean(options.insecure), options.caFile);
+  // By origin: a loopback registry's plain-HTTP URL is tried twice (transport.ts), and said once.
+  const failures = new Map<string, string>();
   let untrusted = false;
   for (const [index, base] of candidates.entries()) {
     const last = index === candidates.length - 1;
@@ -52,22 +53,23 @@ export async function pingRegistry(
       });
       return { base, challenge: parseChallenge(header) };
     } catch (error) {
-      // A registry that answered is final, unless it is the plain-HTTP fallback answering for a TLS server.
+      // A registry that answered over HTTPS is final; plain HTTP may be a TLS server answering 400.
       // So is a stopped run, and a timeout: a plain-HTTP server would have refused the TLS handshake
       // at once, not left it unanswered, so trying plain HTTP on the same port cannot help.
       if (isRequestTimeout(error)) throw error.during(`connecting to the registry ${options.host}`);
-      if ((error instanceof RegistryHttpError && failures.length === 0) || signal?.aborted) throw error;
+      if ((error instanceof RegistryHttpError && base.protocol === "https:") || signal?.aborted) throw error;
       untrusted ||= CERTIFICATE_ERRORS.test(connectionErrorCode(error) ?? "");
       const proxy = transport.proxyFor(base);
       const through = proxy ? ` (through the proxy ${proxy.display} from ${proxy.variable})` : "";
-      failures.push(
+      failures.set(
+        base.origin,
         `${base.origin}${through}: ${error instanceof RegistryHttpError ? error.message : describeConnectionError(error)}`,
       );
     }
   }
   throw new ProtocolError(
     untrusted ? "untrusted-certificate" : "unreachable",
-    `cannot reach the registry ${options.host}: ${failures.join("; ")}`,
+    `cannot reach the registry ${options.host}: ${[...failures.values()].join("; ")}`,
   );
 }
 
@@ -83,6 +85,7 @@ async function ping(
     method: "GET",
     headers: { "user-agent": userAgent },
     signal,
+    answerWithinConnect: base.protocol === "http:",
   });
   const text = await response.text("ping", `${base.origin}/v2/`);
   if (response.statusCode === 200) return undefined;

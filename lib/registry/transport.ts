@@ -14,12 +14,13 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
 } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Agent as HttpsAgent } from "node:https";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { rootCertificates, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { ProtocolError } from "../protocol-error.js";
 import { isLoopbackHost } from "../reference/host.js";
+import { written } from "../reusable-buffers.js";
 import { BODY_LIMITS, type BodyKind, bodyTooLarge, readWithin } from "./body-limit.js";
 import type { ProxyAgents } from "./proxy-agents.js";
 import {
@@ -42,11 +43,17 @@ export interface TransportOptions {
   timeouts?: Partial<Timeouts>;
 }
 
-/** The URLs to try for a registry endpoint, in order: HTTPS first; plain HTTP only where allowed. */
-export function candidateBaseUrls(endpoint: string, insecure: boolean): URL[] {
-  const urls = [new URL(`https://${endpoint}`)];
-  if (insecure || isLoopbackHost(endpoint)) urls.push(new URL(`http://${endpoint}`));
-  return urls;
+/**
+ * The URLs to try for a registry endpoint, in order: HTTPS first; plain HTTP only where allowed. A loopback
+ * registry without a given CA is asked over plain HTTP first, since nearly all of them serve it and a TLS
+ * attempt costs Node's first TLS context (~20 ms of a small push); then HTTPS, for one that serves TLS
+ * there; then plain HTTP again, with retries (a registry still starting refused both), as before.
+ */
+export function candidateBaseUrls(endpoint: string, insecure: boolean, caFile?: string): URL[] {
+  const https = new URL(`https://${endpoint}`);
+  const http = new URL(`http://${endpoint}`);
+  if (isLoopbackHost(endpoint) && !caFile) return [http, https, http];
+  return insecure || isLoopbackHost(endpoint) ? [https, http] : [https];
 }
 
 function readPem(file: string): string {
@@ -66,7 +73,7 @@ function readPem(file: string): string {
  */
 export function trustedCas(options: TransportOptions): string[] | undefined {
   if (!options.caFile) return undefined;
-  const cas = [...rootCertificates];
+  const cas = [...process.getBuiltinModule("node:tls").rootCertificates];
   const extra = (options.env ?? process.env).NODE_EXTRA_CA_CERTS;
   if (extra) {
     try {
@@ -97,6 +104,8 @@ export interface HttpRequest {
   /** A stream is piped (its Content-Length must be in the headers); its error aborts the request. */
   body?: Buffer | string | Readable | AsyncIterable<Buffer>;
   signal?: AbortSignal;
+  /** The connect timeout lasts until the answer (a plain-HTTP ping: no TLS handshake shows the server lives). */
+  answerWithinConnect?: boolean;
 }
 
 export interface HttpResponse {
@@ -160,7 +169,7 @@ interface Proxies {
 
 export class HttpTransport {
   readonly #http = new HttpAgent({ keepAlive: true });
-  readonly #https = new HttpsAgent({ keepAlive: true });
+  #https: HttpsAgent | undefined;
   readonly #endpoint: string;
   readonly #verifiesEndpoint: boolean;
   readonly #ca: string[] | undefined;
@@ -204,15 +213,22 @@ export class HttpTransport {
     return { ...(this.#ca ? { ca: this.#ca } : {}), rejectUnauthorized: verify };
   }
 
+  /** Made at the first HTTPS request, as node:https itself is loaded then (see request). */
+  #httpsAgent(): HttpsAgent {
+    this.#https ??= new (process.getBuiltinModule("node:https").Agent)({ keepAlive: true });
+    return this.#https;
+  }
+
   request(request: HttpRequest): Promise<HttpResponse> {
     const secure = request.url.protocol === "https:";
-    const send = secure ? httpsRequest : httpRequest;
+    // node:https (and tls) load at the first HTTPS request: a plain-HTTP push never pays for them.
+    const send = secure ? process.getBuiltinModule("node:https").request : httpRequest;
     const { connectMs, noProgressMs } = this.#timeouts;
     const proxy = this.proxyFor(request.url);
     const agent = proxy
       ? (this.#proxies as Proxies).agents.agentFor(proxy, secure ? "https:" : "http:")
       : secure
-        ? this.#https
+        ? this.#httpsAgent()
         : this.#http;
     return new Promise((resolve, reject) => {
       let proxyRefusal: number | undefined;
@@ -254,6 +270,7 @@ export class HttpTransport {
       );
       outgoing.once("close", () => clearTimeout(connectTimer));
       outgoing.once("socket", (socket) => {
+        if (request.answerWithinConnect) return;
         if (outgoing.reusedSocket || connectionReady(socket, secure)) clearTimeout(connectTimer);
         else socket.once(secure ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
       });
@@ -269,13 +286,19 @@ export class HttpTransport {
       const stream = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
       // The body's error (a blob that does not match its digest) aborts the request, never completes it.
       stream.once("error", (error) => outgoing.destroy(error));
-      stream.pipe(outgoing);
+      // As pipe(), but each write gives its read buffer back once the socket has written it.
+      stream.on("data", (chunk: Buffer) => {
+        if (!outgoing.write(chunk, (error) => error || written(chunk))) stream.pause();
+      });
+      outgoing.on("drain", () => stream.resume());
+      outgoing.once("close", () => stream.pause());
+      stream.once("end", () => outgoing.end());
     });
   }
 
   close(): void {
     this.#http.destroy();
-    this.#https.destroy();
+    this.#https?.destroy();
     this.#proxies?.agents.destroy();
   }
 }

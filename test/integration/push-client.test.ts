@@ -182,6 +182,23 @@ describe("htpasswd + TLS registry", () => {
     await client.close();
   });
 
+  test("without the CA, a loopback registry that serves TLS is still found over HTTPS (asked over HTTP first)", async () => {
+    const client = await RegistryClient.connect({
+      host: registry.host,
+      credentials: async (host) => (host === registry.host ? auth : undefined),
+    });
+    assert.equal(client.base.protocol, "https:", "docker's rule: a loopback registry is not verified");
+    const image = makeImage([567]);
+    const result = await pushImage({
+      repository: new RepositoryClient(client, "secure/no-ca"),
+      tags: ["v1"],
+      plan: image.plan,
+      openBlob: image.openBlob,
+    });
+    assert.equal(result.digest, image.digest);
+    await client.close();
+  });
+
   test("a wrong password fails with the registry's words and no secret", async () => {
     const client = await RegistryClient.connect({
       host: registry.host,

@@ -10,14 +10,24 @@ import { tempDir } from "../helpers/tmp.js";
 
 test("plain HTTP is tried only for loopback or insecure registries, after HTTPS", () => {
   assert.deepEqual(candidateBaseUrls("ghcr.io", false).map(String), ["https://ghcr.io/"]);
-  assert.deepEqual(candidateBaseUrls("127.0.0.1:5000", false).map(String), [
-    "https://127.0.0.1:5000/",
-    "http://127.0.0.1:5000/",
-  ]);
   assert.deepEqual(candidateBaseUrls("registry.lan:5000", true).map(String), [
     "https://registry.lan:5000/",
     "http://registry.lan:5000/",
   ]);
+  assert.deepEqual(candidateBaseUrls("localhost:5000", false, "/ca.pem").map(String), [
+    "https://localhost:5000/",
+    "http://localhost:5000/",
+  ]);
+});
+
+test("a loopback registry without a given CA is asked over plain HTTP first, then HTTPS, then HTTP with retries", () => {
+  for (const insecure of [false, true]) {
+    assert.deepEqual(candidateBaseUrls("127.0.0.1:5000", insecure).map(String), [
+      "http://127.0.0.1:5000/",
+      "https://127.0.0.1:5000/",
+      "http://127.0.0.1:5000/",
+    ]);
+  }
 });
 
 test("certificates are verified, except insecure, and loopback without a given CA (docker's rule)", () => {
