@@ -11,6 +11,28 @@ export interface CliResult {
 }
 
 /**
+ * Runs a program to its end: its exit code (1 when it had none, e.g. killed or not found) and both
+ * streams, whether it failed or not. Only `env` is its environment when given.
+ */
+export function runProgram(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { env: options.env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/**
  * Runs buildx-step as a user would: a new process, its own environment (nothing of the test runner's
  * PLUGIN_* leaks in unless given), exit code and both streams captured.
  */
@@ -21,17 +43,7 @@ export function runCli(
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   if (process.env.DOCKER_HOST) base.DOCKER_HOST = process.env.DOCKER_HOST;
   const env = { ...(options.inheritEnv ? process.env : base), ...options.env };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cliPath, ...args],
-      { env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runProgram(process.execPath, [cliPath, ...args], { env, cwd: options.cwd });
 }
 
 /** A running buildx-step, for tests that signal it; `done` settles with its exit code and output. */

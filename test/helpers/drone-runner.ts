@@ -10,14 +10,11 @@
  *     `commands` (a scanner's image, which cannot be pulled here) runs them on this host instead, with
  *     `path` (the stand-ins).
  */
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parse } from "yaml";
+import { runProgram } from "./cli.js";
 import { runStepCommands, type StepRun } from "./example-runner.js";
-
-const exec = promisify(execFile);
 
 type Value = string | number | boolean | string[] | { from_secret: string };
 
@@ -108,15 +105,5 @@ async function runContainer(
   }
   args.push("-v", `${options.workspace}:/drone/src`);
   args.push("-w", "/drone/src", image, ...(step.command ?? []));
-  try {
-    const { stdout, stderr } = await exec("docker", args, { maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof failed.code === "number" ? failed.code : 1,
-      stdout: failed.stdout ?? "",
-      stderr: failed.stderr ?? "",
-    };
-  }
+  return runProgram("docker", args);
 }

@@ -4,13 +4,9 @@
  * here, reads the tarball with skopeo, an independent reader, and records that it ran), and the commands
  * run by `sh -c` in the step's environment.
  */
-import { execFile } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { cliPath } from "./cli.js";
-
-const exec = promisify(execFile);
+import { type CliResult, cliPath, runProgram } from "./cli.js";
 
 export const examplesDir = join(cliPath, "..", "..", "..", "examples");
 
@@ -44,11 +40,8 @@ export async function writeStandIns(
   return { path: `${bin}:${process.env.PATH}`, scanLog };
 }
 
-export interface StepRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** A step's exit code and output. */
+export type StepRun = CliResult;
 
 /** Runs one step's commands with `sh -e -c`, in `cwd`, with only `env` (and PATH) set. */
 export async function runStepCommands(
@@ -56,19 +49,5 @@ export async function runStepCommands(
   cwd: string,
   env: Record<string, string>,
 ): Promise<StepRun> {
-  try {
-    const { stdout, stderr } = await exec("sh", ["-e", "-c", commands], {
-      cwd,
-      env: { HOME: process.env.HOME, ...env },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof failed.code === "number" ? failed.code : 1,
-      stdout: failed.stdout ?? "",
-      stderr: failed.stderr ?? "",
-    };
-  }
+  return runProgram("sh", ["-e", "-c", commands], { cwd, env: { HOME: process.env.HOME, ...env } });
 }

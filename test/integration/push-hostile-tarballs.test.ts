@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { runCli } from "../helpers/cli.js";
+import { runCli, runProgram } from "../helpers/cli.js";
 import {
   caseFoldedIndexKeys,
   fifoHidesLayout,
@@ -46,22 +46,7 @@ after(async () => {
 });
 
 /** Runs a command; its exit code and output, whether it failed or not. */
-async function run(
-  command: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(command, args, { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof failed.code === "number" ? failed.code : 1,
-      stdout: failed.stdout ?? "",
-      stderr: failed.stderr ?? "",
-    };
-  }
-}
+const run = runProgram;
 
 /** What skopeo (containers/image, Go's archive/tar) reads from a tarball: the raw manifest, or its refusal. */
 async function skopeoSees(transport: "oci-archive" | "docker-archive", file: string) {
