@@ -2,6 +2,7 @@ import { userSettingNames } from "../config/provenance.js";
 import { resolveSettings } from "../config/resolve.js";
 import { secretValues } from "../config/secrets.js";
 import { createLogger } from "../log.js";
+import { runStep } from "../modes/run-step.js";
 import { proxyCredentials } from "../registry/proxy-env.js";
 import type { SecretMask } from "../secret-mask.js";
 import { buildFlags, longFlag, pushFlags } from "./flags.js";
@@ -55,6 +56,5 @@ export async function runInvocation(
     const spec = commandFlags.find((flag) => flag.setting === key);
     return spec ? longFlag(spec) : undefined;
   });
-  const { runStep } = await import("../modes/run-step.js");
   return runStep(resolved, { logger, env: runEnv, command: invocation.command, names });
 }

@@ -47,6 +47,12 @@ export interface UploadOptions {
   /** Bytes of this blob sent so far in the current attempt (0 when an attempt starts). */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
+  /**
+   * An upload session opened beforehand ({@link RepositoryClient.startUpload}) for the first attempt of a
+   * small blob; a retry opens a new one. Saves the POST's round trip when the caller opened it while
+   * doing something else (push.ts opens it while it verifies the blob).
+   */
+  opened?: string;
 }
 
 export class RepositoryClient {
@@ -154,34 +160,49 @@ export class RepositoryClient {
    */
   async uploadBlob(blob: BlobRef, open: () => Readable, options: UploadOptions = {}): Promise<void> {
     if (blob.size > this.#client.chunkThreshold) {
+      // A session opened for a monolithic upload is not used for a chunked one.
+      if (options.opened) await this.cancelUpload(options.opened);
       const staged = await this.stageBlob(blob, open, options);
       if (staged) await this.commitBlob(blob, staged, options.signal);
       return;
     }
     const operation = `upload of blob ${blob.digest} to ${this.name}`;
+    const put = (location: string) =>
+      this.#withVerifiedBody(
+        () => location,
+        blob,
+        open,
+        options,
+        async (body) => {
+          await this.#client.send({
+            operation,
+            method: "PUT",
+            url: withDigest(location, this.#client.base, blob.digest),
+            scopes: this.#scopes,
+            headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+            body,
+            expect: [201],
+            signal: options.signal,
+          });
+        },
+      );
+    let opened = options.opened;
     await this.#client.retry(
       operation,
       async () => {
         options.onProgress?.(0);
-        const location = await this.startUpload(operation, options.signal);
-        await this.#withVerifiedBody(
-          () => location,
-          blob,
-          open,
-          options,
-          async (body) => {
-            await this.#client.send({
-              operation,
-              method: "PUT",
-              url: withDigest(location, this.#client.base, blob.digest),
-              scopes: this.#scopes,
-              headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-              body,
-              expect: [201],
-              signal: options.signal,
-            });
-          },
-        );
+        const given = opened;
+        opened = undefined;
+        if (given) {
+          try {
+            return await put(given);
+          } catch (error) {
+            // A session opened a while ago may have expired (registries purge idle ones): a new one.
+            if (!isLostUploadSession(error)) throw error;
+            options.onProgress?.(0);
+          }
+        }
+        await put(await this.startUpload(operation, options.signal));
       },
       options.signal,
     );

@@ -318,3 +318,86 @@ describe("a mount the registry refuses", () => {
     }
   });
 });
+
+describe("upload sessions opened while a small blob is verified", () => {
+  test("one POST per uploaded blob; a corrupted blob cancels every session opened, nothing is uploaded", async () => {
+    const image = makeImage([7_000, 3_000]);
+    const bad = image.plan.blobs[1];
+    assert.ok(bad);
+    const proxy = await startFaultProxy(registry.host);
+    const client = await RegistryClient.connect({ host: proxy.host, retry: { clock: instantClock() } });
+    try {
+      const corrupted = Buffer.from(image.blobs.get(bad.digest) ?? []);
+      corrupted[10] = (corrupted[10] ?? 0) ^ 0xff;
+      // One blob at a time: every session's POST has its answer before the corruption is found.
+      const error = await pushImage({
+        repository: new RepositoryClient(client, "sessions/corrupt"),
+        tags: ["v1"],
+        plan: image.plan,
+        concurrency: 1,
+        openBlob: (digest) => (digest === bad.digest ? Readable.from([corrupted]) : image.openBlob(digest)),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof BlobVerificationError, String(error));
+      const opened = proxy.requests.filter((r) => r.method === "POST" && r.status === 202);
+      const cancelled = proxy.requests.filter(
+        (r) => r.method === "DELETE" && r.path.includes("/blobs/uploads/"),
+      );
+      assert.ok(opened.length > 0, "sessions were opened while the blobs were verified");
+      assert.equal(cancelled.length, opened.length, "every opened session is cancelled");
+      const puts = proxy.requests.filter((r) => r.method === "PUT");
+      assert.deepEqual(puts, [], "no blob was uploaded and no tag written");
+      assert.deepEqual(await registryTags(registry.url, "sessions/corrupt"), []);
+
+      proxy.requests.length = 0;
+      const pushed = await pushImage({
+        repository: new RepositoryClient(client, "sessions/good"),
+        tags: ["v1"],
+        plan: image.plan,
+        openBlob: (digest) => image.openBlob(digest),
+      });
+      assert.equal(pushed.blobsUploaded, image.plan.blobs.length);
+      const posts = proxy.requests.filter((r) => r.method === "POST");
+      assert.equal(posts.length, image.plan.blobs.length, "one session per blob, used by its PUT");
+      assert.equal((await registryManifest(`${registry.host}/sessions/good:v1`)).digest, pushed.digest);
+    } finally {
+      await client.close();
+      await proxy.stop();
+    }
+  });
+
+  test("a session the registry lost before its PUT: the blob goes in a new one", async () => {
+    const image = makeImage([4_000]);
+    // The first blob PUT finds its session gone (404 BLOB_UPLOAD_UNKNOWN, as after the registry's purge).
+    const proxy = await startFaultProxy(registry.host, [
+      {
+        method: "PUT",
+        path: /\/blobs\/uploads\//,
+        times: 1,
+        action: {
+          kind: "status",
+          status: 404,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ errors: [{ code: "BLOB_UPLOAD_UNKNOWN", message: "blob upload unknown" }] }),
+        },
+      },
+    ]);
+    const client = await RegistryClient.connect({ host: proxy.host, retry: { clock: instantClock() } });
+    try {
+      const pushed = await pushImage({
+        repository: new RepositoryClient(client, "sessions/lost"),
+        tags: ["v1"],
+        plan: image.plan,
+        openBlob: (digest) => image.openBlob(digest),
+      });
+      assert.equal(proxy.faultsApplied(), 1);
+      assert.equal(pushed.blobsUploaded, image.plan.blobs.length);
+      assert.equal((await registryManifest(`${registry.host}/sessions/lost:v1`)).digest, pushed.digest);
+    } finally {
+      await client.close();
+      await proxy.stop();
+    }
+  });
+});
