@@ -3,14 +3,26 @@
 // Two start-up switches come first, because they only affect code loaded after them: the rest of the CLI
 // is imported below, which also lets the bundle keep this entry tiny (scripts/bundle.ts).
 import module from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cacheCompiledChunks, commandKind, compileCacheDir } from "../lib/compile-cache.js";
 
-// Node 22+ keeps V8's compiled code of every module loaded from here on, so later runs skip compiling it.
-// Node 20 has no such cache (the single executable embeds one instead): there this does nothing.
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-
+// Later runs skip compiling what an earlier one compiled: Node 22+ has a compile cache of its own; on Node 20
+// the bundle's chunks get one here (lib/compile-cache.ts). The single executable embeds its code cache
+// (and has no `import.meta.url`, nor chunks).
 // Stack traces mapped to the TypeScript sources, but only where one is printed (BUILDX_STEP_DEBUG): with
 // source maps on, Node reads each loaded file's map at start-up, which every run would pay.
-const debug = process.env.BUILDX_STEP_DEBUG?.trim().toLowerCase();
-if (debug && !["0", "false", "no", "off"].includes(debug)) process.setSourceMapsEnabled(true);
+const debugSetting = process.env.BUILDX_STEP_DEBUG?.trim().toLowerCase();
+const debug = Boolean(debugSetting && !["0", "false", "no", "off"].includes(debugSetting));
+if (debug) process.setSourceMapsEnabled(true);
+
+const cacheDir = compileCacheDir(process.env);
+const enableCompileCache = (module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+if (cacheDir && enableCompileCache) enableCompileCache(cacheDir);
+else if (cacheDir && import.meta.url) {
+  const chunks = join(dirname(fileURLToPath(import.meta.url)), "chunks");
+  const report = debug ? (line: string) => process.stderr.write(`debug: ${line}\n`) : undefined;
+  cacheCompiledChunks(chunks, cacheDir, commandKind(process.argv.slice(2), process.env), report);
+}
 
 import("../lib/cli/start.js").then(({ start }) => start(process.argv.slice(2), process.env));

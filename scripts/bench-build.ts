@@ -18,7 +18,7 @@ import { promisify } from "node:util";
 
 const exec = promisify(execFile);
 // BENCH_CLI: another entry to measure the same way (dist/bin/buildx-step.js: tsc's output, as before the bundle).
-const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL("../bundle/buildx-step.js", import.meta.url));
+const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL("../bundle/buildx-step.cjs", import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const registry = process.env.BENCH_REGISTRY ?? "127.0.0.1:5000";
 

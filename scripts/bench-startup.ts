@@ -3,7 +3,8 @@
  * ships in, side by side in one run and in alternating order, with `node -e 0` (Node's own start) and crane
  * (go-containerregistry's CLI, built by scripts/build-crane.sh) as baselines:
  *   tsc      node dist/bin/buildx-step.js      (tsc's output, how it ran before the bundle)
- *   bundle   node dist/bundle/buildx-step.js   (the npm package's bin)
+ *   bundle   node dist/bundle/buildx-step.cjs  (the npm package's bin, its compile cache made by the first runs)
+ *   uncached the same with BUILDX_STEP_COMPILE_CACHE=off (a first run, or a home thrown away after each job)
  *   sea      dist/sea/buildx-step-linux-ARCH   (the single executable)
  * Scenarios: --version; config (plugin settings from the environment); inspect of a 1 MB tarball; push of a
  * 1 MB image the registry does not have (cold: every push gets an image of new random bytes); push of an
@@ -32,7 +33,12 @@ interface Form {
   name: string;
   /** The command line that runs buildx-step (or the baseline) with `args`. */
   command: (args: string[]) => [string, string[]];
+  /** Variables the form runs with, besides PATH and HOME. */
+  env?: () => NodeJS.ProcessEnv;
 }
+
+/** The bundle's compile cache for this benchmark (lib/compile-cache.ts): empty at the start, made by the first runs. */
+let compileCache = "";
 
 const forms: Form[] = [
   {
@@ -41,7 +47,14 @@ const forms: Form[] = [
   },
   {
     name: "bundle",
-    command: (args) => [process.execPath, [join(root, "dist", "bundle", "buildx-step.js"), ...args]],
+    command: (args) => [process.execPath, [join(root, "dist", "bundle", "buildx-step.cjs"), ...args]],
+    env: () => ({ BUILDX_STEP_COMPILE_CACHE: compileCache }),
+  },
+  {
+    // A first run on a new machine (or a runner whose home is thrown away after each job).
+    name: "uncached",
+    command: (args) => [process.execPath, [join(root, "dist", "bundle", "buildx-step.cjs"), ...args]],
+    env: () => ({ BUILDX_STEP_COMPILE_CACHE: "off" }),
   },
   { name: "sea", command: (args) => [join(root, "dist", "sea", `buildx-step-linux-${arch}`), args] },
 ];
@@ -97,7 +110,7 @@ function extraForm(spec: string): Form {
   if (at <= 0) throw new Error(`--form wants NAME=FILE, not ${spec}`);
   const name = spec.slice(0, at);
   const file = spec.slice(at + 1);
-  return /\.m?js$/.test(file)
+  return /\.[mc]?js$/.test(file)
     ? { name, command: (args) => [process.execPath, [file, ...args]] }
     : { name, command: (args) => [file, args] };
 }
@@ -138,6 +151,7 @@ async function main(): Promise<void> {
   }
 
   const work = await tempDir("buildx-step-bench-startup-");
+  compileCache = join(work.path, "compile-cache");
   const registry = await startRegistry();
   try {
     const pushers = [...present.map((f) => f.name), ...(crane ? ["crane"] : [])];
@@ -184,7 +198,7 @@ async function main(): Promise<void> {
     // The held image is pushed once by every pusher before the rounds: from then on the registry has it.
     for (const pusher of pushers) {
       const [file, args] = commandFor(pusher, pushArgs(pusher, small.tarball, "held"), crane);
-      await timed(file, args, baseEnv());
+      await timed(file, args, { ...baseEnv(), ...envFor(pusher) });
     }
 
     const samples = new Map<string, number[]>();
@@ -203,7 +217,10 @@ async function main(): Promise<void> {
           const args = scenario.args(form, round);
           if (!args) continue;
           const [file, argv] = commandFor(form, args, crane);
-          add(`${scenario.name}/${form}`, await timed(file, argv, { ...baseEnv(), ...scenario.env }));
+          add(
+            `${scenario.name}/${form}`,
+            await timed(file, argv, { ...baseEnv(), ...envFor(form), ...scenario.env }),
+          );
         }
       }
     }
@@ -212,11 +229,11 @@ async function main(): Promise<void> {
       "",
       `start-up: median ms of ${options.rounds} alternating rounds (node ${process.version}, ${arch})`,
       "",
-      `| scenario | node -e 0 | ${all.slice(1).join(" | ")} | bundle - node | target | met |`,
+      `| scenario | node -e 0 | ${all.slice(1).join(" | ")} | bundle - node | uncached - node | target | met |`,
       `|---|---:|${all
         .slice(1)
         .map(() => "---:")
-        .join("|")}|---:|---:|---|`,
+        .join("|")}|---:|---:|---:|---|`,
     ];
     const result: Record<string, Record<string, number>> = {};
     for (const scenario of scenarios) {
@@ -230,11 +247,15 @@ async function main(): Promise<void> {
       const node = cell("node") as number;
       const bundle = cell("bundle");
       const beyond = bundle === undefined ? undefined : bundle - node;
+      const uncached = cell("uncached");
+      const plus = (ms: number | undefined) => (ms === undefined ? "-" : `+${ms.toFixed(0)}`);
       lines.push(
         `| ${scenario.name} | ${node.toFixed(0)} | ${all
           .slice(1)
           .map((form) => cell(form)?.toFixed(0) ?? "-")
-          .join(" | ")} | ${beyond === undefined ? "-" : `+${beyond.toFixed(0)}`} | +${scenario.target} | ${
+          .join(
+            " | ",
+          )} | ${plus(beyond)} | ${plus(uncached === undefined ? undefined : uncached - node)} | +${scenario.target} | ${
           beyond === undefined ? "-" : beyond <= scenario.target ? "yes" : "NO"
         } |`,
       );
@@ -254,6 +275,10 @@ async function main(): Promise<void> {
 /** Only what a CI step would have: no PLUGIN_* of this shell, no BUILDX_STEP_DEBUG. */
 function baseEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME };
+}
+
+function envFor(form: string): NodeJS.ProcessEnv {
+  return forms.find((f) => f.name === form)?.env?.() ?? {};
 }
 
 function commandFor(form: string, args: string[], crane: string | undefined): [string, string[]] {

@@ -1,30 +1,22 @@
 /**
- * Merges esbuild's small chunks into fewer files with rollup (issue 13). esbuild splits at every dynamic
- * import and makes one chunk for each set of entry points that share code, so a push loaded 36 files of a
- * few hundred bytes to a few kilobytes each; Node's ES module loader costs about a millisecond per file
- * (resolve, read, compile, link), and esbuild has no option to merge them. rollup's
- * `experimentalMinChunkSize` merges a chunk smaller than the limit into another one wherever that runs no
- * code that would not have run otherwise; rollup takes esbuild's ES modules as they are (no plugin reads
- * CommonJS or TypeScript here: esbuild did all of that), and keeps every dynamic import that stays lazy.
- * Measured with `node dist/scripts/bench-startup.js` (README, Performance).
- *
- * Every output file gets the CommonJS globals that bundled CommonJS code reads (require, __filename,
- * __dirname) once, as a banner; esbuild is told not to write them per chunk. Source maps are chained: each
- * input's esbuild map is handed to rollup, so positions still map to the TypeScript files.
+ * Merges esbuild's small chunks into fewer files with rollup, and writes them as CommonJS (issue 13).
+ * esbuild splits at every dynamic import and makes one chunk for each set of entry points that share code,
+ * so a push loaded 36 files of a few hundred bytes to a few kilobytes each, and esbuild has no option to
+ * merge them. rollup's `experimentalMinChunkSize` merges a chunk smaller than the limit into another one
+ * wherever that runs no code that would not have run otherwise; rollup takes esbuild's ES modules as they
+ * are (no plugin reads CommonJS or TypeScript here: esbuild did all of that), and keeps every dynamic import
+ * that stays lazy, as a `require` when it is reached.
+ * Why CommonJS: Node 20 loads a CommonJS file for less than an ES module (no asynchronous loader, no
+ * linking): a held push of 1 MB took 96 ms as ES modules and 85 ms as the same chunks in CommonJS, and only
+ * CommonJS compilation can be given a V8 code cache on Node 20 (lib/compile-cache.ts). Measured with
+ * `node dist/scripts/bench-startup.js` (README, Performance). The bundled code was ES modules, so strict
+ * mode already: the `'use strict'` of the output changes nothing.
+ * Source maps are chained: each input's esbuild map is handed to rollup, so positions still map to the
+ * TypeScript files.
  */
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { type OutputChunk, type Plugin, rollup } from "rollup";
-
-/** Where an ES module bundle needs CommonJS's globals: declared once at the top of every output file. */
-export const commonJsGlobals = [
-  'import { createRequire as __bxsCreateRequire } from "node:module";',
-  'import { dirname as __bxsDirname } from "node:path";',
-  'import { fileURLToPath as __bxsFileURLToPath } from "node:url";',
-  "const require = __bxsCreateRequire(import.meta.url);",
-  "const __filename = __bxsFileURLToPath(import.meta.url);",
-  "const __dirname = __bxsDirname(__filename);",
-].join(" ");
 
 /** Hands rollup each esbuild file with its source map, so that rollup's map points at the TypeScript. */
 function esbuildSourceMaps(): Plugin {
@@ -47,7 +39,7 @@ export interface MergedBundle {
 
 /**
  * Reads esbuild's output entry `from/entryName.js` (and the chunks it imports), writes the merged bundle
- * to `to` (the entry under the same name, chunks in `to/chunks/`), with linked source maps.
+ * to `to` (`to/entryName.cjs`, chunks in `to/chunks/*.cjs`), with linked source maps.
  */
 export async function mergeChunks(
   from: string,
@@ -71,14 +63,15 @@ export async function mergeChunks(
   try {
     const { output } = await bundle.write({
       dir: to,
-      format: "es",
-      entryFileNames: "[name].js",
-      chunkFileNames: "chunks/[name]-[hash].js",
+      format: "cjs",
+      entryFileNames: "[name].cjs",
+      chunkFileNames: "chunks/[name]-[hash].cjs",
+      // `import()` of a chunk becomes a `require` when reached (a missing optional package fails there, as
+      // before), not an ES module import that the CommonJS code cache could not cover.
+      dynamicImportInCjs: false,
       sourcemap: true,
       sourcemapExcludeSources: true,
       experimentalMinChunkSize: minChunkSize,
-      // rollup keeps the entry's `#!` line first, above the banner.
-      banner: commonJsGlobals,
     });
     const chunks = output.filter((file): file is OutputChunk => file.type === "chunk");
     return { files: chunks.map((chunk) => ({ name: chunk.fileName, bytes: Buffer.byteLength(chunk.code) })) };

@@ -1,10 +1,11 @@
 /**
  * Bundles the CLI with esbuild (issue 13), then merges its small chunks with rollup:
- *   dist/bundle/buildx-step.js + chunks/   ES modules split by dynamic import(): the npm package's bin. The
- *       entry and the code every run needs load first; the AWS SDK, dockerode, the build modes are chunks
- *       that only the modes using them load. esbuild makes a chunk per set of entry points sharing code
- *       (90 files, 36 of them loaded by a push); rollup merges the small ones
- *       (scripts/bundle-merge-chunks.ts). Source maps beside them (read with BUILDX_STEP_DEBUG).
+ *   dist/bundle/buildx-step.cjs + chunks/  CommonJS files split at every dynamic import(): the npm package's
+ *       bin. The entry and the code every run needs load first; the AWS SDK, dockerode, the build modes are
+ *       chunks that only the modes using them load. esbuild makes a chunk per set of entry points sharing
+ *       code (90 files, 36 of them loaded by a push); rollup merges the small ones and writes CommonJS
+ *       (scripts/bundle-merge-chunks.ts: a push loads 12). Source maps beside them (read with
+ *       BUILDX_STEP_DEBUG).
  *   dist/sea/buildx-step.cjs               one CommonJS file with everything, which the single executable
  *       embeds (Node 20's SEA runs one CommonJS script and cannot load files of its own).
  * Both have no dependency left to install: the npm package has no `dependencies`, so no native build.

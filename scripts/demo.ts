@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const cli = join(root, "dist", "bundle", "buildx-step.js");
+const cli = join(root, "dist", "bundle", "buildx-step.cjs");
 const registry = process.env.DEMO_REGISTRY ?? "127.0.0.1:5000";
 const repo = `${registry}/demo/hello`;
 const runId = `run-${Date.now().toString(36)}`;

@@ -72,12 +72,28 @@ export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDep
     return await withCleanup(
       async (scope) => {
         logger.debug(`push-only started at ${Math.round(performance.now())} ms`);
+        const stop = AbortSignal.any([scope.signal, deadline.signal]);
+        // The deadline cuts requests at once; a signal lets those under way end first (see the client).
+        const cut = AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS)]);
+        // The registry is reached (its ping, the login) while the input is read and checked: a round trip,
+        // or a TLS handshake and a token, fewer to wait for. Nothing that changes the registry is sent before
+        // the input is known good, and a refused input is what the run reports, whatever the registry said.
+        const refused = new AbortController();
+        const connecting = connectRegistry(settings, target.target, deps, {
+          stop: AbortSignal.any([stop, refused.signal]),
+          cut,
+        });
+        connecting.catch(() => undefined);
+        scope.add(async () => {
+          refused.abort(new Error("the push did not start"));
+          await (await connecting.catch(() => undefined))?.close();
+        });
         // A signal or the deadline also stops the copy of a compressed or piped input under way.
         const source = await tarballSource(
           sourceTarPath,
           { ...settings, expectedDigest: parsed.expectedDigest },
           deps.names,
-          AbortSignal.any([scope.signal, deadline.signal]),
+          stop,
         ).catch((error: unknown) => {
           if (deadline.signal.aborted && error === deadline.signal.reason) {
             throw new StepFailure(
@@ -89,11 +105,7 @@ export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDep
         });
         // The temporary tar of a compressed or piped input goes, however the push ends.
         scope.add(() => source.archive.close());
-        return pushTarball(settings, target, source, deps, signing, {
-          stop: AbortSignal.any([scope.signal, deadline.signal]),
-          // The deadline cuts requests at once; a signal lets those under way end first (see the client).
-          cut: AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS)]),
-        });
+        return pushTarball(settings, target, source, deps, signing, { stop, connecting });
       },
       {
         onSignal: (signal) => logger.warn(`${signal}: stopping the push and cancelling its open uploads`),
@@ -130,20 +142,45 @@ export function publishedSoFar(error: unknown, target: RepositoryName, tags: str
 }
 
 /**
- * The push of a tarball's image through the registry API. `stop` ends it (a signal, the deadline): no new
- * request starts; `cut` ends the requests under way.
+ * A client for the target registry, connected (pinged, with its login chosen). `stop` ends it (a signal,
+ * the deadline): no new request starts; `cut` ends the requests under way.
  */
+function connectRegistry(
+  settings: Settings,
+  target: RepositoryName,
+  deps: PushOnlyDeps,
+  { stop, cut }: { stop: AbortSignal; cut: AbortSignal },
+): Promise<RegistryClient> {
+  const { logger } = deps;
+  return RegistryClient.connect({
+    signal: stop,
+    abortSignal: cut,
+    host: target.host,
+    credentials: credentialSourceFor(settings, deps.env, logger),
+    insecure: settings.insecure,
+    caFile: settings.registryCa,
+    env: deps.env,
+    userAgent: "buildx-step",
+    onSecret: (value) => logger.addSecret(value),
+    onRetry: (operation, notice) =>
+      logger.info(
+        `retrying ${operation} in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt} failed: ${notice.error instanceof Error ? notice.error.message : String(notice.error)})`,
+      ),
+  });
+}
+
+/** The push of a tarball's image through the registry API, on the client `connecting` gives. */
 async function pushTarball(
   settings: Settings,
   { target, tags }: PushTarget,
   { archive, image }: TarballSource,
   deps: PushOnlyDeps,
   signing: SigningPlan | undefined,
-  { stop: signal, cut }: { stop: AbortSignal; cut: AbortSignal },
+  { stop: signal, connecting }: { stop: AbortSignal; connecting: Promise<RegistryClient> },
 ): Promise<StepResult> {
   const { logger } = deps;
 
-  // -- Everything about the input, before anything is sent.
+  // -- Everything about the input, before anything that changes the registry is sent.
   // --debug shows where a push's time goes, counted from the process's start.
   const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
   mark(`${archive.path} indexed`);
@@ -171,21 +208,7 @@ async function pushTarball(
     }
     return new StepFailure(`${signal.reason.message}; ${what}`, { cause: error });
   };
-  const client = await RegistryClient.connect({
-    signal,
-    abortSignal: cut,
-    host: target.host,
-    credentials: credentialSourceFor(settings, deps.env, logger),
-    insecure: settings.insecure,
-    caFile: settings.registryCa,
-    env: deps.env,
-    userAgent: "buildx-step",
-    onSecret: (value) => logger.addSecret(value),
-    onRetry: (operation, notice) =>
-      logger.info(
-        `retrying ${operation} in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt} failed: ${notice.error instanceof Error ? notice.error.message : String(notice.error)})`,
-      ),
-  }).catch((error: unknown) => {
+  const client = await connecting.catch((error: unknown) => {
     throw stopped(error);
   });
   let pushed: Awaited<ReturnType<typeof pushImage>>;

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** The published bin (package.json `bin`): the bundle `npm run build` makes (scripts/bundle.ts). */
-export const cliPath = fileURLToPath(new URL("../../bundle/buildx-step.js", import.meta.url));
+export const cliPath = fileURLToPath(new URL("../../bundle/buildx-step.cjs", import.meta.url));
 
 export interface CliResult {
   code: number;

@@ -37,9 +37,9 @@ after(async () => {
 });
 
 test("npm pack ships the bundle, package.json and README, nothing else", () => {
-  assert.ok(files.includes("dist/bundle/buildx-step.js"), files.join("\n"));
+  assert.ok(files.includes("dist/bundle/buildx-step.cjs"), files.join("\n"));
   assert.ok(files.includes("dist/bundle/THIRD-PARTY-LICENSES.txt"));
-  assert.ok(files.some((f) => /^dist\/bundle\/chunks\/.+\.js$/.test(f)));
+  assert.ok(files.some((f) => /^dist\/bundle\/chunks\/.+\.cjs$/.test(f)));
   for (const file of files) {
     assert.match(file, /^(dist\/bundle\/|package\.json$|README\.md$|LICENSE)/, `unexpected file ${file}`);
   }

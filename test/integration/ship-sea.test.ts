@@ -1,5 +1,5 @@
 /**
- * The single executable (scripts/build-sea.sh) runs the same flows as `node dist/bundle/buildx-step.js`:
+ * The single executable (scripts/build-sea.sh) runs the same flows as `node dist/bundle/buildx-step.cjs`:
  * the examples' pipelines (build-only to a tarball, inspect, scan, push-only of exactly that tarball) with it
  * as `buildx-step` on PATH, and a push-only in plugin mode. It is built first when missing or out of date.
  */
