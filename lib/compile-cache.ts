@@ -2,7 +2,7 @@
  * A V8 code cache for the bundle's chunks on Node 20, which has no compile cache of its own (Node 22's
  * `module.enableCompileCache()` does the same, and is used instead where it exists). Compiling the chunks a
  * push loads is about a sixth of its run: with the code V8 compiled in an earlier run, a held push of 1 MB
- * takes about 12 ms less (`node dist/scripts/bench-startup.js`, README "Performance").
+ * takes about 12 ms less (`node dist/scripts/bench-startup.js`, README "Install").
  *
  * How: the bundle's chunks are CommonJS files that the entry `require`s; their compilation goes through
  * `vm.Script` with the cached data of an earlier run (as v8-compile-cache did), and after a run without one
@@ -12,7 +12,7 @@
  * Where: `BUILDX_STEP_COMPILE_CACHE` (a directory, or `off`), else `$XDG_CACHE_HOME/buildx-step`, else
  * `~/.cache/buildx-step`; under it one folder per V8 version. A cache is code that runs: the folder is used
  * only when this user owns it and nobody else can write to it, and files are replaced by rename, never
- * written in place. A file's name carries its chunk's content hash (rollup's `[hash]`), and V8 refuses
+ * written in place. A file's name carries its chunk's content hash (rollup's `[hash]`), size and time, and V8 refuses
  * data made by another V8, other flags or another source length; a refused or unreadable cache only
  * costs the compilation it would have saved. When new files are written, those older than 30 days are removed
  * (a run that still needs one makes it again).
@@ -112,7 +112,9 @@ export function cacheCompiledChunks(
   prototype._compile = function compileWithCache(this: Module, content: string, filename: string) {
     if (!filename.startsWith(prefix) || !filename.endsWith(".cjs"))
       return original.call(this, content, filename);
-    const file = join(cacheDir, `${basename(filename)}.${kind}.cache`);
+    // The chunk's name carries rollup's content hash; its size and time tell an edited copy from the original.
+    const { size, mtimeMs } = statSync(filename);
+    const file = join(cacheDir, `${basename(filename)}.${size}-${Math.trunc(mtimeMs)}.${kind}.cache`);
     let cachedData: Buffer | undefined;
     if (usable) {
       try {
@@ -162,6 +164,7 @@ function writeCaches(cacheDir: string, pending: Pending[]): number {
     if (whyNotPrivate(cacheDir) !== undefined) return 0;
     for (const { script, file } of pending) {
       const temporary = `${file}.${process.pid}.tmp`;
+      rmSync(temporary, { force: true });
       const fd = openSync(temporary, "wx", 0o600);
       try {
         writeSync(fd, script.createCachedData());
