@@ -12,7 +12,6 @@
  * - bzip2: unbzip2-stream, the streaming bzip2 decoder in plain JavaScript most tools use.
  */
 import { Duplex, Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 
 export type Compression = "gzip" | "zstd" | "xz" | "bzip2";
 
@@ -107,7 +106,8 @@ async function bzip2Decoder(): Promise<Duplex> {
 export async function decompressor(kind: Compression): Promise<Duplex> {
   switch (kind) {
     case "gzip":
-      return createGunzip({ chunkSize: 256 * 1024 });
+      // Loaded here: a plain tarball's push never needs zlib.
+      return process.getBuiltinModule("node:zlib").createGunzip({ chunkSize: 256 * 1024 });
     case "zstd":
       return zstdDecoder();
     case "xz":

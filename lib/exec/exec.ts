@@ -6,7 +6,6 @@
  * Secrets never travel in argv: logins reach buildx through a DOCKER_CONFIG folder in the environment,
  * secret values through `--secret id=X,env=NAME`, a helper's server address through stdin.
  */
-import { spawn } from "node:child_process";
 
 export interface ExecOptions {
   /** The child's whole environment (nothing else is inherited); its PATH finds the program. */
@@ -53,7 +52,8 @@ export function exec(program: string, args: readonly string[], options: ExecOpti
       return;
     }
     const stdin = options.input === undefined ? "ignore" : "pipe";
-    const child = spawn(program, [...args], {
+    // Loaded at the first child process: a push of a tarball starts none.
+    const child = process.getBuiltinModule("node:child_process").spawn(program, [...args], {
       env: options.env,
       cwd: options.cwd,
       stdio: [stdin, "pipe", options.terminal ? "inherit" : "pipe"],

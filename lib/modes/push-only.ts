@@ -71,7 +71,7 @@ export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDep
   try {
     return await withCleanup(
       async (scope) => {
-        logger.debug(`push-only started at ${Math.round(performance.now())} ms`);
+        logger.debug(`push-only started at ${Math.round(process.uptime() * 1000)} ms`);
         const stop = AbortSignal.any([scope.signal, deadline.signal]);
         // The deadline cuts requests at once; a signal lets those under way end first (see the client).
         const cut = AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS)]);
@@ -182,7 +182,8 @@ async function pushTarball(
 
   // -- Everything about the input, before anything that changes the registry is sent.
   // --debug shows where a push's time goes, counted from the process's start.
-  const mark = (what: string) => logger.debug(`${what} at ${Math.round(performance.now())} ms`);
+  // (process.uptime, not performance.now: that would load perf_hooks on every run.)
+  const mark = (what: string) => logger.debug(`${what} at ${Math.round(process.uptime() * 1000)} ms`);
   mark(`${archive.path} indexed`);
   const plan = await archive.plan(image);
   // Said before the push: a registry that does not allow foreign URLs refuses the manifest, and then this

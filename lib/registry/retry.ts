@@ -6,7 +6,6 @@
  * one layer that retries (client.ts): the layers below send each request once (a refused token aside), so
  * a step sends each of its requests at most `attempts` times, whichever layer failed.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { RegistryHttpError } from "./errors.js";
 import { isRequestTimeout } from "./timeouts.js";
 
@@ -35,7 +34,9 @@ export interface RetryClock {
 
 const realClock: RetryClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+  // Loaded at the first wait: most runs never retry.
+  sleep: (ms, signal) =>
+    process.getBuiltinModule("node:timers/promises").setTimeout(ms, undefined, { signal }),
 };
 
 export const defaultRetryPolicy: RetryPolicy = {
