@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { commandKind, compileCacheDir } from "../../lib/compile-cache.js";
 import { runCli } from "../helpers/cli.js";
+import { generateImage } from "../helpers/random-tarball.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const v8Folder = `v8-${process.versions.v8}-${process.arch}`;
@@ -51,11 +52,10 @@ test("a first run leaves a cache, a second one uses it, a damaged file is replac
   try {
     const env = {
       BUILDX_STEP_COMPILE_CACHE: join(work.path, "cache"),
-      BUILDX_STEP_DEBUG: "1",
       PLUGIN_REPO: "example.com/app",
     };
     const dir = join(work.path, "cache", v8Folder);
-    const first = await runCli(["config"], { env });
+    const first = await runCli(["config", "--debug"], { env });
     assert.equal(first.code, 0, first.stderr);
     const made = await files(dir);
     assert.ok(made.size >= 1, "a cache file per chunk the run loaded");
@@ -64,7 +64,7 @@ test("a first run leaves a cache, a second one uses it, a damaged file is replac
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
     for (const name of made.keys()) assert.equal((await stat(join(dir, name))).mode & 0o777, 0o600);
 
-    const second = await runCli(["config"], { env });
+    const second = await runCli(["config", "--debug"], { env });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout);
     assert.deepEqual(await files(dir), made, "V8 took every file: none was written again");
@@ -74,14 +74,14 @@ test("a first run leaves a cache, a second one uses it, a damaged file is replac
     const [damaged] = made.keys();
     assert.ok(damaged);
     await writeFile(join(dir, damaged), Buffer.from("not a code cache"));
-    const third = await runCli(["config"], { env });
+    const third = await runCli(["config", "--debug"], { env });
     assert.equal(third.code, 0, third.stderr);
     assert.equal(third.stdout, first.stdout);
     const after = await files(dir);
     assert.notEqual(after.get(damaged), made.get(damaged), "the damaged file was replaced");
     assert.match(third.stderr, new RegExp(`: ${made.size - 1} used, 1 written`));
     assert.ok((await stat(join(dir, damaged))).size > 100);
-    const fourth = await runCli(["config"], { env });
+    const fourth = await runCli(["config", "--debug"], { env });
     assert.equal(fourth.code, 0, fourth.stderr);
     assert.deepEqual(await files(dir), after, "and the replacement was taken");
     assert.match(fourth.stderr, new RegExp(`: ${made.size} used, 0 written`));
@@ -100,12 +100,11 @@ test("a cache folder that others can write to is neither read nor written; off w
     await chmod(dir, 0o777);
     const env = {
       BUILDX_STEP_COMPILE_CACHE: join(work.path, "shared"),
-      BUILDX_STEP_DEBUG: "1",
       PLUGIN_REPO: "example.com/app",
     };
     const planted = join(dir, "planted.cjs.config.cache");
     await writeFile(planted, "x");
-    const run = await runCli(["config"], { env });
+    const run = await runCli(["config", "--debug"], { env });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /compile cache .*: not used: others can write to it/);
     assert.deepEqual([...(await files(dir)).keys()], ["planted.cjs.config.cache"], "nothing was written");
@@ -119,6 +118,27 @@ test("a cache folder that others can write to is neither read nor written; off w
     });
     assert.equal(off.code, 0, off.stderr);
     assert.deepEqual(await readdir(work.path), ["shared"], "no cache folder was made");
+  } finally {
+    await work.remove();
+  }
+});
+
+test("stack traces stay mapped to the TypeScript with BUILDX_STEP_DEBUG, with a cache made before", {
+  skip: hasOwnCache && "Node has its own compile cache here (module.enableCompileCache)",
+}, async () => {
+  const work = await tempDir("buildx-step-compile-cache-");
+  try {
+    const image = await generateImage(join(work.path, "image"), [1_000], "cache/trace:v1");
+    const cache = join(work.path, "cache");
+    // Nothing listens on port 1: the push fails at the registry (exit 1), which prints its stack when asked.
+    const args = ["push", image.tarball, "--repo", "127.0.0.1:1/cache/trace", "--tag", "v1"];
+    const warm = await runCli(args, { env: { BUILDX_STEP_COMPILE_CACHE: cache } });
+    assert.equal(warm.code, 1, warm.stderr);
+    assert.ok((await files(join(cache, v8Folder))).size > 0, "the first run left a cache");
+    const traced = await runCli(args, { env: { BUILDX_STEP_COMPILE_CACHE: cache, BUILDX_STEP_DEBUG: "1" } });
+    assert.equal(traced.code, 1, traced.stderr);
+    assert.match(traced.stderr, /\n\s+at .*lib\/registry\/[\w-]+\.ts:\d+:\d+/);
+    assert.doesNotMatch(traced.stderr, /\n\s+at .*chunks\/[\w-]+\.cjs:/);
   } finally {
     await work.remove();
   }
