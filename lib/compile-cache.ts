@@ -2,7 +2,7 @@
  * A V8 code cache for the bundle's chunks on Node 20, which has no compile cache of its own (Node 22's
  * `module.enableCompileCache()` does the same, and is used instead where it exists). Compiling the chunks a
  * push loads is about a sixth of its run: with the code V8 compiled in an earlier run, a held push of 1 MB
- * takes about 12 ms less (`node dist/scripts/bench-startup.js`, README "Install").
+ * takes about 13 ms less (89 → 76 ms here) (`node dist/scripts/bench-startup.js`, README "Install").
  *
  * How: the bundle's chunks are CommonJS files that the entry `require`s; their compilation goes through
  * `vm.Script` with the cached data of an earlier run (as v8-compile-cache did), and after a run without one
