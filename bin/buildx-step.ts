@@ -5,7 +5,12 @@
 import module from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cacheCompiledChunks, commandKind, compileCacheDir } from "../lib/compile-cache.js";
+import {
+  cacheCompiledChunks,
+  cacheDirMayHoldCode,
+  commandKind,
+  compileCacheDir,
+} from "../lib/compile-cache.js";
 
 // Stack traces mapped to the TypeScript sources, but only where one is printed (BUILDX_STEP_DEBUG): with
 // source maps on, Node reads each loaded file's map at start-up, which every run would pay.
@@ -19,8 +24,9 @@ if (sourceMaps) process.setSourceMapsEnabled(true);
 // `import.meta.url`, nor chunks). `--debug` says what the cache did.
 const cacheDir = compileCacheDir(process.env);
 const enableCompileCache = (module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
-if (cacheDir && enableCompileCache) enableCompileCache(cacheDir);
-else if (cacheDir && import.meta.url && !sourceMaps) {
+if (cacheDir && enableCompileCache) {
+  if (cacheDirMayHoldCode(cacheDir)) enableCompileCache(cacheDir);
+} else if (cacheDir && import.meta.url && !sourceMaps) {
   const args = process.argv.slice(2);
   const chunks = join(dirname(fileURLToPath(import.meta.url)), "chunks");
   const report = args.includes("--debug")

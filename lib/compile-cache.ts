@@ -9,16 +9,22 @@
  * each chunk's code, with every function the run compiled, is written for the next. One cache per chunk and
  * per command (a push compiles other functions of a shared chunk than a build does).
  *
- * Where: `BUILDX_STEP_COMPILE_CACHE` (a directory, or `off`), else `$XDG_CACHE_HOME/buildx-step`, else
- * `~/.cache/buildx-step`; under it one folder per V8 version. A cache is code that runs: the folder is used
- * only when this user owns it and nobody else can write to it, and files are replaced by rename, never
- * written in place. A file's name carries its chunk's content hash (rollup's `[hash]`), size and time, and V8 refuses
- * data made by another V8, other flags or another source length; a refused or unreadable cache only
- * costs the compilation it would have saved. When new files are written, those older than 30 days are removed
- * (a run that still needs one makes it again).
+ * Where: `BUILDX_STEP_COMPILE_CACHE` (an absolute folder, or `off`), else `$XDG_CACHE_HOME/buildx-step`,
+ * else `~/.cache/buildx-step`; under it one folder per V8 version and flags (`v8.cachedDataVersionTag`).
+ * A cache is code that runs: the folder is used only when this user owns it and nobody else can write to
+ * it, each file only when, opened without following a link, it is a regular file of this user that nobody
+ * else can write to; files are replaced by rename, never written in place, and folders are made only
+ * inside one of this user's. V8 checks a cache against its source's length only, so a file's name carries
+ * the SHA-1 of the chunk's text; a refused or unreadable cache only costs the compilation it would have
+ * saved. A file in use has its time brought forward once a day; when new files are written, files and
+ * other V8 versions' folders unused for 30 days are removed.
  */
+import { createHash } from "node:crypto";
 import {
   closeSync,
+  constants as fsConstants,
+  fstatSync,
+  futimesSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -27,21 +33,24 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeSync,
+  writeFileSync,
 } from "node:fs";
 import Module from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, join, sep } from "node:path";
+import { cachedDataVersionTag } from "node:v8";
 import { Script, constants as vmConstants } from "node:vm";
 
 const OFF = new Set(["0", "off", "false", "no"]);
-const STALE_MS = 30 * 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const STALE_MS = 30 * DAY_MS;
 
 /** The cache's folder for this V8, or undefined when caching is off or there is no home. */
 export function compileCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   const setting = env.BUILDX_STEP_COMPILE_CACHE?.trim();
   if (setting && OFF.has(setting.toLowerCase())) return undefined;
-  let base = setting;
+  // Relative (or "true", "on"...) would put code into the working directory: a folder must be absolute.
+  let base = setting?.startsWith("/") ? setting : undefined;
   if (!base) {
     const xdg = env.XDG_CACHE_HOME?.trim();
     if (xdg?.startsWith("/")) base = join(xdg, "buildx-step");
@@ -51,8 +60,12 @@ export function compileCacheDir(env: NodeJS.ProcessEnv): string | undefined {
       base = join(home, ".cache", "buildx-step");
     }
   }
-  return join(base, `v8-${process.versions.v8}-${process.arch}`);
+  // The tag covers V8's version and flags: runs with other flags (NODE_OPTIONS) do not thrash one folder.
+  return join(base, `v8-${process.versions.v8}-${process.arch}-${cachedDataVersionTag().toString(16)}`);
 }
+
+/** The names of the folders `compileCacheDir` makes: the only ones the pruning may remove. */
+const FOLDER_NAME = /^v8-[\w.-]+-[a-z0-9]+-[0-9a-f]+$/;
 
 function safeHomedir(): string | undefined {
   try {
@@ -85,6 +98,39 @@ function whyNotPrivate(dir: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The file's bytes when it is a regular file of this user that no one else can write to, checked on the
+ * open file: a folder swapped between the check of the cache folder and this read cannot feed it.
+ */
+function readOwnFile(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0)
+      return undefined;
+    // A file in use is kept from the pruning by its time, brought forward at most once a day.
+    const now = Date.now();
+    if (now - stat.mtimeMs > DAY_MS) futimesSync(fd, now / 1000, now / 1000);
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when `dir` is private to this user, or not there yet (Node 22's own cache makes it). */
+export function cacheDirMayHoldCode(dir: string): boolean {
+  const why = whyNotPrivate(dir);
+  return why === undefined || why === "it does not exist yet";
+}
+
 interface Pending {
   script: Script;
   file: string;
@@ -112,17 +158,10 @@ export function cacheCompiledChunks(
   prototype._compile = function compileWithCache(this: Module, content: string, filename: string) {
     if (!filename.startsWith(prefix) || !filename.endsWith(".cjs"))
       return original.call(this, content, filename);
-    // The chunk's name carries rollup's content hash; its size and time tell an edited copy from the original.
-    const { size, mtimeMs } = statSync(filename);
-    const file = join(cacheDir, `${basename(filename)}.${size}-${Math.trunc(mtimeMs)}.${kind}.cache`);
-    let cachedData: Buffer | undefined;
-    if (usable) {
-      try {
-        cachedData = readFileSync(file);
-      } catch {
-        // No cache yet.
-      }
-    }
+    // V8 checks only the source's length: the name must say exactly which source the code was made from.
+    const hash = createHash("sha1").update(content).digest("hex").slice(0, 20);
+    const file = join(cacheDir, `${basename(filename)}.${hash}.${kind}.cache`);
+    const cachedData = usable ? readOwnFile(file) : undefined;
     const script = new Script(Module.wrap(content), {
       filename,
       cachedData,
@@ -153,13 +192,31 @@ export function cacheCompiledChunks(
   });
 }
 
+/** The nearest folder of `dir` (itself or an ancestor) that exists. */
+function nearestExisting(dir: string): string {
+  let current = dir;
+  for (;;) {
+    try {
+      lstatSync(current);
+      return current;
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return current;
+      current = parent;
+    }
+  }
+}
+
 /**
  * Writes each script's code (with what this run compiled) beside the others; returns how many were written.
- * Any failure ends the writing quietly.
+ * Any failure ends the writing quietly. Folders are made only inside one of this user's: root running with
+ * another user's HOME (`sudo -E`) must not leave root's folders in it.
  */
 function writeCaches(cacheDir: string, pending: Pending[]): number {
   let written = 0;
   try {
+    const uid = process.getuid?.();
+    if (uid !== undefined && lstatSync(nearestExisting(cacheDir)).uid !== uid) return 0;
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     if (whyNotPrivate(cacheDir) !== undefined) return 0;
     for (const { script, file } of pending) {
@@ -167,17 +224,30 @@ function writeCaches(cacheDir: string, pending: Pending[]): number {
       rmSync(temporary, { force: true });
       const fd = openSync(temporary, "wx", 0o600);
       try {
-        writeSync(fd, script.createCachedData());
-      } finally {
+        // writeFileSync writes it all or throws (a full disk): no cut file is put in place.
+        writeFileSync(fd, script.createCachedData());
+      } catch (error) {
         closeSync(fd);
+        rmSync(temporary, { force: true });
+        throw error;
       }
+      closeSync(fd);
       renameSync(temporary, file);
       written++;
     }
     const now = Date.now();
+    const stale = (path: string) => now - statSync(path).mtimeMs > STALE_MS;
     for (const name of readdirSync(cacheDir)) {
       const path = join(cacheDir, name);
-      if (now - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+      if (stale(path)) rmSync(path, { force: true });
+    }
+    // The folders of other Node versions (or V8 flags) whose files no run has used for as long.
+    const base = dirname(cacheDir);
+    for (const name of readdirSync(base)) {
+      const path = join(base, name);
+      if (!FOLDER_NAME.test(name) || path === cacheDir || !lstatSync(path).isDirectory()) continue;
+      if (readdirSync(path).every((file) => stale(join(path, file))))
+        rmSync(path, { recursive: true, force: true });
     }
   } catch {
     // A cache is an optimisation: a read-only home or a full disk only means the next run compiles again.

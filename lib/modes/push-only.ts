@@ -13,6 +13,7 @@ import { createProgressRenderer, renderModeFor } from "../progress/renderer.js";
 import { normalizeRegistryHost } from "../reference/host.js";
 import { parseImageReference, type RepositoryName } from "../reference/name.js";
 import { RegistryClient } from "../registry/client.js";
+import type { CredentialSource } from "../registry/credential.js";
 import { PartialPushError, pushImage } from "../registry/push.js";
 import { RepositoryClient } from "../registry/repository.js";
 import type { SigningPlan } from "../signing/prepare.js";
@@ -75,21 +76,37 @@ export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDep
         const stop = AbortSignal.any([scope.signal, deadline.signal]);
         // The deadline cuts requests at once; a signal lets those under way end first (see the client).
         const cut = AbortSignal.any([deadline.signal, delayed(scope.signal, IN_FLIGHT_GRACE_MS)]);
-        // The registry is reached (its ping, the login) while the input is read and checked: a round trip,
-        // or a TLS handshake and a token, fewer to wait for. Nothing that changes the registry is sent before
-        // the input is known good, and a refused input is what the run reports, whatever the registry said.
+        // The registry is pinged while the input is read and checked: a round trip, or a TLS handshake,
+        // fewer to wait for. The login waits for the input to be known good (credential helpers and the
+        // ECR, GCR and ACR token exchanges): a refused input runs none of them, nothing of theirs can hold up
+        // its exit 2, and its error is what the run reports, whatever the registry said.
         const refused = new AbortController();
+        let inputChecked = () => {};
+        const checked = new Promise<void>((resolve, reject) => {
+          inputChecked = resolve;
+          refused.signal.addEventListener("abort", () => reject(refused.signal.reason), { once: true });
+        });
+        checked.catch(() => undefined);
+        const source = credentialSourceFor(settings, deps.env, logger);
         const connecting = connectRegistry(settings, target.target, deps, {
           stop: AbortSignal.any([stop, refused.signal]),
           cut,
+          credentials: async (host) => {
+            await checked;
+            return source(host);
+          },
         });
         connecting.catch(() => undefined);
         scope.add(async () => {
           refused.abort(new Error("the push did not start"));
-          await (await connecting.catch(() => undefined))?.close();
+          // Not waited for: a credential source that ignores signals must not hold up the exit (SIGTERM).
+          void connecting.then(
+            (client) => client.close(),
+            () => undefined,
+          );
         });
         // A signal or the deadline also stops the copy of a compressed or piped input under way.
-        const source = await tarballSource(
+        const tarball = await tarballSource(
           sourceTarPath,
           { ...settings, expectedDigest: parsed.expectedDigest },
           deps.names,
@@ -104,8 +121,8 @@ export async function runPushOnly(resolved: ValidatedSettings, deps: PushOnlyDep
           throw error;
         });
         // The temporary tar of a compressed or piped input goes, however the push ends.
-        scope.add(() => source.archive.close());
-        return pushTarball(settings, target, source, deps, signing, { stop, connecting });
+        scope.add(() => tarball.archive.close());
+        return pushTarball(settings, target, tarball, deps, signing, { stop, connecting, inputChecked });
       },
       {
         onSignal: (signal) => logger.warn(`${signal}: stopping the push and cancelling its open uploads`),
@@ -149,14 +166,14 @@ function connectRegistry(
   settings: Settings,
   target: RepositoryName,
   deps: PushOnlyDeps,
-  { stop, cut }: { stop: AbortSignal; cut: AbortSignal },
+  { stop, cut, credentials }: { stop: AbortSignal; cut: AbortSignal; credentials: CredentialSource },
 ): Promise<RegistryClient> {
   const { logger } = deps;
   return RegistryClient.connect({
     signal: stop,
     abortSignal: cut,
     host: target.host,
-    credentials: credentialSourceFor(settings, deps.env, logger),
+    credentials,
     insecure: settings.insecure,
     caFile: settings.registryCa,
     env: deps.env,
@@ -176,7 +193,11 @@ async function pushTarball(
   { archive, image }: TarballSource,
   deps: PushOnlyDeps,
   signing: SigningPlan | undefined,
-  { stop: signal, connecting }: { stop: AbortSignal; connecting: Promise<RegistryClient> },
+  {
+    stop: signal,
+    connecting,
+    inputChecked,
+  }: { stop: AbortSignal; connecting: Promise<RegistryClient>; inputChecked: () => void },
 ): Promise<StepResult> {
   const { logger } = deps;
 
@@ -209,6 +230,7 @@ async function pushTarball(
     }
     return new StepFailure(`${signal.reason.message}; ${what}`, { cause: error });
   };
+  inputChecked();
   const client = await connecting.catch((error: unknown) => {
     throw stopped(error);
   });

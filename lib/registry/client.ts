@@ -148,9 +148,12 @@ export class RegistryClient {
     const policy = { ...defaultRetryPolicy, ...options.retry };
     const transport = await HttpTransport.create(endpoint, options);
     try {
-      const credential = await (options.credentials ?? anonymous)(options.host);
       const userAgent = options.userAgent ?? "buildx-step";
-      const { base, challenge } = await pingRegistry(transport, endpoint, { ...options, userAgent, policy });
+      // The ping goes out while the credentials are looked up (a caller may hold those back).
+      const pinging = pingRegistry(transport, endpoint, { ...options, userAgent, policy });
+      pinging.catch(() => undefined);
+      const credential = await (options.credentials ?? anonymous)(options.host);
+      const { base, challenge } = await pinging;
       const authorizer = new Authorizer({
         host: options.host,
         registry: base,

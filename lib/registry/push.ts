@@ -194,7 +194,11 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
       } else {
         const [verified, opened] = await Promise.allSettled([
           verifyBlob(blob, options.openBlob(blob.digest)),
-          repository.startUpload(`upload of blob ${blob.digest} to ${repository.name}`, signal),
+          // Not cut when another blob fails: a POST the registry took must bring its Location back, to be
+          // cancelled below (the client's own stop and cut still apply).
+          signal.aborted
+            ? Promise.reject(signal.reason)
+            : repository.startUpload(`upload of blob ${blob.digest} to ${repository.name}`),
         ]);
         // Recorded before a verification failure is thrown: the catch below cancels every open session.
         // A session that could not be opened now is opened by the upload, under its retry policy.

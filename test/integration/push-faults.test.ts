@@ -321,20 +321,20 @@ describe("a mount the registry refuses", () => {
 
 describe("upload sessions opened while a small blob is verified", () => {
   test("one POST per uploaded blob; a corrupted blob cancels every session opened, nothing is uploaded", async () => {
-    const image = makeImage([7_000, 3_000]);
-    const bad = image.plan.blobs[1];
+    // Several blobs at once (the default concurrency): the corrupted one fails while the others' sessions
+    // are being opened, and those must come back to be cancelled too.
+    const image = makeImage([9_000, 7_000, 3_000]);
+    const bad = image.plan.blobs[3];
     assert.ok(bad);
     const proxy = await startFaultProxy(registry.host);
     const client = await RegistryClient.connect({ host: proxy.host, retry: { clock: instantClock() } });
     try {
       const corrupted = Buffer.from(image.blobs.get(bad.digest) ?? []);
       corrupted[10] = (corrupted[10] ?? 0) ^ 0xff;
-      // One blob at a time: every session's POST has its answer before the corruption is found.
       const error = await pushImage({
         repository: new RepositoryClient(client, "sessions/corrupt"),
         tags: ["v1"],
         plan: image.plan,
-        concurrency: 1,
         openBlob: (digest) => (digest === bad.digest ? Readable.from([corrupted]) : image.openBlob(digest)),
       }).then(
         () => undefined,

@@ -2,16 +2,20 @@
 // one file per loaded chunk, a second run takes them (and so writes nothing), a damaged file is refused by
 // V8 and replaced, and a folder others can write to is neither read nor written.
 import assert from "node:assert/strict";
-import { chmod, mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import Module from "node:module";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { test } from "node:test";
+import { cachedDataVersionTag } from "node:v8";
 import { commandKind, compileCacheDir } from "../../lib/compile-cache.js";
-import { runCli } from "../helpers/cli.js";
+import { cliPath, runCli, runProgram } from "../helpers/cli.js";
 import { generateImage } from "../helpers/random-tarball.js";
 import { tempDir } from "../helpers/tmp.js";
 
-const v8Folder = `v8-${process.versions.v8}-${process.arch}`;
+const version = (
+  JSON.parse(await readFile(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+const v8Folder = `v8-${process.versions.v8}-${process.arch}-${cachedDataVersionTag().toString(16)}`;
 const hasOwnCache = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === "function";
 
 /** The cache's files: name -> inode and modification time. */
@@ -33,6 +37,13 @@ test("where the cache lives: the setting, XDG_CACHE_HOME, ~/.cache; off; one fol
     compileCacheDir({ XDG_CACHE_HOME: "rel", HOME: "/h" }),
     join("/h", ".cache", "buildx-step", v8Folder),
   );
+  // Relative (or a "true") would write code into the working directory: the default place instead.
+  for (const relative of ["./cache", "true", "on"]) {
+    assert.equal(
+      compileCacheDir({ BUILDX_STEP_COMPILE_CACHE: relative, HOME: "/h" }),
+      join("/h", ".cache", "buildx-step", v8Folder),
+    );
+  }
   for (const off of ["off", "0", "false", "NO"]) {
     assert.equal(compileCacheDir({ BUILDX_STEP_COMPILE_CACHE: off, HOME: "/h" }), undefined);
   }
@@ -60,7 +71,7 @@ test("a first run leaves a cache, a second one uses it, a damaged file is replac
     const made = await files(dir);
     assert.ok(made.size >= 1, "a cache file per chunk the run loaded");
     assert.match(first.stderr, new RegExp(`compile cache .*${v8Folder}: 0 used, ${made.size} written`));
-    for (const name of made.keys()) assert.match(name, /-[\w-]+\.cjs\.\d+-\d+\.config\.cache$/);
+    for (const name of made.keys()) assert.match(name, /-[\w-]+\.cjs\.[0-9a-f]{20}\.config\.cache$/);
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
     for (const name of made.keys()) assert.equal((await stat(join(dir, name))).mode & 0o777, 0o600);
 
@@ -139,6 +150,43 @@ test("stack traces stay mapped to the TypeScript with BUILDX_STEP_DEBUG, with a 
     assert.equal(traced.code, 1, traced.stderr);
     assert.match(traced.stderr, /\n\s+at .*lib\/registry\/[\w-]+\.ts:\d+:\d+/);
     assert.doesNotMatch(traced.stderr, /\n\s+at .*chunks\/[\w-]+\.cjs:/);
+  } finally {
+    await work.remove();
+  }
+});
+
+test("a chunk edited in place, same length and time, does not run the code cached from the original", {
+  skip: hasOwnCache && "Node has its own compile cache here (module.enableCompileCache)",
+}, async () => {
+  const work = await tempDir("buildx-step-compile-cache-");
+  try {
+    // A copy of the bundle, so that its chunk can be edited.
+    const bundle = join(work.path, "bundle");
+    await cp(dirname(cliPath), bundle, { recursive: true });
+    const entry = join(bundle, basename(cliPath));
+    const env = { PATH: process.env.PATH, BUILDX_STEP_COMPILE_CACHE: join(work.path, "cache") };
+    const run = () => runProgram(process.execPath, [entry, "--version"], { env });
+    const before = await run();
+    assert.equal(before.stdout.trim(), version);
+    assert.ok((await files(join(work.path, "cache", v8Folder))).size > 0);
+    // The version is a literal in one chunk: change one digit and put its time back (as cp -p, tar do).
+    const chunks = join(bundle, "chunks");
+    const edited = version.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
+    let changed = 0;
+    for (const name of await readdir(chunks)) {
+      const path = join(chunks, name);
+      if (!name.endsWith(".cjs")) continue;
+      const text = await readFile(path, "utf8");
+      if (!text.includes(`"${version}"`)) continue;
+      const { atime, mtime } = await stat(path);
+      await writeFile(path, text.replaceAll(`"${version}"`, `"${edited}"`));
+      await utimes(path, atime, mtime);
+      changed++;
+    }
+    assert.ok(changed > 0, "the version literal was found");
+    const after = await run();
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(after.stdout.trim(), edited, "the edited chunk ran, not the code cached from the original");
   } finally {
     await work.remove();
   }
