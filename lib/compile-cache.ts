@@ -19,7 +19,7 @@
  * saved. A file in use has its time brought forward once a day; when new files are written, files and
  * other V8 versions' folders unused for 30 days are removed.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   closeSync,
   constants as fsConstants,
@@ -159,8 +159,8 @@ export function cacheCompiledChunks(
     if (!filename.startsWith(prefix) || !filename.endsWith(".cjs"))
       return original.call(this, content, filename);
     // V8 checks only the source's length: the name must say exactly which source the code was made from.
-    const hash = createHash("sha1").update(content).digest("hex").slice(0, 20);
-    const file = join(cacheDir, `${basename(filename)}.${hash}.${kind}.cache`);
+    const sha1 = hash("sha1", content).slice(0, 20);
+    const file = join(cacheDir, `${basename(filename)}.${sha1}.${kind}.cache`);
     const cachedData = usable ? readOwnFile(file) : undefined;
     const script = new Script(Module.wrap(content), {
       filename,
