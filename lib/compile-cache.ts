@@ -17,8 +17,9 @@
  * inside one of this user's. V8 checks a cache against its source's length only, so a file's name carries
  * the chunk's name (with rollup's content hash), size and time; an edit in place that keeps both size and
  * time (`touch -r`) is not noticed: `BUILDX_STEP_COMPILE_CACHE=off`, or remove the folder. A refused or
- * unreadable cache only costs the compilation it would have saved. A file in use has its time brought forward once a day; when new files are written, files and
- * other V8 versions' folders unused for 30 days are removed.
+ * unreadable cache only costs the compilation it would have saved. A file in use has its time brought
+ * forward once a day; when new files are written, files and other V8 versions' folders unused for 30 days
+ * are removed.
  */
 import {
   closeSync,
@@ -144,7 +145,7 @@ export function cacheCompiledChunks(
   chunksDir: string,
   cacheDir: string,
   kind: string,
-  /** Told at exit what the cache did (BUILDX_STEP_DEBUG). */
+  /** Told at exit what the cache did (`--debug`). */
   report?: (line: string) => void,
 ): void {
   const prefix = chunksDir.endsWith(sep) ? chunksDir : chunksDir + sep;

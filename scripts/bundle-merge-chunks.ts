@@ -9,7 +9,7 @@
  * Why CommonJS: Node 20 loads a CommonJS file for less than an ES module (no asynchronous loader, no
  * linking): a held push of 1 MB took 96 ms as ES modules and 85 ms as the same chunks in CommonJS, and only
  * CommonJS compilation can be given a V8 code cache on Node 20 (lib/compile-cache.ts). Measured with
- * `node dist/scripts/bench-startup.js` (README, Performance). The bundled code was ES modules, so strict
+ * `node dist/scripts/bench-startup.js` (README, Development). The bundled code was ES modules, so strict
  * mode already: the `'use strict'` of the output changes nothing.
  * Source maps are chained: each input's esbuild map is handed to rollup, so positions still map to the
  * TypeScript files.
