@@ -84,13 +84,16 @@ export function commandKind(argv: string[], env: NodeJS.ProcessEnv): string {
   return pushOnly === "true" || pushOnly === "1" ? "plugin-push" : "plugin";
 }
 
+/** What `whyNotPrivate` says of a folder that is not there: the only refusal that writing may mend. */
+const ABSENT = "it does not exist yet";
+
 /** Why `dir` may not hold code this process runs, or undefined when it is a private folder of this user. */
 function whyNotPrivate(dir: string): string | undefined {
   let stat: ReturnType<typeof lstatSync>;
   try {
     stat = lstatSync(dir);
   } catch {
-    return "it does not exist yet";
+    return ABSENT;
   }
   const uid = process.getuid?.();
   if (!stat.isDirectory()) return "it is not a folder (a link is not followed)";
@@ -129,7 +132,7 @@ function readOwnFile(file: string): Buffer | undefined {
 /** True when `dir` is private to this user, or not there yet (Node 22's own cache makes it). */
 export function cacheDirMayHoldCode(dir: string): boolean {
   const why = whyNotPrivate(dir);
-  return why === undefined || why === "it does not exist yet";
+  return why === undefined || why === ABSENT;
 }
 
 interface Pending {
@@ -184,10 +187,7 @@ export function cacheCompiledChunks(
     );
   };
   process.once("exit", () => {
-    const written =
-      pending.length > 0 && (usable || refused === "it does not exist yet")
-        ? writeCaches(cacheDir, pending)
-        : 0;
+    const written = pending.length > 0 && (usable || refused === ABSENT) ? writeCaches(cacheDir, pending) : 0;
     report?.(
       usable || written > 0
         ? `compile cache ${cacheDir}: ${used} used, ${written} written`
